@@ -1,0 +1,8 @@
+/**
+ * tft-native: a native (libtorch) Temporal Fusion Transformer / X-Trend for Node.js.
+ * The public API, organised by capability.
+ */
+export * from './errors.js';
+export { capabilities, setNumThreads, getNumThreads, type Capabilities } from './runtime.js';
+export * from './rank/rank-correlation.js';
+export type { FloatArray } from './native/addon-types.js';

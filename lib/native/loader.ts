@@ -1,0 +1,67 @@
+/**
+ * Finds and loads tft_native.node once per environment (main thread or worker): a local build
+ * (build/Release, from `npm run build:native`) or the package's prebuild (prebuilds/<platform>-<arch>),
+ * through node-gyp-build. A failure never surfaces as a bare dlopen error: it is classified and turned
+ * into an AddonLoadError that says what to install or set.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+import { AddonLoadError, makeError } from '../errors.js';
+import type { NativeAddon } from './addon-types.js';
+
+const require = createRequire(import.meta.url);
+
+/** The package root: this file lives in lib/native (sources) or dist/native (compiled), two levels down. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let cached: NativeAddon | undefined;
+
+export function explainLoadFailure(message: string): string {
+  const hints: string[] = [];
+  if (/No native build was found/i.test(message)) {
+    hints.push(
+      'No compiled addon matches this platform. Build it from source: `npm run build:native` in a checkout, ' +
+        'or `npm rebuild tft-native` in a project that depends on it (needs libtorch, cmake and a C++17 compiler).',
+    );
+  }
+  if (/lib(torch|torch_cpu|c10|torch_cuda|c10_cuda)\.so/.test(message)) {
+    hints.push(
+      'libtorch is missing at run time. Install it (Debian/Ubuntu: `sudo apt-get install -y libtorch-dev ' +
+        'libopenblas0-pthread`), or point the loader at your libtorch: `export LD_LIBRARY_PATH=/path/to/libtorch/lib` ' +
+        '(for a pip PyTorch: the `lib` folder next to `torch/__init__.py`).',
+    );
+  }
+  if (/lib(open)?blas|libgomp|libcudart/.test(message)) {
+    hints.push(
+      'A library libtorch needs is missing: install OpenBLAS and OpenMP (`sudo apt-get install -y libopenblas0-pthread libgomp1`).',
+    );
+  }
+  if (/GLIBCXX_|CXXABI_|undefined symbol: _ZN.*(cxx11|St7__cxx11)|undefined symbol/.test(message)) {
+    hints.push(
+      'The addon and the libtorch it found disagree on the C++ ABI or version (an undefined or versioned symbol). ' +
+        'Rebuild against the libtorch you run with (`npm run build:native`, or LIBTORCH=/path/to/libtorch npm rebuild ' +
+        'tft-native), and make sure LD_LIBRARY_PATH does not pick up a different libtorch.',
+    );
+  }
+  if (/ELF|wrong ELF class|invalid ELF header/.test(message)) {
+    hints.push('The binary was built for another platform or architecture; rebuild from source on this machine.');
+  }
+  if (hints.length === 0) hints.push('Rebuild the addon (`npm run build:native`) and check `ldd` on the .node file.');
+  return `tft-native: the native addon could not be loaded.\n  cause: ${message.split('\n')[0]}\n  fix:   ${hints.join('\n  fix:   ')}`;
+}
+
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  let addon: NativeAddon;
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    addon = nodeGypBuild(PACKAGE_ROOT) as NativeAddon;
+  } catch (err) {
+    throw new AddonLoadError(explainLoadFailure(err instanceof Error ? err.message : String(err)), { cause: err });
+  }
+  addon.init(makeError);
+  cached = addon;
+  return addon;
+}

@@ -1,0 +1,78 @@
+// Module entry: per-environment state, the error factory hand-off, runtime queries and every capability's
+// exports. Loaded once per environment (main thread or worker thread).
+#include <napi.h>
+
+#include "binding/args.h"
+#include "binding/exports.h"
+#include "binding/instance.h"
+#include "core/runtime.h"
+
+namespace tft::binding {
+namespace {
+
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (!info[0].IsFunction())
+      throw_error(info.Env(), ErrorCode::InvalidArgument, "must be a function (code, message, argument) => Error",
+                  "makeError");
+    set_error_factory(info.Env(), info[0].As<Napi::Function>());
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value Capabilities(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const tft::Capabilities c = tft::capabilities();
+    Napi::Env env = info.Env();
+    auto o = Napi::Object::New(env);
+    o.Set("torchVersion", c.torch_version);
+    o.Set("torchCudaCompiled", c.torch_cuda_compiled);
+    o.Set("torchCudaDevices", c.torch_cuda_devices);
+    o.Set("cudaKernelsCompiled", c.cuda_kernels_compiled);
+    o.Set("cudaKernelDevices", c.cuda_kernel_devices);
+    o.Set("cudaStatus", c.cuda_status);
+    o.Set("intraOpThreads", c.intra_op_threads);
+    o.Set("hardwareThreads", c.hardware_threads);
+    o.Set("parallelBackend", c.parallel_backend);
+    o.Set("blas", c.blas);
+    o.Set("blasLibrary", c.blas_library);
+    o.Set("avx2", c.avx2);
+    o.Set("avx512", c.avx512);
+    o.Set("avx512Vpopcnt", c.avx512_vpopcnt);
+    return o;
+  });
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    tft::set_num_threads(static_cast<int>(get_int(info[0], "n")));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), tft::num_threads());
+}
+
+}  // namespace
+
+void register_runtime(Napi::Env env, Napi::Object exports) {
+  exports.Set("init", Napi::Function::New(env, Init, "init"));
+  exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+}
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new Instance());
+  tft::init_default_threads();
+  register_runtime(env, exports);
+  register_rank(env, exports);
+  return exports;
+}
+
+}  // namespace tft::binding
+
+static Napi::Object InitTftNative(Napi::Env env, Napi::Object exports) { return tft::binding::InitModule(env, exports); }
+
+NODE_API_MODULE(tft_native, InitTftNative)

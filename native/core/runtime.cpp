@@ -1,0 +1,126 @@
+#include "core/runtime.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <link.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/cuda_api.h"
+#include "core/error.h"
+
+namespace tft {
+namespace {
+
+std::vector<std::string> loaded_libraries() {
+  std::vector<std::string> names;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        if (info->dlpi_name && *info->dlpi_name)
+          static_cast<std::vector<std::string>*>(data)->emplace_back(info->dlpi_name);
+        return 0;
+      },
+      &names);
+  return names;
+}
+
+std::string realpath_or(const std::string& p) {
+  char buf[4096];
+  return ::realpath(p.c_str(), buf) ? std::string(buf) : p;
+}
+
+// The BLAS that answers sgemm_ decides model speed by 15x on this class of machine (reference BLAS vs
+// OpenBLAS), so we report the actual shared object, resolved through Debian's alternatives symlinks.
+void detect_blas(Capabilities& caps) {
+  void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+  if (sgemm) {
+    Dl_info info{};
+    if (dladdr(sgemm, &info) && info.dli_fname) caps.blas_library = realpath_or(info.dli_fname);
+  }
+  if (caps.blas_library.empty()) {
+    for (const auto& lib : loaded_libraries()) {
+      if (lib.find("blas") != std::string::npos || lib.find("mkl") != std::string::npos) {
+        caps.blas_library = realpath_or(lib);
+        break;
+      }
+    }
+  }
+  using ConfigFn = char* (*)();
+  if (auto cfg = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+    caps.blas = cfg();
+  } else if (caps.blas_library.find("mkl") != std::string::npos) {
+    caps.blas = "Intel MKL";
+  } else if (caps.blas_library.find("blis") != std::string::npos) {
+    caps.blas = "BLIS";
+  } else if (!caps.blas_library.empty()) {
+    caps.blas = "reference BLAS (slow: install OpenBLAS, e.g. apt-get install libopenblas0-pthread)";
+  } else {
+    caps.blas = "none found";
+  }
+}
+
+using OpenblasSetThreads = void (*)(int);
+
+std::once_flag g_default_threads_once;
+
+}  // namespace
+
+void set_num_threads(int n) {
+  if (n < 1) fail(ErrorCode::InvalidArgument, "n", "thread count must be >= 1, got " + std::to_string(n));
+  at::set_num_threads(n);
+  if (auto fn = reinterpret_cast<OpenblasSetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
+}
+
+int num_threads() { return at::get_num_threads(); }
+
+void init_default_threads() {
+  std::call_once(g_default_threads_once, [] {
+    int n = 0;
+    for (const char* var : {"TFT_NUM_THREADS", "OMP_NUM_THREADS"}) {
+      if (const char* v = std::getenv(var)) {
+        n = std::atoi(v);
+        if (n > 0) break;
+      }
+    }
+    if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    set_num_threads(n);
+  });
+}
+
+Capabilities capabilities() {
+  Capabilities caps;
+  caps.torch_version = TORCH_VERSION;
+  caps.intra_op_threads = at::get_num_threads();
+  caps.hardware_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+#if defined(TFT_TORCH_CUDA)
+  caps.torch_cuda_compiled = true;
+#endif
+  caps.torch_cuda_devices = static_cast<int>(torch::cuda::device_count());
+  caps.cuda_kernels_compiled = cuda::compiled();
+  std::string why;
+  caps.cuda_kernel_devices = cuda::device_count(&why);
+  if (caps.cuda_kernel_devices == 0) caps.cuda_status = why;
+  else if (!caps.torch_cuda_compiled)
+    caps.cuda_status = "the rank kernels can use the GPU, but this libtorch has no CUDA (the model runs on CPU)";
+  std::string info = at::get_parallel_info();
+  auto pos = info.find("ATen parallel backend: ");
+  if (pos != std::string::npos) {
+    auto end = info.find('\n', pos);
+    caps.parallel_backend = info.substr(pos + 23, end - pos - 23);
+  }
+  detect_blas(caps);
+  __builtin_cpu_init();
+  caps.avx2 = __builtin_cpu_supports("avx2");
+  caps.avx512 = __builtin_cpu_supports("avx512f");
+  caps.avx512_vpopcnt = __builtin_cpu_supports("avx512vpopcntdq");
+  return caps;
+}
+
+}  // namespace tft

@@ -1,0 +1,36 @@
+// What this build and this machine can do, and the one knob for CPU threads.
+#pragma once
+
+#include <string>
+
+namespace tft {
+
+struct Capabilities {
+  std::string torch_version;       // libtorch the addon was compiled against (== the one loaded)
+  bool torch_cuda_compiled = false;
+  int torch_cuda_devices = 0;      // devices libtorch can use for the model
+  bool cuda_kernels_compiled = false;  // our own .cu kernels (rank statistics) are in the binary
+  int cuda_kernel_devices = 0;     // devices those kernels can use
+  std::string cuda_status;         // why CUDA is not usable, empty when it is
+  int intra_op_threads = 1;
+  int hardware_threads = 1;
+  std::string parallel_backend;    // OpenMP / native thread pool
+  std::string blas;                // e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ..."
+  std::string blas_library;        // the shared object that provides sgemm
+  bool avx2 = false;
+  bool avx512 = false;
+  bool avx512_vpopcnt = false;
+};
+
+Capabilities capabilities();
+
+// Sets libtorch's intra-op pool and OpenBLAS's pool together: letting both default independently
+// oversubscribes the cores as soon as a parallel region calls a GEMM.
+void set_num_threads(int n);
+int num_threads();
+
+// Debian's libtorch starts with one intra-op thread; use every core unless the user said otherwise
+// (OMP_NUM_THREADS / TFT_NUM_THREADS). Idempotent.
+void init_default_threads();
+
+}  // namespace tft

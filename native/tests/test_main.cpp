@@ -1,0 +1,32 @@
+// Runs every registered test, or those whose name contains argv[1]. Exit code 1 if any failed.
+#include <chrono>
+
+#include "core/runtime.h"
+#include "harness.h"
+
+int main(int argc, char** argv) {
+  tft::init_default_threads();
+  const std::string filter = argc > 1 ? argv[1] : "";
+  int passed = 0, failed = 0, skipped = 0;
+  for (const auto& c : tft::test::registry()) {
+    if (!filter.empty() && c.name.find(filter) == std::string::npos) continue;
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      c.fn();
+      ++passed;
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      std::cout << "  ok    " << c.name << " (" << static_cast<int>(ms) << " ms)\n";
+    } catch (const tft::test::Skip& s) {
+      ++skipped;
+      std::cout << "  skip  " << c.name << ": " << s.why << "\n";
+    } catch (const tft::test::Failure& f) {
+      ++failed;
+      std::cout << "  FAIL  " << c.name << ": " << f.what << "\n";
+    } catch (const std::exception& e) {
+      ++failed;
+      std::cout << "  FAIL  " << c.name << ": unexpected exception: " << e.what() << "\n";
+    }
+  }
+  std::cout << passed << " passed, " << failed << " failed, " << skipped << " skipped\n";
+  return failed ? 1 : 0;
+}
