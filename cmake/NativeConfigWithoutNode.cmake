@@ -74,7 +74,7 @@ if(TFT_NVCC AND NOT "$ENV{TFT_NATIVE_CUDA}" STREQUAL "0")
   list(APPEND TFT_DEFINES "TFT_WITH_CUDA=1")
   list(APPEND TFT_LDFLAGS "${TFT_CUDA_HOME}/lib64/libcudart_static.a" "-ldl" "-lrt" "-lpthread")
   set(TFT_NVCC_FLAGS "-gencode=arch=compute_80,code=sm_80" "-gencode=arch=compute_90,code=sm_90"
-      "-gencode=arch=compute_90,code=compute_90" "-O3" "-std=c++17" "-Xcompiler" "-fPIC"
+      "-gencode=arch=compute_90,code=compute_90" "-O3" "-std=c++17" "-Xcompiler" "-fPIC,-fvisibility=hidden"
       "-D_GLIBCXX_USE_CXX11_ABI=${TFT_TORCH_CXX11_ABI}" "-I${CMAKE_SOURCE_DIR}/native")
 else()
   set(TFT_NVCC "")

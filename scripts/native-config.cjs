@@ -202,7 +202,7 @@ function config() {
     cxxflags,
     ldflags,
     nvccFlags: cuda
-      ? [...CUDA_ARCH_FLAGS, '-O3', '-std=c++17', '-Xcompiler', '-fPIC', `-D_GLIBCXX_USE_CXX11_ABI=${torch.abi}`,
+      ? [...CUDA_ARCH_FLAGS, '-O3', '-std=c++17', '-Xcompiler', '-fPIC,-fvisibility=hidden', `-D_GLIBCXX_USE_CXX11_ABI=${torch.abi}`,
           `-I${path.join(ROOT, 'native')}`]
       : [],
   };

@@ -52,16 +52,21 @@ export function explainLoadFailure(message: string): string {
   return `tft-native: the native addon could not be loaded.\n  cause: ${message.split('\n')[0]}\n  fix:   ${hints.join('\n  fix:   ')}`;
 }
 
-export function loadAddon(): NativeAddon {
-  if (cached) return cached;
+/** Loads the addon found under `root` (a package folder); no caching. Exposed for tests and tools. */
+export function loadAddonFrom(root: string): NativeAddon {
   let addon: NativeAddon;
   try {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    addon = nodeGypBuild(PACKAGE_ROOT) as NativeAddon;
+    addon = nodeGypBuild(root) as NativeAddon;
   } catch (err) {
     throw new AddonLoadError(explainLoadFailure(err instanceof Error ? err.message : String(err)), { cause: err });
   }
   addon.init(makeError);
-  cached = addon;
   return addon;
+}
+
+/** The addon of this package, loaded once per environment (main thread or worker). */
+export function loadAddon(): NativeAddon {
+  cached ??= loadAddonFrom(PACKAGE_ROOT);
+  return cached;
 }

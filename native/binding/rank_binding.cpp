@@ -3,7 +3,7 @@
 
 #include "binding/args.h"
 #include "binding/exports.h"
-#include "binding/promise_worker.h"
+#include "binding/native_job.h"
 #include "core/rank/rank_stats.h"
 
 namespace tft::binding {
@@ -48,7 +48,7 @@ Napi::Value RankMatrix(const Napi::CallbackInfo& info) {
     const void* data = a.values.data;
     const size_t length = a.values.length;
     const bool f32 = a.values.f32;
-    return PromiseWorker<std::vector<double>>::Start(
+    return NativeJob<std::vector<double>>::Start(
         info.Env(),
         [=] { return run_matrix(data, length, f32, a.m, a.n, a.stat, a.k, a.device); },
         [](Napi::Env env, std::vector<double>& r) -> Napi::Value { return to_float64_array(env, r); },

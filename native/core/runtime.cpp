@@ -3,10 +3,12 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <link.h>
+#include <omp.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -68,17 +70,31 @@ void detect_blas(Capabilities& caps) {
 
 using OpenblasSetThreads = void (*)(int);
 
+std::atomic<int> g_threads{0};
+
 std::once_flag g_default_threads_once;
 
 }  // namespace
 
 void set_num_threads(int n) {
   if (n < 1) fail(ErrorCode::InvalidArgument, "n", "thread count must be >= 1, got " + std::to_string(n));
+  g_threads = n;
   at::set_num_threads(n);
   if (auto fn = reinterpret_cast<OpenblasSetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
 }
 
-int num_threads() { return at::get_num_threads(); }
+int num_threads() {
+  const int n = g_threads.load();
+  return n > 0 ? n : at::get_num_threads();
+}
+
+void apply_thread_setting() {
+  const int n = g_threads.load();
+  if (n > 0 && omp_get_max_threads() != n) {
+    at::get_num_threads();  // let libtorch run its once-per-thread initialisation first, then override it
+    omp_set_num_threads(n);
+  }
+}
 
 void init_default_threads() {
   std::call_once(g_default_threads_once, [] {

@@ -29,6 +29,11 @@ Capabilities capabilities();
 void set_num_threads(int n);
 int num_threads();
 
+// OpenMP keeps the thread count per calling thread, and libtorch fixes it the first time a thread runs
+// parallel work; jobs run on pool threads (libuv's, or a C++ caller's), so every core entry point calls this
+// to apply the process-wide setting to whatever thread it finds itself on. Cheap when nothing changed.
+void apply_thread_setting();
+
 // Debian's libtorch starts with one intra-op thread; use every core unless the user said otherwise
 // (OMP_NUM_THREADS / TFT_NUM_THREADS). Idempotent.
 void init_default_threads();

@@ -5,6 +5,7 @@
 
 #include "core/cuda_api.h"
 #include "core/error.h"
+#include "core/runtime.h"
 #include "core/rank/rank_detail.h"
 
 namespace tft::rank {
@@ -66,6 +67,7 @@ static void check_k(Statistic stat, int64_t k, int64_t n) {
 }
 
 std::vector<double> matrix(const double* x, int64_t m, int64_t n, Statistic stat, int64_t k, Device device) {
+  apply_thread_setting();
   const RankRows R = prepare_rows(x, m, n, 2, "rankings");
   check_k(stat, k, n);
   std::vector<double> out(static_cast<size_t>(m * m));
@@ -95,6 +97,7 @@ std::vector<double> matrix(const double* x, int64_t m, int64_t n, Statistic stat
 }
 
 double pair(const double* a, const double* b, int64_t n, Statistic stat, int64_t k) {
+  apply_thread_setting();
   std::vector<double> both(static_cast<size_t>(2 * n));
   std::copy(a, a + n, both.begin());
   std::copy(b, b + n, both.begin() + n);

@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+
+import {
+  AddonLoadError,
+  InvalidArgumentError,
+  ShapeError,
+  TftError,
+  capabilities,
+  getNumThreads,
+  makeError,
+  setNumThreads,
+} from '../lib/index.js';
+import { explainLoadFailure, loadAddonFrom } from '../lib/native/loader.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+describe('capabilities and threads', () => {
+  it('reports libtorch, CUDA, threads and the BLAS in use', () => {
+    const c = capabilities();
+    expect(c.torchVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(typeof c.torchCudaCompiled).toBe('boolean');
+    expect(c.intraOpThreads).toBeGreaterThanOrEqual(1);
+    expect(c.hardwareThreads).toBeGreaterThanOrEqual(1);
+    expect(c.blasLibrary.length).toBeGreaterThan(0);
+    if (c.cudaKernelDevices === 0) expect(c.cudaStatus.length).toBeGreaterThan(0);
+  });
+  it('defaults to every core and can be changed', () => {
+    const before = getNumThreads();
+    expect(before).toBe(Number(process.env.TFT_NUM_THREADS ?? process.env.OMP_NUM_THREADS ?? capabilities().hardwareThreads));
+    setNumThreads(1);
+    expect(getNumThreads()).toBe(1);
+    setNumThreads(before);
+    expect(getNumThreads()).toBe(before);
+    expect(() => setNumThreads(0)).toThrow(InvalidArgumentError);
+    expect(() => setNumThreads(1.5)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('errors', () => {
+  it('native failures arrive as the façade classes with stable codes and the argument named', () => {
+    try {
+      capabilities(); // loads the addon
+      // a shape error raised inside the native core
+      const addon = loadAddonFrom(ROOT);
+      addon.rankMatrixSync(new Float64Array(5), 2, 3, 'kendall', undefined, 'cpu');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ShapeError);
+      expect(e).toBeInstanceOf(TftError);
+      expect((e as TftError).code).toBe('ERR_SHAPE');
+      expect((e as TftError).argument).toBe('values');
+      expect((e as Error).message).toMatch(/values: has 5 elements but m x n = 2 x 3/);
+    }
+  });
+  it('unknown codes from a newer addon keep their code', () => {
+    const e = makeError('ERR_SOMETHING_NEW', 'x');
+    expect(e).toBeInstanceOf(TftError);
+    expect(e.code).toBe('ERR_SOMETHING_NEW');
+  });
+});
+
+describe('loader', () => {
+  it('turns dlopen failures into remediation, never a bare error', () => {
+    expect(explainLoadFailure('libtorch_cpu.so: cannot open shared object file: No such file or directory')).toMatch(
+      /libtorch-dev.*LD_LIBRARY_PATH/s,
+    );
+    expect(explainLoadFailure('libopenblas.so.0: cannot open shared object file')).toMatch(/libopenblas0-pthread/);
+    expect(explainLoadFailure("/x/tft_native.node: undefined symbol: _ZN3c106detail14torchCheckFailEPKcS2_jRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE")).toMatch(
+      /C\+\+ ABI or version/,
+    );
+    expect(explainLoadFailure('No native build was found for platform=linux arch=x64')).toMatch(/npm run build:native/);
+  });
+  it('a broken binary is reported as AddonLoadError with the cause and a fix', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tft-loader-'));
+    mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
+    writeFileSync(path.join(dir, 'build', 'Release', 'tft_native.node'), 'not an ELF file');
+    writeFileSync(path.join(dir, 'package.json'), '{"name":"broken"}');
+    let err: unknown;
+    try {
+      loadAddonFrom(dir);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(AddonLoadError);
+    expect((err as TftError).code).toBe('ERR_ADDON_LOAD');
+    expect((err as Error).message).toMatch(/cause: .*tft_native\.node/);
+    expect((err as Error).message).toMatch(/fix: /);
+  });
+});
+
+describe('worker threads and clean exit', () => {
+  it('loads and computes inside a worker_thread, with typed errors there too', async () => {
+    const w = new Worker(new URL('./workers/bootstrap.mjs', import.meta.url), {
+      workerData: { script: new URL('./workers/rank-in-worker.ts', import.meta.url).href },
+    });
+    const msg = await new Promise<{ kendall: number[]; spearman: number[]; typedError: string }>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    await w.terminate();
+    expect(msg.kendall[1]).toBeCloseTo(-1, 12);
+    expect(msg.kendall[2]).toBeCloseTo(2 / 3, 12);
+    expect(msg.spearman[5]).toBeCloseTo(-0.8, 12); // 1 - 6·18/(4·15)
+    expect(msg.typedError).toBe('ShapeError:ERR_SHAPE');
+  });
+  it('a process using the addon in the main thread and two workers exits cleanly', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/workers/exit-cleanly.ts')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ ok: true });
+  });
+});
