@@ -45,16 +45,16 @@ struct Skip {
   static ::tft::test::Registrar TFT_CAT(test_reg_, name)(#name, TFT_CAT(test_fn_, name));       \
   static void TFT_CAT(test_fn_, name)()
 
-#define CHECK(cond)                                                                             \
+#define REQUIRE(cond)                                                                           \
   do {                                                                                          \
     if (!(cond)) {                                                                              \
       std::ostringstream os_;                                                                   \
-      os_ << __FILE__ << ":" << __LINE__ << ": CHECK(" #cond ") failed";                        \
+      os_ << __FILE__ << ":" << __LINE__ << ": REQUIRE(" #cond ") failed";                        \
       throw ::tft::test::Failure{os_.str()};                                                    \
     }                                                                                           \
   } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                                   \
+#define REQUIRE_NEAR(a, b, tol)                                                                   \
   do {                                                                                          \
     const double a_ = (a), b_ = (b);                                                            \
     const bool ok_ = (std::isnan(a_) && std::isnan(b_)) || std::fabs(a_ - b_) <= (tol);         \
@@ -67,7 +67,7 @@ struct Skip {
     }                                                                                           \
   } while (0)
 
-#define CHECK_THROWS_CODE(expr, expected_code)                                                  \
+#define REQUIRE_THROWS_CODE(expr, expected_code)                                                  \
   do {                                                                                          \
     bool thrown_ = false;                                                                       \
     try {                                                                                       \

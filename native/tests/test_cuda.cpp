@@ -15,7 +15,7 @@ TEST(cuda_kendall_matrix_equals_cpu) {
     const auto x = random_rankings(m, n, levels, nan_p, static_cast<uint64_t>(m * 1000 + n));
     const auto gpu = rank::matrix(x.data(), m, n, rank::Statistic::KendallTauB, 0, rank::Device::Cuda);
     const auto cpu = rank::matrix(x.data(), m, n, rank::Statistic::KendallTauB, 0, rank::Device::Cpu);
-    for (size_t i = 0; i < cpu.size(); ++i) CHECK_NEAR(gpu[i], cpu[i], 1e-13);
+    for (size_t i = 0; i < cpu.size(); ++i) REQUIRE_NEAR(gpu[i], cpu[i], 1e-13);
   }
 }
 
@@ -23,6 +23,6 @@ TEST(cuda_request_without_device_is_typed) {
   std::string why;
   if (cuda::device_count(&why) > 0) SKIP("a CUDA device is present");
   const std::vector<double> x{1, 2, 3, 3, 2, 1};
-  CHECK_THROWS_CODE(rank::matrix(x.data(), 2, 3, rank::Statistic::KendallTauB, 0, rank::Device::Cuda),
+  REQUIRE_THROWS_CODE(rank::matrix(x.data(), 2, 3, rank::Statistic::KendallTauB, 0, rank::Device::Cuda),
                     ErrorCode::CudaUnavailable);
 }

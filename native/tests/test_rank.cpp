@@ -26,7 +26,7 @@ void check_matrix(rank::Statistic stat, double (*naive)(const std::vector<double
     const auto x = random_rankings(s.m, s.n, s.levels, s.nan_p, seed++);
     const auto M = rank::matrix(x.data(), s.m, s.n, stat);
     for (int64_t a = 0; a < s.m; ++a)
-      for (int64_t b = 0; b < s.m; ++b) CHECK_NEAR(M[a * s.m + b], naive(row(x, s.n, a), row(x, s.n, b)), 1e-12);
+      for (int64_t b = 0; b < s.m; ++b) REQUIRE_NEAR(M[a * s.m + b], naive(row(x, s.n, a), row(x, s.n, b)), 1e-12);
   }
 }
 
@@ -55,7 +55,7 @@ TEST(kendall_bitset_tiles_when_memory_is_short) {
   rank::set_kendall_algorithm(rank::KendallAlgorithm::Fenwick);
   const auto ref = rank::matrix(x.data(), m, n, rank::Statistic::KendallTauB);
   rank::set_kendall_algorithm(rank::KendallAlgorithm::Auto);
-  for (size_t i = 0; i < ref.size(); ++i) CHECK_NEAR(tiled[i], ref[i], 1e-13);
+  for (size_t i = 0; i < ref.size(); ++i) REQUIRE_NEAR(tiled[i], ref[i], 1e-13);
 }
 
 TEST(weighted_tau_matches_definition) { check_matrix(rank::Statistic::WeightedTau, naive_weighted_tau); }
@@ -71,15 +71,15 @@ TEST(topk_jaccard_matches_definition) {
       const auto M = rank::matrix(x.data(), s.m, s.n, rank::Statistic::TopKJaccard, k);
       for (int64_t a = 0; a < s.m; ++a)
         for (int64_t b = 0; b < s.m; ++b)
-          CHECK_NEAR(M[a * s.m + b], naive_jaccard(row(x, s.n, a), row(x, s.n, b), k), 1e-15);
+          REQUIRE_NEAR(M[a * s.m + b], naive_jaccard(row(x, s.n, a), row(x, s.n, b), k), 1e-15);
     }
 }
 
 TEST(scipy_documented_examples) {
   // scipy.stats.weightedtau / kendalltau docstring examples.
   const std::vector<double> x{12, 2, 1, 12, 2}, y{1, 4, 7, 1, 0};
-  CHECK_NEAR(rank::pair(x.data(), y.data(), 5, rank::Statistic::WeightedTau), -0.56694968153682723, 1e-15);
-  CHECK_NEAR(rank::pair(x.data(), y.data(), 5, rank::Statistic::KendallTauB), -0.47140452079103173, 1e-15);
+  REQUIRE_NEAR(rank::pair(x.data(), y.data(), 5, rank::Statistic::WeightedTau), -0.56694968153682723, 1e-15);
+  REQUIRE_NEAR(rank::pair(x.data(), y.data(), 5, rank::Statistic::KendallTauB), -0.47140452079103173, 1e-15);
 }
 
 TEST(pairs_equal_matrix_entries) {
@@ -89,7 +89,7 @@ TEST(pairs_equal_matrix_entries) {
     const auto M = rank::matrix(x.data(), m, n, stat);
     for (int64_t a = 0; a < m; ++a)
       for (int64_t b = 0; b < m; ++b)
-        CHECK_NEAR(rank::pair(x.data() + a * n, x.data() + b * n, n, stat), M[a * m + b], 1e-13);
+        REQUIRE_NEAR(rank::pair(x.data() + a * n, x.data() + b * n, n, stat), M[a * m + b], 1e-13);
   }
 }
 
@@ -97,21 +97,21 @@ TEST(constant_rows_give_nan) {
   const std::vector<double> x{1, 1, 1, 1, 0.1, 0.2, 0.3, 0.4};
   for (auto stat : {rank::Statistic::KendallTauB, rank::Statistic::WeightedTau, rank::Statistic::Spearman}) {
     const auto M = rank::matrix(x.data(), 2, 4, stat);
-    CHECK(std::isnan(M[0]) && std::isnan(M[1]) && std::isnan(M[2]));
-    CHECK_NEAR(M[3], 1.0, 1e-15);
+    REQUIRE(std::isnan(M[0]) && std::isnan(M[1]) && std::isnan(M[2]));
+    REQUIRE_NEAR(M[3], 1.0, 1e-15);
   }
 }
 
 TEST(bad_input_is_typed) {
   const std::vector<double> ok{1, 2, 3, 4, 5, 6};
-  CHECK_THROWS_CODE(rank::matrix(ok.data(), 1, 6, rank::Statistic::KendallTauB), ErrorCode::Shape);
-  CHECK_THROWS_CODE(rank::matrix(ok.data(), 6, 1, rank::Statistic::KendallTauB), ErrorCode::Shape);
+  REQUIRE_THROWS_CODE(rank::matrix(ok.data(), 1, 6, rank::Statistic::KendallTauB), ErrorCode::Shape);
+  REQUIRE_THROWS_CODE(rank::matrix(ok.data(), 6, 1, rank::Statistic::KendallTauB), ErrorCode::Shape);
   const std::vector<double> empty_row{1, 2, 3, kNaN, kNaN, kNaN};
-  CHECK_THROWS_CODE(rank::matrix(empty_row.data(), 2, 3, rank::Statistic::Spearman), ErrorCode::NonFinite);
+  REQUIRE_THROWS_CODE(rank::matrix(empty_row.data(), 2, 3, rank::Statistic::Spearman), ErrorCode::NonFinite);
   const std::vector<double> inf{1, 2, 3, 4, INFINITY, 6};
-  CHECK_THROWS_CODE(rank::matrix(inf.data(), 2, 3, rank::Statistic::Spearman), ErrorCode::NonFinite);
-  CHECK_THROWS_CODE(rank::matrix(ok.data(), 2, 3, rank::Statistic::TopKJaccard, 0), ErrorCode::InvalidArgument);
-  CHECK_THROWS_CODE(rank::matrix(ok.data(), 2, 3, rank::Statistic::TopKJaccard, 4), ErrorCode::InvalidArgument);
-  CHECK_THROWS_CODE(rank::parse_statistic("pearson"), ErrorCode::InvalidArgument);
-  CHECK_THROWS_CODE(rank::parse_device("tpu"), ErrorCode::InvalidArgument);
+  REQUIRE_THROWS_CODE(rank::matrix(inf.data(), 2, 3, rank::Statistic::Spearman), ErrorCode::NonFinite);
+  REQUIRE_THROWS_CODE(rank::matrix(ok.data(), 2, 3, rank::Statistic::TopKJaccard, 0), ErrorCode::InvalidArgument);
+  REQUIRE_THROWS_CODE(rank::matrix(ok.data(), 2, 3, rank::Statistic::TopKJaccard, 4), ErrorCode::InvalidArgument);
+  REQUIRE_THROWS_CODE(rank::parse_statistic("pearson"), ErrorCode::InvalidArgument);
+  REQUIRE_THROWS_CODE(rank::parse_device("tpu"), ErrorCode::InvalidArgument);
 }

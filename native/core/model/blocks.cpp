@@ -1,0 +1,155 @@
+#include "core/model/blocks.h"
+
+#include <cmath>
+#include <limits>
+
+namespace tft::model {
+
+GrnParams GrnParams::bind(const ParameterStore& p, const std::string& s) {
+  GrnParams g;
+  g.fc1_w = p.get(s + ".fc1.weight");
+  g.fc1_b = p.get(s + ".fc1.bias");
+  if (p.has(s + ".context.weight")) g.ctx_w = p.get(s + ".context.weight");
+  g.fc2_w = p.get(s + ".fc2.weight");
+  g.fc2_b = p.get(s + ".fc2.bias");
+  g.glu_w = p.get(s + ".glu.weight");
+  g.glu_b = p.get(s + ".glu.bias");
+  if (p.has(s + ".skip.weight")) {
+    g.skip_w = p.get(s + ".skip.weight");
+    g.skip_b = p.get(s + ".skip.bias");
+  }
+  g.norm_w = p.get(s + ".norm.weight");
+  g.norm_b = p.get(s + ".norm.bias");
+  g.n_out = g.norm_w.size(0);
+  return g;
+}
+
+GateParams GateParams::bind(const ParameterStore& p, const std::string& s) {
+  return {p.get(s + ".glu.weight"), p.get(s + ".glu.bias"), p.get(s + ".norm.weight"), p.get(s + ".norm.bias")};
+}
+
+MhaParams MhaParams::bind(const ParameterStore& p, const std::string& s, int64_t heads) {
+  MhaParams m{p.get(s + ".q.weight"), p.get(s + ".q.bias"), p.get(s + ".k.weight"), p.get(s + ".k.bias"),
+              p.get(s + ".v.weight"), p.get(s + ".v.bias"), p.get(s + ".out.weight"), p.get(s + ".out.bias"),
+              heads, 1};
+  m.dk = m.v_w.size(0);
+  return m;
+}
+
+VsnParams VsnParams::bind(const ParameterStore& p) {
+  VsnParams v;
+  v.pre_w = p.get("vsn.prescalers.weight");
+  v.pre_b = p.get("vsn.prescalers.bias");
+  v.fc1_w = p.get("vsn.var_grns.fc1.weight");
+  v.fc1_b = p.get("vsn.var_grns.fc1.bias");
+  v.fc2_w = p.get("vsn.var_grns.fc2.weight");
+  v.fc2_b = p.get("vsn.var_grns.fc2.bias");
+  v.glu_w = p.get("vsn.var_grns.glu.weight");
+  v.glu_b = p.get("vsn.var_grns.glu.bias");
+  v.norm_w = p.get("vsn.var_grns.norm.weight");
+  v.norm_b = p.get("vsn.var_grns.norm.bias");
+  v.flat = GrnParams::bind(p, "vsn.flat_grn");
+  return v;
+}
+
+static at::Tensor maybe_dropout(const at::Tensor& x, const Mode& m) {
+  return (m.training && m.dropout > 0) ? at::dropout(x, m.dropout, true) : x;
+}
+
+at::Tensor gate_add_norm(const GateParams& p, const at::Tensor& x, const at::Tensor& skip, const Mode& m) {
+  const at::Tensor g = at::glu(at::linear(maybe_dropout(x, m), p.glu_w, p.glu_b), -1);
+  return at::layer_norm(skip + g, {p.norm_w.size(0)}, p.norm_w, p.norm_b, kLayerNormEps);
+}
+
+at::Tensor grn(const GrnParams& p, const at::Tensor& a, const at::Tensor& context_term, const Mode& m) {
+  at::Tensor h = at::linear(a, p.fc1_w, p.fc1_b);
+  if (context_term.defined()) h = h + context_term;
+  h = at::linear(at::elu(h), p.fc2_w, p.fc2_b);
+  const at::Tensor g = at::glu(at::linear(maybe_dropout(h, m), p.glu_w, p.glu_b), -1);
+  const at::Tensor skip = p.skip_w.defined() ? at::linear(a, p.skip_w, p.skip_b) : a;
+  return at::layer_norm(skip + g, {p.n_out}, p.norm_w, p.norm_b, kLayerNormEps);
+}
+
+at::Tensor grn_with_context(const GrnParams& p, const at::Tensor& a, const at::Tensor& c, const Mode& m) {
+  return grn(p, a, c.defined() ? at::linear(c, p.ctx_w) : at::Tensor(), m);
+}
+
+std::pair<at::Tensor, at::Tensor> interpretable_mha(const MhaParams& p, const at::Tensor& q, const at::Tensor& k,
+                                                    const at::Tensor& v, bool causal, const Mode& m) {
+  const int64_t B = q.size(0), Tq = q.size(1), Tk = k.size(1);
+  const at::Tensor Q = at::linear(q, p.q_w, p.q_b).view({B, Tq, p.heads, p.dk}).transpose(1, 2);
+  const at::Tensor K = at::linear(k, p.k_w, p.k_b).view({B, Tk, p.heads, p.dk}).transpose(1, 2);
+  const at::Tensor V = at::linear(v, p.v_w, p.v_b);  // [B, Tk, dk], shared by every head
+  at::Tensor scores = at::matmul(Q, K.transpose(-1, -2)) / std::sqrt(static_cast<double>(p.dk));
+  if (causal && Tk > 1) {
+    // query i (absolute position Tk - Tq + i) sees keys j <= Tk - Tq + i
+    const at::Tensor qi = at::arange(Tk - Tq, Tk, q.options().dtype(at::kLong)).unsqueeze(1);
+    const at::Tensor kj = at::arange(0, Tk, q.options().dtype(at::kLong)).unsqueeze(0);
+    scores = scores.masked_fill(kj > qi, -std::numeric_limits<float>::infinity());
+  }
+  const at::Tensor attn = at::softmax(scores, -1);
+  const at::Tensor heads = at::matmul(maybe_dropout(attn, m), V.unsqueeze(1));  // [B, H, Tq, dk]
+  at::Tensor out = maybe_dropout(at::linear(heads.mean(1), p.out_w, p.out_b), m);
+  return {out, attn.mean(1)};
+}
+
+VsnFolded VsnFolded::fold(const VsnParams& p, bool fold_glu) {
+  VsnFolded f;
+  const int64_t F = p.pre_b.size(0), d = p.pre_b.size(1);
+  f.pre_p = p.pre_w.squeeze(-1);  // [F, d]
+  f.pre_b = p.pre_b;
+  f.u = at::bmm(p.fc1_w, f.pre_p.unsqueeze(-1)).squeeze(-1);
+  f.c = at::bmm(p.fc1_w, f.pre_b.unsqueeze(-1)).squeeze(-1) + p.fc1_b;
+  if (fold_glu) {
+    f.g_t = at::bmm(p.glu_w, p.fc2_w).transpose(1, 2).contiguous();                      // [F, d, 2d]
+    f.g_b = at::bmm(p.glu_w, p.fc2_b.unsqueeze(-1)).squeeze(-1) + p.glu_b;               // [F, 2d]
+  }
+  const at::Tensor w1 = p.flat.fc1_w.view({p.flat.fc1_w.size(0), F, d});                // [h, F, d]
+  f.flat_u = (w1 * f.pre_p.unsqueeze(0)).sum(-1);                                        // [h, F]
+  f.flat_c = (w1 * f.pre_b.unsqueeze(0)).sum({1, 2}) + p.flat.fc1_b;                     // [h]
+  if (p.flat.skip_w.defined()) {
+    const at::Tensor ws = p.flat.skip_w.view({F, F, d});
+    f.skip_u = (ws * f.pre_p.unsqueeze(0)).sum(-1);                                      // [F, F]
+    f.skip_c = (ws * f.pre_b.unsqueeze(0)).sum({1, 2}) + p.flat.skip_b;                  // [F]
+  } else {
+    // d == 1: the flattened input already has F entries and the skip is the identity on it.
+    f.skip_u = at::diag(f.pre_p.squeeze(-1));
+    f.skip_c = f.pre_b.squeeze(-1);
+  }
+  return f;
+}
+
+at::Tensor vsn_weights(const VsnParams& p, const VsnFolded& f, const at::Tensor& x, const at::Tensor& context_term,
+                       const Mode& m) {
+  at::Tensor h = at::linear(x, f.flat_u, f.flat_c);
+  if (context_term.defined()) h = h + context_term;
+  h = at::linear(at::elu(h), p.flat.fc2_w, p.flat.fc2_b);
+  const at::Tensor g = at::glu(at::linear(maybe_dropout(h, m), p.flat.glu_w, p.flat.glu_b), -1);
+  const at::Tensor z = at::layer_norm(at::linear(x, f.skip_u, f.skip_c) + g, {p.flat.n_out}, p.flat.norm_w,
+                                      p.flat.norm_b, kLayerNormEps);
+  return at::softmax(z, -1);
+}
+
+VsnOutput variable_selection(const VsnParams& p, const VsnFolded& f, const at::Tensor& x,
+                             const at::Tensor& context_term, const Mode& m) {
+  const int64_t d = p.pre_b.size(1);
+  const at::Tensor w = vsn_weights(p, f, x, context_term, m);  // [N, F]
+  // Per-variable GRNs, all variables at once in [F, N, d] layout: batched products, no loop over variables.
+  const at::Tensor xt = x.t().unsqueeze(-1);                                             // [F, N, 1]
+  const at::Tensor h = at::elu(at::addcmul(f.c.unsqueeze(1), xt, f.u.unsqueeze(1)));     // [F, N, d]
+  at::Tensor gamma;
+  if (f.g_t.defined() && !(m.training && m.dropout > 0)) {
+    gamma = at::baddbmm(f.g_b.unsqueeze(1), h, f.g_t);
+  } else {
+    at::Tensor eta = at::baddbmm(p.fc2_b.unsqueeze(1), h, p.fc2_w.transpose(1, 2));
+    eta = maybe_dropout(eta, m);
+    gamma = at::baddbmm(p.glu_b.unsqueeze(1), eta, p.glu_w.transpose(1, 2));
+  }
+  const at::Tensor e = at::addcmul(f.pre_b.unsqueeze(1), xt, f.pre_p.unsqueeze(1));      // [F, N, d]
+  const at::Tensor z = at::layer_norm(e + at::glu(gamma, -1), {d}, {}, {}, kLayerNormEps);
+  const at::Tensor g = at::addcmul(p.norm_b.unsqueeze(1), z, p.norm_w.unsqueeze(1));    // [F, N, d]
+  const at::Tensor xi = (g * w.t().unsqueeze(-1)).sum(0);                                // [N, d]
+  return {xi, w};
+}
+
+}  // namespace tft::model

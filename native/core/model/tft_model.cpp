@@ -1,0 +1,411 @@
+#include "core/model/tft_model.h"
+
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "core/runtime.h"
+
+namespace tft::model {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Working-set budget for one chunk of the VSN: about six [F, N, d] float tensors live at once.
+constexpr int64_t kChunkBytes = int64_t{128} << 20;
+
+// Finds the first non-finite element (row-major) and throws naming it.
+void require_finite(const at::Tensor& t, const char* arg, const char* dims) {
+  const at::Tensor bad = at::logical_not(at::isfinite(t));
+  if (!bad.any().item<bool>()) return;
+  const at::Tensor where = bad.reshape({-1}).nonzero();
+  int64_t flat = where[0][0].item<int64_t>();
+  std::vector<int64_t> index(t.dim());
+  for (int64_t d = t.dim() - 1; d >= 0; --d) {
+    index[d] = flat % t.size(d);
+    flat /= t.size(d);
+  }
+  std::string s = "[";
+  for (size_t i = 0; i < index.size(); ++i) s += (i ? ", " : "") + std::to_string(index[i]);
+  s += "]";
+  fail(ErrorCode::NonFinite, arg,
+       std::string("contains NaN or Inf at ") + dims + " = " + s +
+           " (pass nanPolicy: 'zero' to treat non-finite inputs as 0)");
+}
+
+void require_ids(const at::Tensor& ids, int64_t n, const char* arg) {
+  if (ids.numel() == 0) return;
+  const int64_t lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
+  if (lo < 0 || hi >= n) {
+    const int64_t bad = lo < 0 ? lo : hi;
+    fail(ErrorCode::OutOfRange, arg,
+         "entity id " + std::to_string(bad) + " is outside [0, " + std::to_string(n) + ") (config.nEntities)");
+  }
+}
+
+}  // namespace
+
+NanPolicy parse_nan_policy(const std::string& s) {
+  if (s == "error") return NanPolicy::Error;
+  if (s == "zero") return NanPolicy::Zero;
+  fail(ErrorCode::InvalidArgument, "nanPolicy", "unknown policy '" + s + "' (expected 'error' or 'zero')");
+}
+
+TftModel::TftModel(const TftConfig& config, const at::Device& device)
+    : config_(config), device_(device), params_((validate(config), config)) {
+  params_.initialize(config.seed);
+  if (!device_.is_cpu()) params_.to(device_);
+  bind();
+}
+
+void TftModel::bind() {
+  const ParameterStore& p = params_;
+  if (config_.n_entities > 0) {
+    entity_emb_ = p.get("entity_embedding.weight");
+    static_vsn_ = GrnParams::bind(p, "static_context_vsn");
+    static_h_ = GrnParams::bind(p, "static_context_h");
+    static_c_ = GrnParams::bind(p, "static_context_c");
+    static_enrich_ = GrnParams::bind(p, "static_context_enrich");
+  }
+  vsn_ = VsnParams::bind(p);
+  lstm_params_.clear();
+  for (int64_t l = 0; l < config_.lstm_layers; ++l) {
+    const std::string k = std::to_string(l);
+    for (const char* n : {"lstm.weight_ih_l", "lstm.weight_hh_l", "lstm.bias_ih_l", "lstm.bias_hh_l"})
+      lstm_params_.push_back(p.get(n + k));
+  }
+  post_lstm_ = GateParams::bind(p, "post_lstm_gate");
+  enrichment_ = GrnParams::bind(p, "enrichment");
+  if (config_.n_context > 0) {
+    context_self_mha_ = MhaParams::bind(p, "context_self_attention", config_.n_heads);
+    context_self_gate_ = GateParams::bind(p, "context_self_gate");
+    cross_mha_ = MhaParams::bind(p, "cross_attention", config_.n_heads);
+    cross_gate_ = GateParams::bind(p, "cross_gate");
+  }
+  self_mha_ = MhaParams::bind(p, "self_attention", config_.n_heads);
+  attention_gate_ = GateParams::bind(p, "attention_gate");
+  positionwise_ = GrnParams::bind(p, "positionwise_grn");
+  pre_output_ = GateParams::bind(p, "pre_output_gate");
+  pos_w_ = p.get("position_head.weight");
+  pos_b_ = p.get("position_head.bias");
+  mu_w_ = p.get("mu_head.weight");
+  mu_b_ = p.get("mu_head.bias");
+  sigma_w_ = p.get("sigma_head.weight");
+  sigma_b_ = p.get("sigma_head.bias");
+}
+
+const VsnFolded& TftModel::folded(bool training) {
+  if (training) {
+    // Under autograd the folding is part of the graph (cheap next to the batch); dropout between fc2 and
+    // the GLU forbids folding those two.
+    folded_cache_ = VsnFolded::fold(vsn_, config_.dropout == 0);
+    folded_version_ = ~uint64_t{0};
+    return folded_cache_;
+  }
+  if (folded_version_ != params_.version()) {
+    c10::InferenceMode guard;
+    // Folded in double precision, then rounded once: the folding sums run over up to F*d terms, and doing
+    // them in float32 would add error the unfolded reference does not have.
+    VsnParams wide = vsn_;
+    for (at::Tensor* t : {&wide.pre_w, &wide.pre_b, &wide.fc1_w, &wide.fc1_b, &wide.fc2_w, &wide.fc2_b,
+                          &wide.glu_w, &wide.glu_b, &wide.flat.fc1_w, &wide.flat.fc1_b, &wide.flat.skip_w,
+                          &wide.flat.skip_b})
+      if (t->defined()) *t = t->to(at::kDouble);
+    VsnFolded f = VsnFolded::fold(wide, true);
+    for (at::Tensor* t : {&f.pre_p, &f.pre_b, &f.u, &f.c, &f.g_t, &f.g_b, &f.flat_u, &f.flat_c, &f.skip_u, &f.skip_c})
+      *t = t->to(at::kFloat).contiguous();
+    folded_cache_ = f;
+    folded_version_ = params_.version();
+  }
+  return folded_cache_;
+}
+
+ModelInput TftModel::prepare(const ModelInput& in, NanPolicy policy) const {
+  const TftConfig& c = config_;
+  ModelInput out;
+  if (!in.x.defined() || in.x.dim() != 3) fail(ErrorCode::Shape, "x", "must be [batch, time, features]");
+  const int64_t B = in.x.size(0), T = in.x.size(1), F = in.x.size(2);
+  if (F != c.n_features)
+    fail(ErrorCode::Shape, "x", "has " + std::to_string(F) + " features per step but config.nFeatures is " +
+                                    std::to_string(c.n_features));
+  if (T < 1) fail(ErrorCode::Shape, "x", "needs at least one time step (T >= 1)");
+  out.x = in.x.to(at::kFloat);
+  if (policy == NanPolicy::Error) require_finite(out.x, "x", "[batch, time, feature]");
+  else out.x = at::nan_to_num(out.x, 0.0, 0.0, 0.0);
+
+  if (c.n_entities > 0) {
+    if (!in.entity.defined())
+      fail(ErrorCode::InvalidArgument, "entityIds", "this model has an entity embedding (nEntities = " +
+                                                        std::to_string(c.n_entities) + "): pass one id per sequence");
+    if (in.entity.dim() != 1 || in.entity.size(0) != B)
+      fail(ErrorCode::Shape, "entityIds", "needs " + std::to_string(B) + " ids (one per sequence)");
+    require_ids(in.entity, c.n_entities, "entityIds");
+    out.entity = in.entity.to(at::kLong);
+  } else if (in.entity.defined() && in.entity.numel() > 0) {
+    fail(ErrorCode::InvalidArgument, "entityIds", "this model has no entity embedding (config.nEntities = 0)");
+  }
+
+  if (c.n_context > 0) {
+    if (!in.context.defined())
+      fail(ErrorCode::InvalidArgument, "context", "this X-Trend model needs a context set of " +
+                                                      std::to_string(c.n_context) + " sequences per target");
+    if (in.context.dim() != 4 || in.context.size(0) != B || in.context.size(1) != c.n_context ||
+        in.context.size(3) != c.n_features || in.context.size(2) < 1)
+      fail(ErrorCode::Shape, "context", "must be [batch, nContext = " + std::to_string(c.n_context) +
+                                            ", contextLen >= 1, nFeatures = " + std::to_string(c.n_features) + "]");
+    out.context = in.context.to(at::kFloat);
+    if (policy == NanPolicy::Error) require_finite(out.context, "context", "[batch, context, time, feature]");
+    else out.context = at::nan_to_num(out.context, 0.0, 0.0, 0.0);
+    if (c.n_entities > 0) {
+      if (!in.context_entity.defined() || in.context_entity.dim() != 2 || in.context_entity.size(0) != B ||
+          in.context_entity.size(1) != c.n_context)
+        fail(ErrorCode::Shape, "contextEntityIds", "needs [batch, nContext] ids for the context sequences");
+      require_ids(in.context_entity, c.n_entities, "contextEntityIds");
+      out.context_entity = in.context_entity.to(at::kLong);
+    }
+  } else if (in.context.defined() && in.context.numel() > 0) {
+    fail(ErrorCode::InvalidArgument, "context", "this model has no context set (config.nContext = 0)");
+  }
+  if (!device_.is_cpu()) {
+    out.x = out.x.to(device_);
+    if (out.entity.defined()) out.entity = out.entity.to(device_);
+    if (out.context.defined()) out.context = out.context.to(device_);
+    if (out.context_entity.defined()) out.context_entity = out.context_entity.to(device_);
+  }
+  return out;
+}
+
+TftModel::Statics TftModel::statics(const at::Tensor& entity, const Mode& m) {
+  Statics s;
+  if (config_.n_entities == 0 || !entity.defined()) return s;
+  const at::Tensor e = at::embedding(entity_emb_, entity);
+  s.vsn_ctx = at::linear(grn(static_vsn_, e, {}, m), vsn_.flat.ctx_w);
+  s.h = grn(static_h_, e, {}, m);
+  s.c = grn(static_c_, e, {}, m);
+  s.enrich_ctx = at::linear(grn(static_enrich_, e, {}, m), enrichment_.ctx_w);
+  return s;
+}
+
+at::Tensor TftModel::lstm(const at::Tensor& xi, const Statics& s, const Mode& m) {
+  const int64_t L = config_.lstm_layers, B = xi.size(0), d = config_.d_hidden;
+  at::Tensor h0, c0;
+  if (s.h.defined()) {
+    h0 = s.h.unsqueeze(0).expand({L, B, d}).contiguous();
+    c0 = s.c.unsqueeze(0).expand({L, B, d}).contiguous();
+  } else {
+    h0 = at::zeros({L, B, d}, xi.options());
+    c0 = at::zeros({L, B, d}, xi.options());
+  }
+  return std::get<0>(at::lstm(xi, {h0, c0}, lstm_params_, /*has_biases=*/true, L, m.training ? m.dropout : 0.0,
+                              m.training, /*bidirectional=*/false, /*batch_first=*/true));
+}
+
+TftModel::Encoded TftModel::encode(const at::Tensor& x, const Statics& s, const Mode& m) {
+  const int64_t B = x.size(0), T = x.size(1), F = x.size(2), d = config_.d_hidden;
+  at::Tensor ctx;
+  if (s.vsn_ctx.defined()) ctx = s.vsn_ctx.unsqueeze(1).expand({B, T, d}).reshape({B * T, d});
+  const VsnOutput v = variable_selection(vsn_, folded(m.training), x.reshape({B * T, F}), ctx, m);
+  const at::Tensor xi = v.xi.view({B, T, d});
+  const at::Tensor phi = lstm(xi, s, m);
+  return {gate_add_norm(post_lstm_, phi, xi, m), v.weights.view({B, T, F})};
+}
+
+at::Tensor TftModel::context_keys(const at::Tensor& context, const at::Tensor& context_entity, const Mode& m) {
+  const int64_t B = context.size(0), C = context.size(1), Tc = context.size(2), F = context.size(3);
+  const Statics cs = statics(context_entity.defined() ? context_entity.reshape({B * C}) : at::Tensor(), m);
+  const Encoded enc = encode(context.reshape({B * C, Tc, F}), cs, m);
+  const at::Tensor k = enc.gated.select(1, Tc - 1).reshape({B, C, config_.d_hidden});
+  const at::Tensor a = interpretable_mha(context_self_mha_, k, k, k, /*causal=*/false, m).first;
+  return gate_add_norm(context_self_gate_, a, k, m);
+}
+
+ForwardOutput TftModel::decode(const at::Tensor& gated, const Statics& s, const at::Tensor& kappa,
+                               const ForwardOptions& opt, const Mode& m) {
+  const int64_t T = gated.size(1);
+  at::Tensor theta = grn(enrichment_, gated, s.enrich_ctx.defined() ? s.enrich_ctx.unsqueeze(1) : at::Tensor(), m);
+  if (kappa.defined()) {
+    const at::Tensor k = kappa.size(0) == theta.size(0) ? kappa : kappa.expand({theta.size(0), kappa.size(1), kappa.size(2)});
+    const at::Tensor a = interpretable_mha(cross_mha_, theta, k, k, /*causal=*/false, m).first;
+    theta = gate_add_norm(cross_gate_, a, theta, m);
+  }
+  // Only the queries whose outputs are wanted: the last step is enough for positions at the window's end.
+  const at::Tensor q = opt.all_steps ? theta : theta.narrow(1, T - 1, 1);
+  auto [a, attn] = interpretable_mha(self_mha_, q, theta, theta, /*causal=*/true, m);
+  const at::Tensor beta = gate_add_norm(attention_gate_, a, q, m);
+  const at::Tensor psi = grn(positionwise_, beta, {}, m);
+  const at::Tensor skip = opt.all_steps ? gated : gated.narrow(1, T - 1, 1);
+  const at::Tensor delta = gate_add_norm(pre_output_, psi, skip, m);
+  ForwardOutput out;
+  out.position = (at::tanh(at::linear(delta, pos_w_, pos_b_)) * config_.max_position).squeeze(-1);
+  out.mu = at::linear(delta, mu_w_, mu_b_).squeeze(-1);
+  out.sigma = (at::softplus(at::linear(delta, sigma_w_, sigma_b_)) + kSigmaFloor).squeeze(-1);
+  if (opt.attention) out.attention = attn;
+  if (!opt.all_steps) {
+    out.position = out.position.squeeze(1);
+    out.mu = out.mu.squeeze(1);
+    out.sigma = out.sigma.squeeze(1);
+    if (opt.attention) out.attention = out.attention.squeeze(1);
+  }
+  return out;
+}
+
+ForwardOutput TftModel::forward(const ModelInput& in, const ForwardOptions& opt) {
+  apply_thread_setting();
+  const Mode m{opt.training, config_.dropout};
+  const Statics s = statics(in.entity, m);
+  const Encoded enc = encode(in.x, s, m);
+  at::Tensor kappa;
+  if (config_.n_context > 0) kappa = context_keys(in.context, in.context_entity, m);
+  ForwardOutput out = decode(enc.gated, s, kappa, opt, m);
+  if (opt.vsn_weights) out.vsn_weights = enc.weights;
+  return out;
+}
+
+int64_t TftModel::default_chunk(int64_t T) const {
+  const int64_t per_seq = 6 * config_.n_features * T * 2 * config_.d_hidden * static_cast<int64_t>(sizeof(float));
+  return std::max<int64_t>(1, kChunkBytes / std::max<int64_t>(1, per_seq));
+}
+
+ForwardOutput TftModel::predict_batch(const ModelInput& raw, const BatchOptions& opt) {
+  apply_thread_setting();
+  c10::InferenceMode guard;
+  const ModelInput in = prepare(raw, opt.nan_policy);
+  const int64_t B = in.x.size(0), T = in.x.size(1), F = in.x.size(2);
+  const bool all = opt.forward.all_steps;
+  const auto cpu = at::TensorOptions().dtype(at::kFloat);
+  ForwardOutput out;
+  const std::vector<int64_t> shape = all ? std::vector<int64_t>{B, T} : std::vector<int64_t>{B};
+  out.position = at::empty(shape, cpu);
+  out.mu = at::empty(shape, cpu);
+  out.sigma = at::empty(shape, cpu);
+  if (opt.forward.vsn_weights) out.vsn_weights = at::empty({B, T, F}, cpu);
+  if (opt.forward.attention) out.attention = all ? at::empty({B, T, T}, cpu) : at::empty({B, T}, cpu);
+  const int64_t chunk = opt.chunk_size > 0 ? opt.chunk_size : default_chunk(T);
+  ForwardOptions fo = opt.forward;
+  fo.training = false;
+  for (int64_t b0 = 0; b0 < B; b0 += chunk) {
+    const int64_t n = std::min(chunk, B - b0);
+    ModelInput part;
+    part.x = in.x.narrow(0, b0, n);
+    if (in.entity.defined()) part.entity = in.entity.narrow(0, b0, n);
+    if (in.context.defined()) part.context = in.context.narrow(0, b0, n);
+    if (in.context_entity.defined()) part.context_entity = in.context_entity.narrow(0, b0, n);
+    const ForwardOutput r = forward(part, fo);
+    out.position.narrow(0, b0, n).copy_(r.position);
+    out.mu.narrow(0, b0, n).copy_(r.mu);
+    out.sigma.narrow(0, b0, n).copy_(r.sigma);
+    if (fo.vsn_weights) out.vsn_weights.narrow(0, b0, n).copy_(r.vsn_weights);
+    if (fo.attention) out.attention.narrow(0, b0, n).copy_(r.attention);
+  }
+  return out;
+}
+
+RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Tensor& entity_in,
+                                        const RollingOptions& opt) {
+  apply_thread_setting();
+  c10::InferenceMode guard;
+  const TftConfig& c = config_;
+  if (!panel_in.defined() || panel_in.dim() != 3) fail(ErrorCode::Shape, "panel", "must be [assets, days, features]");
+  const int64_t A = panel_in.size(0), D = panel_in.size(1), F = panel_in.size(2), d = c.d_hidden;
+  if (F != c.n_features)
+    fail(ErrorCode::Shape, "panel", "has " + std::to_string(F) + " features but config.nFeatures is " +
+                                        std::to_string(c.n_features));
+  const int64_t T = opt.window > 0 ? opt.window : c.seq_len;
+  if (T < 1) fail(ErrorCode::InvalidArgument, "window", "must be >= 1");
+
+  at::Tensor panel = panel_in.to(at::kFloat);
+  at::Tensor day_ok;  // [A, D] all features finite
+  if (opt.skip_non_finite) {
+    day_ok = at::isfinite(panel).all(-1);
+    panel = at::nan_to_num(panel, 0.0, 0.0, 0.0);
+  } else if (opt.nan_policy == NanPolicy::Error) {
+    require_finite(panel, "panel", "[asset, day, feature]");
+  } else {
+    panel = at::nan_to_num(panel, 0.0, 0.0, 0.0);
+  }
+
+  at::Tensor entity;
+  if (c.n_entities > 0) {
+    if (!entity_in.defined() || entity_in.dim() != 1 || entity_in.size(0) != A)
+      fail(ErrorCode::Shape, "entityIds", "needs one id per asset (" + std::to_string(A) + ")");
+    require_ids(entity_in, c.n_entities, "entityIds");
+    entity = entity_in.to(at::kLong);
+  } else if (entity_in.defined() && entity_in.numel() > 0) {
+    fail(ErrorCode::InvalidArgument, "entityIds", "this model has no entity embedding (config.nEntities = 0)");
+  }
+  const Mode m{false, 0.0};
+  at::Tensor kappa;
+  if (c.n_context > 0) {
+    if (!opt.context.defined() || opt.context.dim() != 3 || opt.context.size(0) != c.n_context ||
+        opt.context.size(2) != F)
+      fail(ErrorCode::Shape, "context", "rolling prediction of an X-Trend model needs a shared context set [nContext = " +
+                                            std::to_string(c.n_context) + ", contextLen, nFeatures]");
+    at::Tensor ctx = opt.context.to(at::kFloat);
+    if (opt.nan_policy == NanPolicy::Error) require_finite(ctx, "context", "[context, time, feature]");
+    ctx = at::nan_to_num(ctx, 0.0, 0.0, 0.0).to(device_).unsqueeze(0);
+    at::Tensor cent;
+    if (c.n_entities > 0) {
+      if (!opt.context_entity.defined() || opt.context_entity.numel() != c.n_context)
+        fail(ErrorCode::Shape, "contextEntityIds", "needs nContext ids for the shared context set");
+      require_ids(opt.context_entity, c.n_entities, "contextEntityIds");
+      cent = opt.context_entity.to(at::kLong).to(device_).reshape({1, c.n_context});
+    }
+    kappa = context_keys(ctx, cent, m);  // [1, C, d], shared by every window
+  } else if (opt.context.defined() && opt.context.numel() > 0) {
+    fail(ErrorCode::InvalidArgument, "context", "this model has no context set (config.nContext = 0)");
+  }
+
+  const auto cpu = at::TensorOptions().dtype(at::kFloat);
+  RollingOutput out;
+  out.position = at::full({A, D}, kNaN, cpu);
+  out.mu = at::full({A, D}, kNaN, cpu);
+  out.sigma = at::full({A, D}, kNaN, cpu);
+  if (opt.vsn_weights) out.vsn_weights = at::empty({A, D, F}, cpu);
+  const int64_t chunk = opt.chunk_windows > 0 ? opt.chunk_windows : std::max<int64_t>(16, default_chunk(T) * 8);
+  const VsnFolded& fv = folded(false);
+
+  for (int64_t a = 0; a < A; ++a) {
+    const at::Tensor xa = panel[a].to(device_);  // [D, F]
+    const at::Tensor ea = entity.defined() ? entity.narrow(0, a, 1).to(device_) : at::Tensor();
+    const Statics s = statics(ea, m);  // [1, d] each
+    // The VSN works per day, so every window ending later reuses it: computed once per (asset, day).
+    const at::Tensor ctx = s.vsn_ctx.defined() ? s.vsn_ctx : at::Tensor();
+    const VsnOutput v = variable_selection(vsn_, fv, xa, ctx, m);
+    if (opt.vsn_weights) out.vsn_weights[a].copy_(v.weights);
+    if (D < T) continue;
+    const int64_t W = D - T + 1;
+    const at::Tensor windows = v.xi.unfold(0, T, 1).transpose(1, 2);  // [W, T, d], a view
+    at::Tensor ok;
+    if (day_ok.defined()) {
+      // a window is usable when none of its T days has a non-finite feature
+      const at::Tensor bad = at::logical_not(day_ok[a]).to(at::kInt).cumsum(0);
+      const at::Tensor padded = at::cat({at::zeros({1}, bad.options()), bad});
+      ok = (padded.narrow(0, T, W) - padded.narrow(0, 0, W)) == 0;
+    }
+    for (int64_t w0 = 0; w0 < W; w0 += chunk) {
+      const int64_t n = std::min(chunk, W - w0);
+      const at::Tensor xi = windows.narrow(0, w0, n).contiguous();
+      Statics sw;
+      if (s.h.defined()) {
+        sw.h = s.h.expand({n, d});
+        sw.c = s.c.expand({n, d});
+        sw.enrich_ctx = s.enrich_ctx.expand({n, d});
+      }
+      const at::Tensor gated = gate_add_norm(post_lstm_, lstm(xi, sw, m), xi, m);
+      ForwardOptions fo;
+      const ForwardOutput r = decode(gated, sw, kappa, fo, m);
+      out.position[a].narrow(0, T - 1 + w0, n).copy_(r.position);
+      out.mu[a].narrow(0, T - 1 + w0, n).copy_(r.mu);
+      out.sigma[a].narrow(0, T - 1 + w0, n).copy_(r.sigma);
+    }
+    if (ok.defined()) {
+      const at::Tensor mask = at::logical_not(ok).to(at::kCPU);
+      for (auto* t : {&out.position, &out.mu, &out.sigma}) (*t)[a].narrow(0, T - 1, W).masked_fill_(mask, kNaN);
+    }
+  }
+  return out;
+}
+
+}  // namespace tft::model
