@@ -22,6 +22,7 @@ export type TftErrorCode =
   | 'ERR_UNSAFE_PATH'
   | 'ERR_DATA'
   | 'ERR_DISPOSED'
+  | 'ERR_BUSY'
   | 'ERR_CONFLICT';
 
 export class TftError extends Error {
@@ -148,6 +149,12 @@ export class DisposedError extends TftError {
     super('ERR_DISPOSED', message, argument);
   }
 }
+/** An object in use by a running asynchronous job (await it, or use the async form). */
+export class BusyError extends TftError {
+  constructor(message: string, argument?: string) {
+    super('ERR_BUSY', message, argument);
+  }
+}
 /** A concurrent writer got there first (e.g. a version number taken). */
 export class ConflictError extends TftError {
   constructor(message: string, argument?: string) {
@@ -176,6 +183,7 @@ const BY_CODE: Record<TftErrorCode, ErrorFactory> = {
   ERR_UNSAFE_PATH: (m, a) => new UnsafePathError(m, a),
   ERR_DATA: (m, a) => new DataError(m, a),
   ERR_DISPOSED: (m, a) => new DisposedError(m, a),
+  ERR_BUSY: (m, a) => new BusyError(m, a),
   ERR_CONFLICT: (m, a) => new ConflictError(m, a),
 };
 

@@ -6,3 +6,4 @@ export * from './errors.js';
 export { capabilities, setNumThreads, getNumThreads, type Capabilities } from './runtime.js';
 export * from './rank/rank-correlation.js';
 export type { FloatArray } from './native/addon-types.js';
+export * from './model/index.js';

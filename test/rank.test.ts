@@ -59,7 +59,7 @@ function assertMatrix(actual: Float64Array, expected: (number | null)[][], tol: 
   expect(actual.length).toBe(m * m);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < m; j++) {
-      const e = expected[i]![j];
+      const e = expected[i]![j]!;
       const a = actual[i * m + j]!;
       if (e === null) {
         expect(Number.isNaN(a), `${label}[${i},${j}] should be NaN, got ${a}`).toBe(true);

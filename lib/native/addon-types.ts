@@ -24,7 +24,7 @@ export interface NativeCapabilities {
   avx512Vpopcnt: boolean;
 }
 
-export interface NativeAddon {
+export interface NativeAddon extends NativeModelExports {
   /** Hands the addon the façade's error factory; called once per environment by the loader. */
   init(makeError: (code: string, message: string, argument?: string) => Error): void;
   capabilities(): NativeCapabilities;
@@ -38,4 +38,80 @@ export interface NativeAddon {
   rankPair(a: FloatArray, b: FloatArray, statistic: RankStatisticName, k?: number): number;
   setKendallAlgorithm(algorithm: 'auto' | 'bitset' | 'fenwick'): void;
   kendallAlgorithmFor(m: number, n: number): 'bitset' | 'fenwick';
+}
+
+export interface NativeModelConfig {
+  nFeatures: number;
+  dHidden: number;
+  nHeads: number;
+  lstmLayers: number;
+  dropout: number;
+  seqLen: number;
+  nContext: number;
+  maxPosition: number;
+  nEntities: number;
+  seed: number;
+}
+
+export interface NativePredictOptions {
+  allSteps?: boolean;
+  vsnWeights?: boolean;
+  attention?: boolean;
+  nanPolicy?: 'error' | 'zero';
+  chunkSize?: number;
+  entityIds?: Int32Array;
+  context?: Float32Array;
+  contextLen?: number;
+  contextEntityIds?: Int32Array;
+}
+
+export interface NativeRollingOptions {
+  window?: number;
+  nanPolicy?: 'error' | 'zero';
+  skipNonFinite?: boolean;
+  vsnWeights?: boolean;
+  chunkWindows?: number;
+  entityIds?: Int32Array;
+  context?: Float32Array;
+  contextLen?: number;
+  contextEntityIds?: Int32Array;
+}
+
+export interface NativePrediction {
+  position: Float32Array;
+  mu: Float32Array;
+  sigma: Float32Array;
+  vsnWeights?: Float32Array;
+  attention?: Float32Array;
+}
+
+export interface NativeTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface NativeTftModel {
+  predictSync(x: Float32Array, batch: number, steps: number, options: NativePredictOptions): NativePrediction;
+  predict(x: Float32Array, batch: number, steps: number, options: NativePredictOptions): Promise<NativePrediction>;
+  predictRolling(panel: Float32Array, assets: number, days: number, options: NativeRollingOptions): Promise<NativePrediction>;
+  stateDict(): NativeTensor[];
+  loadStateDict(state: NativeTensor[]): void;
+  saveSafetensors(path: string, metadata: Record<string, string>): Promise<void>;
+  loadSafetensors(path: string): Promise<void>;
+  parameterSpecs(): { name: string; shape: number[] }[];
+  numParameters(): number;
+  device(): 'cpu' | 'cuda';
+  dispose(): void;
+}
+
+export interface NativeSafetensorsHeader {
+  tensors: { name: string; dtype: string; shape: number[] }[];
+  metadata: Record<string, string>;
+}
+
+export interface NativeModelExports {
+  NativeTftModel: new (config: NativeModelConfig, device: 'cpu' | 'cuda') => NativeTftModel;
+  readSafetensorsHeader(path: string): NativeSafetensorsHeader;
+  readSafetensors(path: string): Promise<NativeTensor[]>;
 }

@@ -68,6 +68,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   tft::init_default_threads();
   register_runtime(env, exports);
   register_rank(env, exports);
+  register_model(env, exports);
   return exports;
 }
 

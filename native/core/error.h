@@ -20,6 +20,8 @@ enum class ErrorCode {
   Corrupt,          // a file that is not what it claims to be
   Cancelled,        // the caller asked the job to stop
   OutOfMemory,      // an allocation failed
+  Busy,             // the object is in use by a running job
+  Disposed,         // the object was disposed
   Internal,         // a bug or a library failure we could not classify
 };
 
@@ -38,6 +40,8 @@ inline const char* error_code_name(ErrorCode c) {
     case ErrorCode::Corrupt: return "ERR_CORRUPT";
     case ErrorCode::Cancelled: return "ERR_CANCELLED";
     case ErrorCode::OutOfMemory: return "ERR_OUT_OF_MEMORY";
+    case ErrorCode::Busy: return "ERR_BUSY";
+    case ErrorCode::Disposed: return "ERR_DISPOSED";
     case ErrorCode::Internal: return "ERR_NATIVE";
   }
   return "ERR_NATIVE";

@@ -1,0 +1,480 @@
+// TftModel for JS: one ObjectWrap over tft::model::TftModel. Slow calls run on the executor thread; the
+// wrapper keeps itself and the input arrays alive for the job, serialises access with a mutex, and reports
+// its native memory to V8.
+#include <napi.h>
+
+#include <c10/core/InferenceMode.h>
+#include <torch/cuda.h>
+
+#include <memory>
+#include <mutex>
+
+#include "binding/args.h"
+#include "binding/exports.h"
+#include "binding/instance.h"
+#include "binding/native_job.h"
+#include "core/model/safetensors.h"
+#include "core/model/tft_model.h"
+
+namespace tft::binding {
+namespace {
+
+using tft::model::TftModel;
+
+model::TftConfig parse_config(const Napi::Value& v) {
+  if (!v.IsObject()) throw_error(v.Env(), ErrorCode::InvalidArgument, "must be an object", "config");
+  const Napi::Object o = v.As<Napi::Object>();
+  auto num = [&](const char* k) -> double {
+    const Napi::Value f = o.Get(k);
+    if (!f.IsNumber()) throw_error(v.Env(), ErrorCode::InvalidArgument, "must be a number", std::string("config.") + k);
+    return f.As<Napi::Number>().DoubleValue();
+  };
+  auto integer = [&](const char* k) { return get_int(o.Get(k), (std::string("config.") + k).c_str()); };
+  model::TftConfig c;
+  c.n_features = integer("nFeatures");
+  c.d_hidden = integer("dHidden");
+  c.n_heads = integer("nHeads");
+  c.lstm_layers = integer("lstmLayers");
+  c.dropout = num("dropout");
+  c.seq_len = integer("seqLen");
+  c.n_context = integer("nContext");
+  c.max_position = num("maxPosition");
+  c.n_entities = integer("nEntities");
+  c.seed = static_cast<uint64_t>(integer("seed"));
+  return c;
+}
+
+at::Tensor int_ids(const Napi::Value& v, const char* name, std::vector<int64_t> shape) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw_error(v.Env(), ErrorCode::DType, "must be an Int32Array", name);
+  auto a = v.As<Napi::Int32Array>();
+  int64_t n = 1;
+  for (auto s : shape) n *= s;
+  if (static_cast<int64_t>(a.ElementLength()) != n)
+    throw_error(v.Env(), ErrorCode::Shape,
+                "has " + std::to_string(a.ElementLength()) + " ids, expected " + std::to_string(n), name);
+  return at::from_blob(a.Data(), shape, at::kInt).to(at::kLong);  // a copy: ids are tiny
+}
+
+// Wraps a Float32Array without copying; the array must be kept alive by the job.
+at::Tensor float_view(const FloatInput& in, const std::vector<int64_t>& shape, const char* name, Napi::Env env) {
+  if (!in.f32) throw_error(env, ErrorCode::DType, "must be a Float32Array", name);
+  int64_t n = 1;
+  for (auto s : shape) n *= s;
+  if (static_cast<int64_t>(in.length) != n) {
+    std::string dims;
+    for (size_t i = 0; i < shape.size(); ++i) dims += (i ? " x " : "") + std::to_string(shape[i]);
+    throw_error(env, ErrorCode::Shape, "has " + std::to_string(in.length) + " values but the shape " + dims +
+                                           " needs " + std::to_string(n), name);
+  }
+  return at::from_blob(const_cast<void*>(in.data), shape, at::kFloat);
+}
+
+Napi::Object prediction_to_js(Napi::Env env, const model::ForwardOutput& r) {
+  auto o = Napi::Object::New(env);
+  auto put = [&](const char* k, const at::Tensor& t) {
+    if (!t.defined()) return;
+    const at::Tensor c = t.to(at::kCPU).to(at::kFloat).contiguous();
+    o.Set(k, to_float32_array(env, c.data_ptr<float>(), static_cast<size_t>(c.numel())));
+  };
+  put("position", r.position);
+  put("mu", r.mu);
+  put("sigma", r.sigma);
+  put("vsnWeights", r.vsn_weights);
+  put("attention", r.attention);
+  return o;
+}
+
+class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeTftModel",
+                       {
+                           InstanceMethod<&TftModelWrap::PredictSync>("predictSync"),
+                           InstanceMethod<&TftModelWrap::Predict>("predict"),
+                           InstanceMethod<&TftModelWrap::PredictRolling>("predictRolling"),
+                           InstanceMethod<&TftModelWrap::StateDict>("stateDict"),
+                           InstanceMethod<&TftModelWrap::LoadStateDict>("loadStateDict"),
+                           InstanceMethod<&TftModelWrap::SaveSafetensors>("saveSafetensors"),
+                           InstanceMethod<&TftModelWrap::LoadSafetensors>("loadSafetensors"),
+                           InstanceMethod<&TftModelWrap::ParameterSpecs>("parameterSpecs"),
+                           InstanceMethod<&TftModelWrap::NumParameters>("numParameters"),
+                           InstanceMethod<&TftModelWrap::Device>("device"),
+                           InstanceMethod<&TftModelWrap::Dispose>("dispose"),
+                       });
+  }
+
+  TftModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TftModelWrap>(info) {
+    Napi::Env env = info.Env();
+    try {
+      const model::TftConfig config = parse_config(info[0]);
+      const std::string device = info[1].IsUndefined() ? std::string("cpu") : get_string(info[1], "device");
+      at::Device dev = at::kCPU;
+      if (device == "cuda") {
+#if !defined(TFT_TORCH_CUDA)
+        throw Error(ErrorCode::CudaUnavailable,
+                    "device: 'cuda' needs a libtorch built with CUDA; this addon was built against a CPU-only "
+                    "libtorch (rebuild with LIBTORCH or LIBTORCH_USE_PYTORCH pointing at a CUDA libtorch)",
+                    "device");
+#else
+        if (!torch::cuda::is_available())
+          throw Error(ErrorCode::CudaUnavailable, "device: 'cuda' requested but no CUDA device is available", "device");
+        dev = at::Device(at::kCUDA, 0);
+#endif
+      } else if (device != "cpu") {
+        throw Error(ErrorCode::InvalidArgument, "device: unknown device '" + device + "' (expected 'cpu' or 'cuda')",
+                    "device");
+      }
+      model_ = std::make_shared<TftModel>(config, dev);
+      bytes_ = model_->parameters().numel() * static_cast<int64_t>(sizeof(float));
+      Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (...) {
+      throw_error(env, capture_current_exception());
+    }
+  }
+
+  ~TftModelWrap() override {
+    if (bytes_) Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_);
+  }
+
+ private:
+  // A model that is present and not in use by a job, for synchronous calls from the JS thread.
+  std::shared_ptr<TftModel> acquire_sync(Napi::Env env, std::unique_lock<std::mutex>& lock) {
+    lock = std::unique_lock<std::mutex>(mu_, std::try_to_lock);
+    if (!lock.owns_lock())
+      throw_error(env, ErrorCode::Busy, "the model is running an asynchronous job; await it first", "model");
+    if (!model_) throw_error(env, ErrorCode::Disposed, "the model was disposed", "model");
+    return model_;
+  }
+  std::shared_ptr<TftModel> require_model(Napi::Env env) {
+    if (!model_) throw_error(env, ErrorCode::Disposed, "the model was disposed", "model");
+    return model_;
+  }
+
+  struct PredictArgs {
+    model::ModelInput input;
+    model::BatchOptions options;
+    std::vector<Napi::Object> keep;
+  };
+
+  PredictArgs parse_predict(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto& cfg = require_model(env)->config();
+    PredictArgs a;
+    FloatInput x = get_float_array(info[0], "x");
+    const int64_t B = get_int(info[1], "batch"), T = get_int(info[2], "steps");
+    if (B < 0 || T < 1) throw_error(env, ErrorCode::Shape, "batch must be >= 0 and steps >= 1", "x");
+    a.input.x = float_view(x, {B, T, cfg.n_features}, "x", env);
+    a.keep.push_back(x.object);
+    if (info[3].IsObject()) {
+      const Napi::Object o = info[3].As<Napi::Object>();
+      a.options.forward.all_steps = get_bool(o.Get("allSteps"), "allSteps", false);
+      a.options.forward.vsn_weights = get_bool(o.Get("vsnWeights"), "vsnWeights", false);
+      a.options.forward.attention = get_bool(o.Get("attention"), "attention", false);
+      if (o.Has("nanPolicy") && !o.Get("nanPolicy").IsUndefined())
+        a.options.nan_policy = model::parse_nan_policy(get_string(o.Get("nanPolicy"), "nanPolicy"));
+      if (o.Has("chunkSize") && !o.Get("chunkSize").IsUndefined()) a.options.chunk_size = get_int(o.Get("chunkSize"), "chunkSize");
+      if (o.Has("entityIds") && !o.Get("entityIds").IsUndefined()) a.input.entity = int_ids(o.Get("entityIds"), "entityIds", {B});
+      if (o.Has("context") && !o.Get("context").IsUndefined()) {
+        FloatInput c = get_float_array(o.Get("context"), "context");
+        const int64_t Tc = get_int(o.Get("contextLen"), "contextLen");
+        a.input.context = float_view(c, {B, cfg.n_context, Tc, cfg.n_features}, "context", env);
+        a.keep.push_back(c.object);
+        if (o.Has("contextEntityIds") && !o.Get("contextEntityIds").IsUndefined())
+          a.input.context_entity = int_ids(o.Get("contextEntityIds"), "contextEntityIds", {B, cfg.n_context});
+      }
+    }
+    return a;
+  }
+
+  Napi::Value PredictSync(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      PredictArgs a = parse_predict(info);
+      std::unique_lock<std::mutex> lock;
+      auto m = acquire_sync(info.Env(), lock);
+      return prediction_to_js(info.Env(), m->predict_batch(a.input, a.options));
+    });
+  }
+
+  Napi::Value Predict(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      PredictArgs a = parse_predict(info);
+      auto m = require_model(info.Env());
+      a.keep.push_back(Value());
+      auto input = a.input;
+      auto options = a.options;
+      return NativeJob<model::ForwardOutput>::Start(
+          info.Env(),
+          [this, m, input, options] {
+            std::lock_guard<std::mutex> lock(mu_);
+            return m->predict_batch(input, options);
+          },
+          [](Napi::Env env, model::ForwardOutput& r) -> Napi::Value { return prediction_to_js(env, r); }, a.keep);
+    });
+  }
+
+  Napi::Value PredictRolling(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      auto m = require_model(env);
+      const auto& cfg = m->config();
+      FloatInput p = get_float_array(info[0], "panel");
+      const int64_t A = get_int(info[1], "assets"), D = get_int(info[2], "days");
+      if (A < 0 || D < 0) throw_error(env, ErrorCode::Shape, "assets and days must be >= 0", "panel");
+      std::vector<Napi::Object> keep{p.object, Value()};
+      at::Tensor panel = float_view(p, {A, D, cfg.n_features}, "panel", env);
+      at::Tensor entity;
+      model::RollingOptions ro;
+      if (info[3].IsObject()) {
+        const Napi::Object o = info[3].As<Napi::Object>();
+        if (o.Has("window") && !o.Get("window").IsUndefined()) ro.window = get_int(o.Get("window"), "window");
+        if (o.Has("nanPolicy") && !o.Get("nanPolicy").IsUndefined())
+          ro.nan_policy = model::parse_nan_policy(get_string(o.Get("nanPolicy"), "nanPolicy"));
+        ro.skip_non_finite = get_bool(o.Get("skipNonFinite"), "skipNonFinite", false);
+        ro.vsn_weights = get_bool(o.Get("vsnWeights"), "vsnWeights", false);
+        if (o.Has("chunkWindows") && !o.Get("chunkWindows").IsUndefined())
+          ro.chunk_windows = get_int(o.Get("chunkWindows"), "chunkWindows");
+        if (o.Has("entityIds") && !o.Get("entityIds").IsUndefined()) entity = int_ids(o.Get("entityIds"), "entityIds", {A});
+        if (o.Has("context") && !o.Get("context").IsUndefined()) {
+          FloatInput c = get_float_array(o.Get("context"), "context");
+          const int64_t Tc = get_int(o.Get("contextLen"), "contextLen");
+          ro.context = float_view(c, {cfg.n_context, Tc, cfg.n_features}, "context", env);
+          keep.push_back(c.object);
+          if (o.Has("contextEntityIds") && !o.Get("contextEntityIds").IsUndefined())
+            ro.context_entity = int_ids(o.Get("contextEntityIds"), "contextEntityIds", {cfg.n_context});
+        }
+      }
+      return NativeJob<model::RollingOutput>::Start(
+          env,
+          [this, m, panel, entity, ro] {
+            std::lock_guard<std::mutex> lock(mu_);
+            return m->predict_rolling(panel, entity, ro);
+          },
+          [](Napi::Env env, model::RollingOutput& r) -> Napi::Value {
+            model::ForwardOutput f;
+            f.position = r.position;
+            f.mu = r.mu;
+            f.sigma = r.sigma;
+            f.vsn_weights = r.vsn_weights;
+            return prediction_to_js(env, f);
+          },
+          keep);
+    });
+  }
+
+  Napi::Value StateDict(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      std::unique_lock<std::mutex> lock;
+      auto m = acquire_sync(env, lock);
+      const auto& specs = m->parameters().specs();
+      const auto& tensors = m->parameters().tensors();
+      auto arr = Napi::Array::New(env, specs.size());
+      for (size_t i = 0; i < specs.size(); ++i) {
+        const at::Tensor t = tensors[i].detach().to(at::kCPU).contiguous();
+        auto e = Napi::Object::New(env);
+        e.Set("name", specs[i].name);
+        auto shape = Napi::Array::New(env, specs[i].shape.size());
+        for (size_t k = 0; k < specs[i].shape.size(); ++k) shape.Set(k, Napi::Number::New(env, static_cast<double>(specs[i].shape[k])));
+        e.Set("shape", shape);
+        e.Set("data", to_float32_array(env, t.data_ptr<float>(), static_cast<size_t>(t.numel())));
+        arr.Set(i, e);
+      }
+      return arr;
+    });
+  }
+
+  Napi::Value LoadStateDict(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      if (!info[0].IsArray()) throw_error(env, ErrorCode::InvalidArgument, "must be an array of {name, shape, data}", "state");
+      const Napi::Array arr = info[0].As<Napi::Array>();
+      std::map<std::string, model::NamedTensor> state;
+      for (uint32_t i = 0; i < arr.Length(); ++i) {
+        const Napi::Value ev = arr.Get(i);
+        if (!ev.IsObject()) throw_error(env, ErrorCode::InvalidArgument, "entry " + std::to_string(i) + " is not an object", "state");
+        const Napi::Object e = ev.As<Napi::Object>();
+        const std::string name = get_string(e.Get("name"), "state[].name");
+        if (!e.Get("shape").IsArray()) throw_error(env, ErrorCode::InvalidArgument, "shape must be an array", name);
+        const Napi::Array sh = e.Get("shape").As<Napi::Array>();
+        model::NamedTensor t;
+        int64_t n = 1;
+        for (uint32_t k = 0; k < sh.Length(); ++k) {
+          t.shape.push_back(get_int(sh.Get(k), (name + ".shape").c_str()));
+          if (t.shape.back() < 0) throw_error(env, ErrorCode::StateDict, "negative dimension", name);
+          n *= t.shape.back();
+        }
+        FloatInput data = get_float_array(e.Get("data"), name.c_str());
+        if (!data.f32) throw_error(env, ErrorCode::DType, "data must be a Float32Array", name);
+        if (static_cast<int64_t>(data.length) != n)
+          throw_error(env, ErrorCode::StateDict, "has " + std::to_string(data.length) + " values for a shape of " + std::to_string(n), name);
+        t.data = static_cast<const float*>(data.data);
+        if (state.count(name)) throw_error(env, ErrorCode::StateDict, "appears twice", name);
+        state[name] = t;
+      }
+      std::unique_lock<std::mutex> lock;
+      auto m = acquire_sync(env, lock);
+      m->parameters().load(state);
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value SaveSafetensors(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      auto m = require_model(env);
+      const std::string path = get_string(info[0], "path");
+      std::map<std::string, std::string> meta;
+      if (info[1].IsObject()) {
+        const Napi::Object o = info[1].As<Napi::Object>();
+        const Napi::Array keys = o.GetPropertyNames();
+        for (uint32_t i = 0; i < keys.Length(); ++i) {
+          const std::string k = keys.Get(i).As<Napi::String>().Utf8Value();
+          meta[k] = get_string(o.Get(k), ("metadata." + k).c_str());
+        }
+      }
+      return NativeJob<bool>::Start(
+          env,
+          [this, m, path, meta] {
+            std::lock_guard<std::mutex> lock(mu_);
+            std::vector<std::pair<std::string, at::Tensor>> tensors;
+            for (size_t i = 0; i < m->parameters().specs().size(); ++i)
+              tensors.emplace_back(m->parameters().specs()[i].name, m->parameters().tensors()[i]);
+            model::write_safetensors(path, tensors, meta);
+            return true;
+          },
+          [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, {Value()});
+    });
+  }
+
+  Napi::Value LoadSafetensors(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      auto m = require_model(env);
+      const std::string path = get_string(info[0], "path");
+      return NativeJob<bool>::Start(
+          env,
+          [this, m, path] {
+            auto tensors = model::read_safetensors(path);
+            std::map<std::string, model::NamedTensor> state;
+            for (auto& [name, t] : tensors) {
+              t = t.contiguous();
+              if (t.scalar_type() != at::kFloat)
+                throw Error(ErrorCode::StateDict, path + ": tensor '" + name + "' is not a floating-point tensor", name);
+              state[name] = model::NamedTensor{t.sizes().vec(), t.data_ptr<float>()};
+            }
+            std::lock_guard<std::mutex> lock(mu_);
+            m->parameters().load(state);
+            return true;
+          },
+          [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, {Value()});
+    });
+  }
+
+  Napi::Value ParameterSpecs(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      auto m = require_model(env);
+      const auto& specs = m->parameters().specs();
+      auto arr = Napi::Array::New(env, specs.size());
+      for (size_t i = 0; i < specs.size(); ++i) {
+        auto e = Napi::Object::New(env);
+        e.Set("name", specs[i].name);
+        auto shape = Napi::Array::New(env, specs[i].shape.size());
+        for (size_t k = 0; k < specs[i].shape.size(); ++k) shape.Set(k, Napi::Number::New(env, static_cast<double>(specs[i].shape[k])));
+        e.Set("shape", shape);
+        arr.Set(i, e);
+      }
+      return arr;
+    });
+  }
+
+  Napi::Value NumParameters(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return Napi::Number::New(info.Env(), static_cast<double>(require_model(info.Env())->parameters().numel()));
+    });
+  }
+
+  Napi::Value Device(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return Napi::String::New(info.Env(), require_model(info.Env())->device().is_cpu() ? "cpu" : "cuda");
+    });
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      Napi::Env env = info.Env();
+      if (!model_) return env.Undefined();
+      std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+      if (!lock.owns_lock()) throw_error(env, ErrorCode::Busy, "the model is running an asynchronous job; await it first", "model");
+      model_.reset();
+      Napi::MemoryManagement::AdjustExternalMemory(env, -bytes_);
+      bytes_ = 0;
+      return env.Undefined();
+    });
+  }
+
+  std::shared_ptr<TftModel> model_;
+  std::mutex mu_;
+  int64_t bytes_ = 0;
+};
+
+Napi::Value ReadSafetensorsHeader(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const model::SafetensorsHeader h = model::read_safetensors_header(get_string(info[0], "path"));
+    auto o = Napi::Object::New(env);
+    auto ts = Napi::Array::New(env, h.tensors.size());
+    for (size_t i = 0; i < h.tensors.size(); ++i) {
+      auto e = Napi::Object::New(env);
+      e.Set("name", h.tensors[i].name);
+      e.Set("dtype", h.tensors[i].dtype);
+      auto shape = Napi::Array::New(env, h.tensors[i].shape.size());
+      for (size_t k = 0; k < h.tensors[i].shape.size(); ++k) shape.Set(k, Napi::Number::New(env, static_cast<double>(h.tensors[i].shape[k])));
+      e.Set("shape", shape);
+      ts.Set(i, e);
+    }
+    o.Set("tensors", ts);
+    auto meta = Napi::Object::New(env);
+    for (const auto& [k, v] : h.metadata) meta.Set(k, v);
+    o.Set("metadata", meta);
+    return o;
+  });
+}
+
+Napi::Value ReadSafetensors(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const std::string path = get_string(info[0], "path");
+    using Tensors = std::vector<std::pair<std::string, at::Tensor>>;
+    return NativeJob<Tensors>::Start(
+        info.Env(), [path] { return model::read_safetensors(path); },
+        [](Napi::Env env, Tensors& ts) -> Napi::Value {
+          auto arr = Napi::Array::New(env, ts.size());
+          for (size_t i = 0; i < ts.size(); ++i) {
+            const at::Tensor t = ts[i].second.to(at::kFloat).contiguous();
+            auto e = Napi::Object::New(env);
+            e.Set("name", ts[i].first);
+            auto shape = Napi::Array::New(env, static_cast<size_t>(t.dim()));
+            for (int64_t k = 0; k < t.dim(); ++k) shape.Set(static_cast<uint32_t>(k), Napi::Number::New(env, static_cast<double>(t.size(k))));
+            e.Set("shape", shape);
+            e.Set("data", to_float32_array(env, t.data_ptr<float>(), static_cast<size_t>(t.numel())));
+            arr.Set(i, e);
+          }
+          return arr;
+        });
+  });
+}
+
+}  // namespace
+
+void register_model(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = TftModelWrap::Define(env);
+  instance(env).model_constructor = Napi::Persistent(ctor);
+  exports.Set("NativeTftModel", ctor);
+  exports.Set("readSafetensorsHeader", Napi::Function::New(env, ReadSafetensorsHeader, "readSafetensorsHeader"));
+  exports.Set("readSafetensors", Napi::Function::New(env, ReadSafetensors, "readSafetensors"));
+}
+
+}  // namespace tft::binding

@@ -1,0 +1,239 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import {
+  BusyError,
+  CorruptFileError,
+  CudaUnavailableError,
+  DTypeError,
+  DisposedError,
+  InvalidArgumentError,
+  NonFiniteError,
+  OutOfRangeError,
+  ShapeError,
+  StateDictError,
+  TFTModel,
+  capabilities,
+  readSafetensors,
+  readSafetensorsHeader,
+  type TFTConfigInput,
+} from '../lib/index.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/model');
+const CASES = ['plain', 'entities', 'xtrend', 'context_only', 'reference_size', 'single_step'];
+
+function maxAbs(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+function randn(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
+  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
+}
+
+describe('parity with the PyTorch reference (reference/fixtures/make_model_fixtures.py)', () => {
+  for (const name of CASES) {
+    it(name, async () => {
+      const dir = path.join(FIXTURES, name);
+      const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as TFTConfigInput;
+      const model = TFTModel.create(config);
+      await model.loadWeights(path.join(dir, 'weights.safetensors'));
+      const io = await readSafetensors(path.join(dir, 'io.safetensors'));
+      const x = io.get('x')!;
+      const [B, T] = x.shape as [number, number, number];
+      const input = {
+        x: x.data,
+        batch: B,
+        steps: T,
+        entityIds: io.has('entity') ? Int32Array.from(io.get('entity')!.data) : undefined,
+        context: io.get('context')?.data,
+        contextLen: io.get('context')?.shape[2],
+        contextEntityIds: io.has('context_entity') ? Int32Array.from(io.get('context_entity')!.data) : undefined,
+      };
+      const last = await model.predictBatch(input, { vsnWeights: true, attention: true });
+      const all = model.predict(input, { allSteps: true, vsnWeights: true, attention: true });
+      for (const [out, prefix] of [
+        [last, 'last_'],
+        [all, 'all_'],
+      ] as const) {
+        expect(maxAbs(out.position, io.get(`${prefix}position`)!.data)).toBeLessThanOrEqual(1e-5);
+        expect(maxAbs(out.mu, io.get(`${prefix}mu`)!.data)).toBeLessThanOrEqual(1e-5);
+        expect(maxAbs(out.sigma, io.get(`${prefix}sigma`)!.data)).toBeLessThanOrEqual(1e-5);
+        expect(maxAbs(out.vsnWeights!, io.get(`${prefix}vsn_weights`)!.data)).toBeLessThanOrEqual(1e-5);
+        expect(maxAbs(out.attention!, io.get(`${prefix}attention`)!.data)).toBeLessThanOrEqual(1e-5);
+      }
+      expect(last.position.length).toBe(B);
+      expect(all.position.length).toBe(B * T);
+      for (const s of last.sigma) expect(s).toBeGreaterThan(0);
+      model.dispose();
+    });
+  }
+});
+
+describe('rolling prediction', () => {
+  it('equals predictBatch on the same windows (≤1e-6), NaN before the first full window', async () => {
+    const config = { nFeatures: 6, dHidden: 16, nHeads: 2, seqLen: 8, nEntities: 2, seed: 3 };
+    const model = TFTModel.create(config);
+    const A = 2;
+    const D = 30;
+    const F = 6;
+    const T = 8;
+    const values = randn(A * D * F, 1);
+    const entityIds = [1, 0];
+    const rolling = await model.predictRolling({ values, assets: A, days: D }, { entityIds, vsnWeights: true });
+    const W = D - T + 1;
+    const windows = new Float32Array(A * W * T * F);
+    const wid = new Int32Array(A * W);
+    for (let a = 0; a < A; a++) {
+      for (let w = 0; w < W; w++) {
+        windows.set(values.subarray((a * D + w) * F, (a * D + w + T) * F), (a * W + w) * T * F);
+        wid[a * W + w] = entityIds[a]!;
+      }
+    }
+    const batch = await model.predictBatch({ x: windows, batch: A * W, steps: T, entityIds: wid });
+    for (let a = 0; a < A; a++) {
+      for (let d = 0; d < D; d++) {
+        const r = rolling.position[a * D + d]!;
+        if (d < T - 1) expect(Number.isNaN(r)).toBe(true);
+        else expect(Math.abs(r - batch.position[a * W + d - T + 1]!)).toBeLessThanOrEqual(1e-6);
+      }
+    }
+    expect(rolling.vsnWeights!.length).toBe(A * D * F);
+  });
+});
+
+describe('state dict and weights files', () => {
+  it('round-trips through stateDict/loadStateDict and safetensors, bit for bit', async () => {
+    const a = TFTModel.create({ nFeatures: 5, dHidden: 8, nHeads: 2, seqLen: 6, nContext: 2, seed: 1 });
+    const b = TFTModel.create({ nFeatures: 5, dHidden: 8, nHeads: 2, seqLen: 6, nContext: 2, seed: 2 });
+    const input = { x: randn(3 * 6 * 5, 4), batch: 3, context: randn(3 * 2 * 4 * 5, 5), contextLen: 4 };
+    const pa = a.predict(input);
+    expect(Array.from(b.predict(input).position)).not.toEqual(Array.from(pa.position));
+    b.loadStateDict(a.stateDict());
+    expect(Array.from(b.predict(input).position)).toEqual(Array.from(pa.position));
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'tft-weights-'));
+    const file = path.join(dir, 'model.safetensors');
+    await a.saveWeights(file, { note: 'round trip' });
+    const header = readSafetensorsHeader(file);
+    expect(header.metadata.note).toBe('round trip');
+    expect(header.tensors.map((t) => t.name)).toEqual(a.parameterSpecs().map((s) => s.name));
+    const c = TFTModel.create({ nFeatures: 5, dHidden: 8, nHeads: 2, seqLen: 6, nContext: 2, seed: 9 });
+    await c.loadWeights(file);
+    expect(Array.from(c.predict(input).position)).toEqual(Array.from(pa.position));
+  });
+
+  it('refuses missing, unexpected, misshapen and non-finite tensors, naming them, and changes nothing', () => {
+    const m = TFTModel.create({ nFeatures: 3, dHidden: 4, nHeads: 2, seqLen: 4 });
+    const good = m.stateDict();
+    const before = m.predict({ x: randn(12, 7), batch: 1 }).position[0];
+    const missing = new Map(good);
+    missing.delete('mu_head.bias');
+    expect(() => m.loadStateDict(missing)).toThrow(/mu_head\.bias/);
+    expect(() => m.loadStateDict(missing)).toThrow(StateDictError);
+    const extra = new Map(good).set('bogus.weight', { shape: [1], data: new Float32Array(1) });
+    expect(() => m.loadStateDict(extra)).toThrow(/unexpected tensors: bogus\.weight/);
+    const shaped = new Map(good).set('mu_head.weight', { shape: [4, 1], data: new Float32Array(4) });
+    expect(() => m.loadStateDict(shaped)).toThrow(/mu_head\.weight.*shape \[4, 1\].*\[1, 4\]/);
+    const nan = new Map(good).set('mu_head.bias', { shape: [1], data: new Float32Array([Number.NaN]) });
+    expect(() => m.loadStateDict(nan)).toThrow(NonFiniteError);
+    expect(m.predict({ x: randn(12, 7), batch: 1 }).position[0]).toBe(before);
+  });
+
+  it('refuses corrupted and truncated weight files with CorruptFileError', async () => {
+    const m = TFTModel.create({ nFeatures: 3, dHidden: 4, nHeads: 2, seqLen: 4 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'tft-corrupt-'));
+    const file = path.join(dir, 'w.safetensors');
+    await m.saveWeights(file);
+    const bytes = readFileSync(file);
+    writeFileSync(path.join(dir, 'truncated.safetensors'), bytes.subarray(0, bytes.length - 7));
+    await expect(m.loadWeights(path.join(dir, 'truncated.safetensors'))).rejects.toBeInstanceOf(CorruptFileError);
+    const garbage = Buffer.from(bytes);
+    garbage.writeUInt32LE(0xfffffff0, 0);
+    writeFileSync(path.join(dir, 'garbage.safetensors'), garbage);
+    await expect(m.loadWeights(path.join(dir, 'garbage.safetensors'))).rejects.toThrow(/header length/);
+    expect(existsSync(file)).toBe(true);
+  });
+});
+
+describe('bad input gets typed errors; nothing crashes', () => {
+  const m = TFTModel.create({ nFeatures: 4, dHidden: 8, nHeads: 2, seqLen: 5, nEntities: 3 });
+  const x = randn(2 * 5 * 4, 11);
+  it('shapes, dtypes, NaN, ids, devices, configs', () => {
+    expect(() => m.predict({ x: x.subarray(1), batch: 2, entityIds: [0, 1] })).toThrow(ShapeError);
+    expect(() => m.predict({ x, batch: 2, steps: 0, entityIds: [0, 1] })).toThrow(ShapeError);
+    expect(() => m.predict({ x: new Float64Array(40) as unknown as Float32Array, batch: 2, entityIds: [0, 1] })).toThrow(DTypeError);
+    const bad = Float32Array.from(x);
+    bad[17] = Number.NaN;
+    expect(() => m.predict({ x: bad, batch: 2, entityIds: [0, 1] })).toThrow(/x: contains NaN or Inf at \[batch, time, feature\] = \[0, 4, 1\]/);
+    expect(Number.isFinite(m.predict({ x: bad, batch: 2, entityIds: [0, 1] }, { nanPolicy: 'zero' }).position[0])).toBe(true);
+    expect(() => m.predict({ x, batch: 2, entityIds: [0, 3] })).toThrow(OutOfRangeError);
+    expect(() => m.predict({ x, batch: 2 })).toThrow(InvalidArgumentError);
+    expect(() => m.predict({ x, batch: 2, entityIds: [0, 1] }, { nanPolicy: 'drop' as 'zero' })).toThrow(InvalidArgumentError);
+    expect(() => TFTModel.create({ nFeatures: 4, dHidden: 6, nHeads: 4 })).toThrow(/config\.nHeads/);
+    expect(() => TFTModel.create({ nFeatures: 0 })).toThrow(/config\.nFeatures/);
+    expect(() => TFTModel.create({ nFeatures: 4, dropout: 1 })).toThrow(InvalidArgumentError);
+    expect(() => TFTModel.create({ nFeatures: 4 }, { device: 'tpu' as 'cpu' })).toThrow(InvalidArgumentError);
+    if (capabilities().torchCudaDevices === 0) {
+      expect(() => TFTModel.create({ nFeatures: 4 }, { device: 'cuda' })).toThrow(CudaUnavailableError);
+    }
+  });
+  it('a batch of zero sequences gives empty outputs', async () => {
+    const r = await m.predictBatch({ x: new Float32Array(0), batch: 0, entityIds: [] });
+    expect(r.position.length).toBe(0);
+    expect(r.sigma.length).toBe(0);
+  });
+  it('async errors reject with the same classes', async () => {
+    await expect(m.predictBatch({ x, batch: 2, entityIds: [0, 7] })).rejects.toBeInstanceOf(OutOfRangeError);
+  });
+  it('a busy model refuses synchronous use; a disposed one every use', async () => {
+    const big = TFTModel.create({ nFeatures: 16, dHidden: 32, nHeads: 4, seqLen: 40 });
+    const job = big.predictBatch({ x: randn(256 * 40 * 16, 3), batch: 256 });
+    expect(() => big.predict({ x: randn(40 * 16, 3), batch: 1 })).toThrow(BusyError);
+    await job;
+    big.dispose();
+    expect(() => big.predict({ x: randn(40 * 16, 3), batch: 1 })).toThrow(DisposedError);
+    expect(() => big.dispose()).not.toThrow();
+  });
+});
+
+describe('performance behaviour', () => {
+  it('predictBatch does not block the event loop', async () => {
+    const model = TFTModel.create({ nFeatures: 32, dHidden: 32, nHeads: 4, seqLen: 63 });
+    const B = 512;
+    const x = randn(B * 63 * 32, 2);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const t0 = performance.now();
+    await model.predictBatch({ x, batch: B });
+    const elapsed = performance.now() - t0;
+    clearInterval(timer);
+    expect(elapsed).toBeGreaterThan(30);
+    expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 5 / 3));
+  });
+
+  it('2,000 calls do not grow memory', async () => {
+    const model = TFTModel.create({ nFeatures: 8, dHidden: 16, nHeads: 4, seqLen: 20 });
+    const input = { x: randn(4 * 20 * 8, 1), batch: 4 };
+    for (let i = 0; i < 200; i++) await model.predictBatch(input);
+    globalThis.gc?.();
+    const before = process.memoryUsage().rss;
+    for (let i = 0; i < 2000; i++) {
+      if (i % 2) model.predict(input);
+      else await model.predictBatch(input, { vsnWeights: true });
+    }
+    globalThis.gc?.();
+    const growth = process.memoryUsage().rss - before;
+    expect(growth).toBeLessThan(40 * 1024 * 1024);
+  });
+});
