@@ -3,7 +3,7 @@
  * The public API, organised by capability.
  */
 export * from './errors.js';
-export { capabilities, setNumThreads, getNumThreads, type Capabilities } from './runtime.js';
+export { capabilities, setNumThreads, getNumThreads, measureSgemmGflops, type Capabilities } from './runtime.js';
 export * from './rank/rank-correlation.js';
 export type { FloatArray } from './native/addon-types.js';
 export * from './model/index.js';

@@ -25,3 +25,11 @@ export function setNumThreads(n: number): void {
 export function getNumThreads(): number {
   return loadAddon().getNumThreads();
 }
+
+/**
+ * Measures the BLAS's single-precision GEMM rate (GFLOP/s) on n×n matrices at the current thread count:
+ * the physical limit to compare the model's achieved FLOP rate against. Blocks while it runs.
+ */
+export function measureSgemmGflops(n = 1024, reps = 10): number {
+  return loadAddon().measureSgemmGflops(n, reps);
+}

@@ -1,2 +1,3 @@
 export * from './config.js';
 export * from './tft-model.js';
+export * from './flops.js';

@@ -30,6 +30,7 @@ export interface NativeAddon extends NativeModelExports {
   capabilities(): NativeCapabilities;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  measureSgemmGflops(n: number, reps: number): number;
 
   rankMatrix(values: FloatArray, m: number, n: number, statistic: RankStatisticName, k: number | undefined,
     device: RankDeviceName): Promise<Float64Array>;

@@ -50,6 +50,12 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value MeasureSgemm(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    return Napi::Number::New(info.Env(), tft::measure_sgemm_gflops(get_int(info[0], "n"), static_cast<int>(get_int(info[1], "reps"))));
+  });
+}
+
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), tft::num_threads());
 }
@@ -61,6 +67,7 @@ void register_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("measureSgemmGflops", Napi::Function::New(env, MeasureSgemm, "measureSgemmGflops"));
 }
 
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {

@@ -1,5 +1,6 @@
 #include "core/runtime.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <link.h>
@@ -8,6 +9,7 @@
 #include <torch/version.h>
 
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -108,6 +110,18 @@ void init_default_threads() {
     if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     set_num_threads(n);
   });
+}
+
+double measure_sgemm_gflops(int64_t n, int reps) {
+  apply_thread_setting();
+  if (n < 1 || reps < 1) fail(ErrorCode::InvalidArgument, "n", "n and reps must be >= 1");
+  at::NoGradGuard no_grad;
+  const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
+  at::Tensor c = at::mm(a, b);  // warm-up: thread pools, packing buffers
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < reps; ++i) at::mm_out(c, a, b);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n) * reps / s / 1e9;
 }
 
 Capabilities capabilities() {

@@ -24,6 +24,10 @@ struct Capabilities {
 
 Capabilities capabilities();
 
+// Measured single-precision GEMM throughput (GFLOP/s) of the BLAS libtorch uses, on n x n matrices with the
+// current thread count: the physical limit benchmarks compare the model's achieved FLOP rate against.
+double measure_sgemm_gflops(int64_t n, int reps);
+
 // Sets libtorch's intra-op pool and OpenBLAS's pool together: letting both default independently
 // oversubscribes the cores as soon as a parallel region calls a GEMM.
 void set_num_threads(int n);

@@ -1,5 +1,7 @@
 #include "core/model/blocks.h"
 
+#include "core/model/vsn_kernel.h"
+
 #include <cmath>
 #include <limits>
 
@@ -93,6 +95,20 @@ std::pair<at::Tensor, at::Tensor> interpretable_mha(const MhaParams& p, const at
   return {out, attn.mean(1)};
 }
 
+std::pair<at::Tensor, at::Tensor> last_query_attention(const MhaParams& p, const at::Tensor& q, const at::Tensor& theta) {
+  const int64_t B = q.size(0), d = theta.size(2);
+  const at::Tensor Q = at::linear(q.squeeze(1), p.q_w, p.q_b).view({B, p.heads, 1, p.dk});          // [B, H, 1, dk]
+  const at::Tensor wk = p.k_w.view({p.heads, p.dk, d});                                            // [H, dk, d]
+  const at::Tensor qk = at::matmul(Q, wk).squeeze(2);                                              // [B, H, d]
+  const at::Tensor s0 = at::matmul(Q, p.k_b.view({p.heads, p.dk, 1})).view({B, 1, p.heads});       // [B, 1, H]
+  const at::Tensor scores = (at::bmm(theta, qk.transpose(1, 2)) + s0) / std::sqrt(static_cast<double>(p.dk));  // [B, T, H]
+  const at::Tensor attn = at::softmax(scores, 1).transpose(1, 2);                                  // [B, H, T]
+  const at::Tensor abar = attn.mean(1, /*keepdim=*/true);                                          // [B, 1, T]
+  const at::Tensor pooled = at::bmm(abar, theta);                                                  // [B, 1, d]
+  const at::Tensor out = at::linear(at::linear(pooled, p.v_w, p.v_b), p.out_w, p.out_b);           // [B, 1, d]
+  return {out, abar};
+}
+
 VsnFolded VsnFolded::fold(const VsnParams& p, bool fold_glu) {
   VsnFolded f;
   const int64_t F = p.pre_b.size(0), d = p.pre_b.size(1);
@@ -134,6 +150,18 @@ VsnOutput variable_selection(const VsnParams& p, const VsnFolded& f, const at::T
                              const at::Tensor& context_term, const Mode& m) {
   const int64_t d = p.pre_b.size(1);
   const at::Tensor w = vsn_weights(p, f, x, context_term, m);  // [N, F]
+  if (!m.training && x.is_cpu() && x.scalar_type() == at::kFloat && f.g_t.defined() && !at::GradMode::is_enabled()) {
+    const at::Tensor xc = x.contiguous(), wc = w.contiguous();
+    const int64_t N = x.size(0), F = x.size(1);
+    at::Tensor xi = at::empty({N, d}, x.options());
+    const at::Tensor nw = p.norm_w.contiguous(), nb = p.norm_b.contiguous();
+    VsnKernelArgs k{xc.data_ptr<float>(), wc.data_ptr<float>(), N, F, d,
+                    f.pre_p.data_ptr<float>(), f.pre_b.data_ptr<float>(), f.u.data_ptr<float>(),
+                    f.c.data_ptr<float>(), f.g_t.data_ptr<float>(), f.g_b.data_ptr<float>(),
+                    nw.data_ptr<float>(), nb.data_ptr<float>(), xi.data_ptr<float>()};
+    vsn_fused_forward(k);
+    return {xi, w};
+  }
   // Per-variable GRNs, all variables at once in [F, N, d] layout: batched products, no loop over variables.
   const at::Tensor xt = x.t().unsqueeze(-1);                                             // [F, N, 1]
   const at::Tensor h = at::elu(at::addcmul(f.c.unsqueeze(1), xt, f.u.unsqueeze(1)));     // [F, N, d]

@@ -56,6 +56,12 @@ at::Tensor grn_with_context(const GrnParams& p, const at::Tensor& a, const at::T
 std::pair<at::Tensor, at::Tensor> interpretable_mha(const MhaParams& p, const at::Tensor& q, const at::Tensor& k,
                                                     const at::Tensor& v, bool causal, const Mode& m);
 
+// The same attention for a single query that sees every key (the last step under a causal mask), with the
+// key and value projections folded onto the query: scores_h = theta . (W_k,h^T q_h) + b_k,h . q_h, and, the
+// heads being averaged, the output is W_out(W_v (sum_t abar_t theta_t) + b_v) + b_out. Exact in real
+// arithmetic; O(T d H) instead of O(T d^2) per sequence, which dominates rolling prediction. Inference only.
+std::pair<at::Tensor, at::Tensor> last_query_attention(const MhaParams& p, const at::Tensor& q, const at::Tensor& theta);
+
 // The VSN's per-variable terms folded algebraically (exact in real arithmetic): the prescaler is rank-1 in
 // the scalar input, so the first layer of each variable's GRN and of the flattened GRN act on x directly,
 // and without dropout fc2 and the GLU collapse into one matrix. Recomputed from the parameters whenever

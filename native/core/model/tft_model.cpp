@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/model/lstm_kernel.h"
 #include "core/runtime.h"
 
 namespace tft::model {
@@ -188,8 +189,32 @@ TftModel::Statics TftModel::statics(const at::Tensor& entity, const Mode& m) {
   return s;
 }
 
+at::Tensor TftModel::layer0_projection(const at::Tensor& xi_rows) const {
+  return at::addmm(lstm_params_[2] + lstm_params_[3], xi_rows, lstm_params_[0].t());
+}
+
+at::Tensor TftModel::lstm_projected(const std::function<at::Tensor(int64_t)>& layer0_input, int64_t n, int64_t T,
+                                    const Statics& s) {
+  const int64_t d = config_.d_hidden;
+  const at::Tensor h0 = s.h.defined() ? s.h.expand({n, d}) : at::zeros({n, d}, lstm_params_[0].options());
+  const at::Tensor c0 = s.c.defined() ? s.c.expand({n, d}) : at::zeros({n, d}, lstm_params_[0].options());
+  at::Tensor out = lstm_layer_inference(layer0_input, T, lstm_params_[1], h0, c0);
+  for (int64_t l = 1; l < config_.lstm_layers; ++l) {
+    const at::Tensor proj = at::addmm(lstm_params_[4 * l + 2] + lstm_params_[4 * l + 3], out.reshape({n * T, d}),
+                                      lstm_params_[4 * l].t())
+                                .view({n, T, 4 * d});
+    out = lstm_layer_inference([&](int64_t t) { return proj.select(1, t); }, T, lstm_params_[4 * l + 1], h0, c0);
+  }
+  return out;
+}
+
 at::Tensor TftModel::lstm(const at::Tensor& xi, const Statics& s, const Mode& m) {
   const int64_t L = config_.lstm_layers, B = xi.size(0), d = config_.d_hidden;
+  if (!m.training && xi.is_cpu() && xi.scalar_type() == at::kFloat && !at::GradMode::is_enabled()) {
+    const int64_t T = xi.size(1);
+    const at::Tensor proj = layer0_projection(xi.reshape({B * T, d})).view({B, T, 4 * d});
+    return lstm_projected([&](int64_t t) { return proj.select(1, t); }, B, T, s);
+  }
   at::Tensor h0, c0;
   if (s.h.defined()) {
     h0 = s.h.unsqueeze(0).expand({L, B, d}).contiguous();
@@ -232,7 +257,8 @@ ForwardOutput TftModel::decode(const at::Tensor& gated, const Statics& s, const 
   }
   // Only the queries whose outputs are wanted: the last step is enough for positions at the window's end.
   const at::Tensor q = opt.all_steps ? theta : theta.narrow(1, T - 1, 1);
-  auto [a, attn] = interpretable_mha(self_mha_, q, theta, theta, /*causal=*/true, m);
+  auto [a, attn] = (!opt.all_steps && !m.training) ? last_query_attention(self_mha_, q, theta)
+                                                   : interpretable_mha(self_mha_, q, theta, theta, /*causal=*/true, m);
   const at::Tensor beta = gate_add_norm(attention_gate_, a, q, m);
   const at::Tensor psi = grn(positionwise_, beta, {}, m);
   const at::Tensor skip = opt.all_steps ? gated : gated.narrow(1, T - 1, 1);
@@ -363,7 +389,10 @@ RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Te
   out.mu = at::full({A, D}, kNaN, cpu);
   out.sigma = at::full({A, D}, kNaN, cpu);
   if (opt.vsn_weights) out.vsn_weights = at::empty({A, D, F}, cpu);
-  const int64_t chunk = opt.chunk_windows > 0 ? opt.chunk_windows : std::max<int64_t>(16, default_chunk(T) * 8);
+  // ~512 windows of 63 steps keeps each [windows x T x d] activation near 8 MiB: large enough for efficient
+  // GEMMs, small enough to stay out of page-fault territory.
+  const int64_t chunk = opt.chunk_windows > 0 ? opt.chunk_windows
+                                              : std::max<int64_t>(16, (int64_t{32} << 20) / std::max<int64_t>(1, T * d * 4 * 4));
   const VsnFolded& fv = folded(false);
 
   for (int64_t a = 0; a < A; ++a) {
@@ -377,6 +406,8 @@ RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Te
     if (D < T) continue;
     const int64_t W = D - T + 1;
     const at::Tensor windows = v.xi.unfold(0, T, 1).transpose(1, 2);  // [W, T, d], a view
+    // The first LSTM layer's input projection is per day too: computed once, windows read row slices of it.
+    const at::Tensor proj = layer0_projection(v.xi);                  // [D, 4d]
     at::Tensor ok;
     if (day_ok.defined()) {
       // a window is usable when none of its T days has a non-finite feature
@@ -386,14 +417,17 @@ RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Te
     }
     for (int64_t w0 = 0; w0 < W; w0 += chunk) {
       const int64_t n = std::min(chunk, W - w0);
-      const at::Tensor xi = windows.narrow(0, w0, n).contiguous();
+      const at::Tensor xi = windows.narrow(0, w0, n);
       Statics sw;
       if (s.h.defined()) {
         sw.h = s.h.expand({n, d});
         sw.c = s.c.expand({n, d});
         sw.enrich_ctx = s.enrich_ctx.expand({n, d});
       }
-      const at::Tensor gated = gate_add_norm(post_lstm_, lstm(xi, sw, m), xi, m);
+      const at::Tensor phi = device_.is_cpu()
+                                 ? lstm_projected([&](int64_t t) { return proj.narrow(0, w0 + t, n); }, n, T, sw)
+                                 : lstm(xi.contiguous(), sw, m);
+      const at::Tensor gated = gate_add_norm(post_lstm_, phi, xi, m);
       ForwardOptions fo;
       const ForwardOutput r = decode(gated, sw, kappa, fo, m);
       out.position[a].narrow(0, T - 1 + w0, n).copy_(r.position);

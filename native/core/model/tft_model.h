@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -92,6 +93,10 @@ class TftModel {
   const VsnFolded& folded(bool training);
   Statics statics(const at::Tensor& entity, const Mode& m);
   at::Tensor lstm(const at::Tensor& xi, const Statics& s, const Mode& m);
+  // Inference LSTM over n sequences of T steps whose first-layer input projection is given per step.
+  at::Tensor lstm_projected(const std::function<at::Tensor(int64_t)>& layer0_input, int64_t n, int64_t T,
+                            const Statics& s);
+  at::Tensor layer0_projection(const at::Tensor& xi_rows) const;  // [rows, d] -> [rows, 4d]
   Encoded encode(const at::Tensor& x, const Statics& s, const Mode& m);
   ForwardOutput decode(const at::Tensor& gated, const Statics& s, const at::Tensor& kappa, const ForwardOptions& opt,
                        const Mode& m);

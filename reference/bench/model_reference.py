@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""What a user would otherwise run: the PyTorch reference model (reference/tft_reference.py), as written (one
+GRN per variable in a Python loop) and with a batched VSN (a fair "optimised PyTorch"), timed on the inputs
+and weights tft-native gets, with the same thread count.
+
+    model_reference.py <dir> --threads N
+
+<dir> holds config.json, weights.safetensors (tft-native's), batch.f32 [B,T,F], panel.f32 [A,D,F] and
+plan.json. Prints one JSON line of timings (seconds) and the max difference of the outputs to tft-native's.
+"""
+import json
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import tft_reference as R  # noqa: E402
+
+
+def timed(fn, reps):
+    fn()  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        out = fn()
+    return (time.perf_counter() - t0) / reps, out
+
+
+def main():
+    d = sys.argv[1]
+    threads = int(sys.argv[sys.argv.index("--threads") + 1])
+    torch.set_num_threads(threads)
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    plan = json.load(open(os.path.join(d, "plan.json")))
+    weights, _ = R.load_safetensors(os.path.join(d, "weights.safetensors"))
+    T, F = cfg["seqLen"], cfg["nFeatures"]
+    x = torch.from_numpy(__import__("numpy").fromfile(os.path.join(d, "batch.f32"), dtype="float32")).reshape(-1, T, F)
+    panel = torch.from_numpy(__import__("numpy").fromfile(os.path.join(d, "panel.f32"), dtype="float32")).reshape(
+        plan["assets"], plan["days"], F)
+    out = {"threads": threads}
+    for label, batched in (("loop", False), ("batched", True)):
+        m = R.TFTReference(cfg, batched_vsn=batched)
+        m.load_state_dict(weights)
+        m.eval()
+        with torch.no_grad():
+            nb = plan["batch_loop"] if not batched else x.shape[0]
+            t, res = timed(lambda: m(x[:nb]), 1)
+            out[f"{label}_batch_seq_per_s"] = nb / t
+            out[f"{label}_batch_sequences"] = nb
+            if label == "batched":
+                native = torch.from_numpy(__import__("numpy").fromfile(os.path.join(d, "native_position.f32"), dtype="float32"))
+                out["max_abs_diff_positions"] = float((res["position"] - native[: res["position"].shape[0]]).abs().max())
+            t1, _ = timed(lambda: m(x[:1]), plan["latency_reps"])
+            out[f"{label}_latency_s"] = t1
+            # rolling: every window of one asset, through the model as a batch of windows
+            nw = plan["rolling_windows_loop"] if not batched else plan["rolling_windows_batched"]
+            win = panel[0].unfold(0, T, 1).permute(0, 2, 1)[:nw].contiguous()
+            tr, _ = timed(lambda: m(win), 1)
+            out[f"{label}_rolling_windows_per_s"] = nw / tr
+            out[f"{label}_rolling_windows"] = nw
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
