@@ -324,3 +324,36 @@ def load_safetensors(path):
         t = torch.frombuffer(bytearray(raw[base + a:base + b]), dtype=dtype) if b > a else torch.empty(0, dtype=dtype)
         out[name] = t.reshape(info["shape"]).clone()
     return out, header.get("__metadata__", {})
+
+
+# ---- training losses (Deep Momentum Networks / X-Trend) -----------------------------------------------
+
+def strategy_returns(position, target, warmup=0, scale=None, cost_bps=0.0):
+    """R_t = z_t y_t - c |z_t s_t - z_{t-1} s_{t-1}| for t >= warmup, flattened over (window, step)."""
+    T = position.shape[1]
+    w = min(warmup, T - 1)
+    r = (position * target)[:, w:]
+    if cost_bps > 0 and scale is not None and T > 1:
+        lev = position * scale
+        turnover = (lev[:, 1:] - lev[:, :-1]).abs()
+        start = max(w, 1)
+        r = (position * target)[:, start:] - turnover[:, start - 1:] * (cost_bps * 1e-4)
+    return r.reshape(-1)
+
+
+def sharpe_loss(position, target, warmup=0, scale=None, cost_bps=0.0):
+    r = strategy_returns(position, target, warmup, scale, cost_bps)
+    return -(r.mean() / (r.std() + 1e-9)) * math.sqrt(252.0)
+
+
+def gaussian_nll(mu, sigma, target, warmup=0):
+    w = min(warmup, mu.shape[1] - 1)
+    mu, sigma, y = mu[:, w:], sigma[:, w:], target[:, w:]
+    return (0.5 * math.log(2 * math.pi) + torch.log(sigma) + (y - mu) ** 2 / (2 * sigma ** 2)).mean()
+
+
+def training_loss(out, target, mode="sharpe", mle_weight=0.1, warmup=0, scale=None, cost_bps=0.0):
+    loss = sharpe_loss(out["position"], target, warmup, scale, cost_bps)
+    if mode == "joint_mle":
+        loss = loss + mle_weight * gaussian_nll(out["mu"], out["sigma"], target, warmup)
+    return loss

@@ -1,0 +1,293 @@
+#include "core/train/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/optim/adam.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <random>
+
+#include "core/error.h"
+#include "core/runtime.h"
+
+namespace tft::train {
+
+struct AdamState {
+  std::unique_ptr<torch::optim::Adam> optimizer;
+};
+
+namespace {
+
+std::string layer_of(const std::string& param) {
+  const auto dot = param.rfind('.');
+  std::string base = dot == std::string::npos ? param : param.substr(0, dot);
+  // LSTM tensors are named weight_ih_l0 etc.: group them by layer.
+  if (param.rfind("lstm.", 0) == 0) {
+    const auto l = param.rfind("_l");
+    return "lstm.l" + param.substr(l + 2);
+  }
+  return base;
+}
+
+void seed_dropout(uint64_t seed) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_current_seed(seed);
+}
+
+}  // namespace
+
+Trainer::Trainer(std::shared_ptr<model::TftModel> model, TrainData data, TrainOptions options)
+    : model_(std::move(model)), data_(std::move(data)), options_(options) {
+  const auto& c = model_->config();
+  window_ = options_.window > 0 ? options_.window : c.seq_len;
+  if (!data_.features.defined() || data_.features.dim() != 3 || data_.features.size(2) != c.n_features)
+    fail(ErrorCode::Shape, "features", "must be [assets, days, nFeatures = " + std::to_string(c.n_features) + "]");
+  const int64_t A = data_.features.size(0), D = data_.features.size(1);
+  if (!data_.target.defined() || data_.target.sizes() != at::IntArrayRef({A, D}))
+    fail(ErrorCode::Shape, "target", "must be [assets, days] = [" + std::to_string(A) + ", " + std::to_string(D) + "]");
+  if (data_.scale.defined() && data_.scale.sizes() != at::IntArrayRef({A, D}))
+    fail(ErrorCode::Shape, "scale", "must be [assets, days]");
+  if (c.n_entities > 0) {
+    if (!data_.entity.defined() || data_.entity.numel() != A)
+      fail(ErrorCode::InvalidArgument, "entityIds", "the model has entities: pass one id per asset");
+    if (A > 0 && (data_.entity.min().item<int64_t>() < 0 || data_.entity.max().item<int64_t>() >= c.n_entities))
+      fail(ErrorCode::OutOfRange, "entityIds", "ids must be in [0, nEntities)");
+  }
+  if (c.n_context > 0)
+    fail(ErrorCode::InvalidArgument, "config.nContext",
+         "training X-Trend context sets is not supported by this trainer; train with nContext = 0");
+  if (options_.batch_size < 1) fail(ErrorCode::InvalidArgument, "batchSize", "must be >= 1");
+  if (!(options_.learning_rate > 0)) fail(ErrorCode::InvalidArgument, "learningRate", "must be > 0");
+  if (options_.loss.warmup < 0 || options_.loss.warmup >= window_)
+    fail(ErrorCode::InvalidArgument, "warmupSteps", "must be in [0, window)");
+  at::Tensor bad = at::logical_not(at::isfinite(data_.features).all(-1)) | at::logical_not(at::isfinite(data_.target));
+  if (options_.loss.cost_bps > 0 && data_.scale.defined()) bad = bad | at::logical_not(at::isfinite(data_.scale));
+  day_ok_cumsum_ = at::cat({at::zeros({A, 1}, at::kLong), bad.to(at::kLong).cumsum(1)}, 1);
+
+  model_->parameters().set_requires_grad(true);
+  std::vector<at::Tensor> params(model_->parameters().tensors().begin(), model_->parameters().tensors().end());
+  adam_ = std::make_unique<AdamState>();
+  adam_->optimizer = std::make_unique<torch::optim::Adam>(
+      params, torch::optim::AdamOptions(options_.learning_rate).weight_decay(options_.weight_decay));
+}
+
+Trainer::~Trainer() = default;
+
+std::vector<Window> Trainer::valid_windows(int64_t first_last, int64_t last_last) const {
+  std::vector<Window> out;
+  const int64_t A = data_.features.size(0), D = data_.features.size(1), T = window_;
+  const auto cs = day_ok_cumsum_.accessor<int64_t, 2>();
+  for (int64_t a = 0; a < A; ++a)
+    for (int64_t t = std::max(first_last, T - 1); t <= std::min(last_last, D - 1); ++t)
+      if (cs[a][t + 1] - cs[a][t + 1 - T] == 0) out.push_back({a, t});
+  return out;
+}
+
+void Trainer::check_windows(const std::vector<Window>& w) const {
+  const int64_t A = data_.features.size(0), D = data_.features.size(1), T = window_;
+  const auto cs = day_ok_cumsum_.accessor<int64_t, 2>();
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (w[i].asset < 0 || w[i].asset >= A || w[i].last < T - 1 || w[i].last >= D)
+      fail(ErrorCode::OutOfRange, "windows", "window " + std::to_string(i) + " (asset " + std::to_string(w[i].asset) +
+                                                 ", last day " + std::to_string(w[i].last) + ") is outside the panel");
+    if (cs[w[i].asset][w[i].last + 1] - cs[w[i].asset][w[i].last + 1 - T] != 0)
+      fail(ErrorCode::NonFinite, "windows", "window " + std::to_string(i) + " (asset " + std::to_string(w[i].asset) +
+                                                ", last day " + std::to_string(w[i].last) +
+                                                ") contains a non-finite feature or target");
+  }
+}
+
+model::ModelInput Trainer::gather(const std::vector<Window>& w, size_t begin, size_t end, at::Tensor* target,
+                                  at::Tensor* scale) const {
+  const int64_t n = static_cast<int64_t>(end - begin), T = window_, D = data_.features.size(1);
+  std::vector<int64_t> rows(static_cast<size_t>(n * T));
+  std::vector<int64_t> assets(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const Window& win = w[begin + i];
+    assets[i] = win.asset;
+    for (int64_t t = 0; t < T; ++t) rows[i * T + t] = win.asset * D + win.last - T + 1 + t;
+  }
+  const at::Tensor idx = at::from_blob(rows.data(), {n * T}, at::kLong).clone();
+  model::ModelInput in;
+  in.x = data_.features.view({-1, data_.features.size(2)}).index_select(0, idx).view({n, T, -1});
+  if (target) *target = data_.target.view({-1}).index_select(0, idx).view({n, T});
+  if (scale && data_.scale.defined()) *scale = data_.scale.view({-1}).index_select(0, idx).view({n, T});
+  if (data_.entity.defined() && model_->config().n_entities > 0)
+    in.entity = data_.entity.to(at::kLong).index_select(0, at::from_blob(assets.data(), {n}, at::kLong).clone());
+  return in;
+}
+
+EpochStats Trainer::train_epoch(const std::vector<Window>& windows, uint64_t shuffle_seed, const ProgressFn& progress,
+                                const CancelFn& cancelled) {
+  apply_thread_setting();
+  check_windows(windows);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<Window> order = windows;
+  std::mt19937_64 rng(shuffle_seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  seed_dropout(options_.seed ^ (shuffle_seed * 0x9E3779B97F4A7C15ull));
+
+  const auto& specs = model_->parameters().specs();
+  const auto& params = model_->parameters().tensors();
+  std::map<std::string, LayerGradient> layers;
+  std::map<std::string, int64_t> layer_size;
+  for (size_t i = 0; i < specs.size(); ++i) layer_size[layer_of(specs[i].name)] += params[i].numel();
+
+  EpochStats st;
+  const int64_t B = options_.batch_size;
+  const int64_t steps = (static_cast<int64_t>(order.size()) + B - 1) / B;
+  model::ForwardOptions fo;
+  fo.all_steps = true;
+  fo.training = true;
+  for (int64_t s = 0; s < steps; ++s) {
+    if (cancelled && cancelled()) throw Error(ErrorCode::Cancelled, "training was cancelled", "signal");
+    const size_t b0 = static_cast<size_t>(s * B), b1 = std::min(order.size(), b0 + static_cast<size_t>(B));
+    LossInputs li;
+    const model::ModelInput in = gather(order, b0, b1, &li.target, &li.scale);
+    const model::ForwardOutput out = model_->forward(in, fo);
+    li.position = out.position;
+    li.mu = out.mu;
+    li.sigma = out.sigma;
+    const LossValue loss = compute_loss(li, options_.loss);
+    adam_->optimizer->zero_grad();
+    loss.total.backward();
+    // Gradient flow, before clipping: what the layers actually produced.
+    double total_sq = 0;
+    std::map<std::string, double> sq, abs_sum;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const at::Tensor& g = params[i].grad();
+      if (!g.defined()) continue;
+      const std::string layer = layer_of(specs[i].name);
+      const double n2 = g.pow(2).sum().item<double>();
+      sq[layer] += n2;
+      abs_sum[layer] += g.abs().sum().item<double>();
+      total_sq += n2;
+    }
+    for (const auto& [layer, v] : sq) {
+      LayerGradient& lg = layers[layer];
+      lg.name = layer;
+      const double norm = std::sqrt(v);
+      lg.norm += norm;
+      lg.mean_abs += abs_sum[layer] / static_cast<double>(layer_size[layer]);
+      lg.max_norm = std::max(lg.max_norm, norm);
+    }
+    st.grad_norm += std::sqrt(total_sq);
+    // As torch.nn.utils.clip_grad_norm_: scale every gradient by max_norm / (total_norm + 1e-6) when above.
+    const double total_norm = std::sqrt(total_sq);
+    if (options_.clip_norm > 0 && total_norm > options_.clip_norm) {
+      at::NoGradGuard no_grad;
+      const double coef = options_.clip_norm / (total_norm + 1e-6);
+      for (const auto& p : params)
+        if (p.grad().defined()) p.grad().mul_(coef);
+    }
+    adam_->optimizer->step();
+    model_->parameters_changed();
+    const double l = loss.total.item<double>();
+    st.loss += l * static_cast<double>(b1 - b0);
+    st.sharpe += loss.sharpe * static_cast<double>(b1 - b0);
+    st.nll += loss.nll * static_cast<double>(b1 - b0);
+    st.windows += static_cast<int64_t>(b1 - b0);
+    ++st.steps;
+    if (progress) progress({s + 1, steps, l, loss.sharpe, options_.learning_rate});
+  }
+  if (st.windows > 0) {
+    st.loss /= static_cast<double>(st.windows);
+    st.sharpe /= static_cast<double>(st.windows);
+    st.nll /= static_cast<double>(st.windows);
+    st.grad_norm /= static_cast<double>(st.steps);
+  }
+  for (auto& [name, lg] : layers) {
+    lg.norm /= static_cast<double>(st.steps);
+    lg.mean_abs /= static_cast<double>(st.steps);
+    lg.vanishing = lg.mean_abs < 1e-7;
+    lg.exploding = lg.max_norm > 1e3;
+    st.gradients.push_back(lg);
+  }
+  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return st;
+}
+
+EvalStats Trainer::evaluate(const std::vector<Window>& windows) {
+  apply_thread_setting();
+  check_windows(windows);
+  c10::InferenceMode guard;
+  EvalStats st;
+  if (windows.empty()) return st;
+  // The loss over the whole set (not an average of batch losses): Sharpe is not additive over batches.
+  std::vector<at::Tensor> pos, mu, sigma, target, scale;
+  const size_t B = static_cast<size_t>(std::max<int64_t>(options_.batch_size, 256));
+  model::ForwardOptions fo;
+  fo.all_steps = true;
+  for (size_t b0 = 0; b0 < windows.size(); b0 += B) {
+    const size_t b1 = std::min(windows.size(), b0 + B);
+    at::Tensor t, sc;
+    const model::ModelInput in = gather(windows, b0, b1, &t, &sc);
+    const model::ForwardOutput out = model_->forward(in, fo);
+    pos.push_back(out.position);
+    mu.push_back(out.mu);
+    sigma.push_back(out.sigma);
+    target.push_back(t);
+    if (sc.defined()) scale.push_back(sc);
+  }
+  LossInputs li;
+  li.position = at::cat(pos);
+  li.mu = at::cat(mu);
+  li.sigma = at::cat(sigma);
+  li.target = at::cat(target);
+  if (!scale.empty()) li.scale = at::cat(scale);
+  const LossValue v = compute_loss(li, options_.loss);
+  st.loss = v.total.item<double>();
+  st.sharpe = v.sharpe;
+  st.nll = v.nll;
+  st.windows = static_cast<int64_t>(windows.size());
+  return st;
+}
+
+at::Tensor Trainer::vsn_importance(const std::vector<Window>& windows) {
+  apply_thread_setting();
+  check_windows(windows);
+  c10::InferenceMode guard;
+  const int64_t F = model_->config().n_features;
+  at::Tensor sum = at::zeros({F}, at::kDouble);
+  int64_t count = 0;
+  model::ForwardOptions fo;
+  fo.vsn_weights = true;
+  const size_t B = 256;
+  for (size_t b0 = 0; b0 < windows.size(); b0 += B) {
+    const size_t b1 = std::min(windows.size(), b0 + B);
+    const model::ModelInput in = gather(windows, b0, b1, nullptr, nullptr);
+    const model::ForwardOutput out = model_->forward(in, fo);
+    sum += out.vsn_weights.to(at::kDouble).sum(at::IntArrayRef{0, 1});
+    count += out.vsn_weights.size(0) * out.vsn_weights.size(1);
+  }
+  return count > 0 ? sum / static_cast<double>(count) : sum;
+}
+
+void Trainer::set_learning_rate(double lr) {
+  if (!(lr > 0)) fail(ErrorCode::InvalidArgument, "learningRate", "must be > 0");
+  options_.learning_rate = lr;
+  for (auto& group : adam_->optimizer->param_groups())
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+
+void Trainer::save_best() {
+  at::NoGradGuard no_grad;
+  best_.clear();
+  for (const auto& t : model_->parameters().tensors()) best_.push_back(t.detach().clone());
+}
+
+void Trainer::restore_best() {
+  if (best_.empty()) fail(ErrorCode::InvalidArgument, "restoreBest", "no best weights were saved");
+  at::NoGradGuard no_grad;
+  const auto& params = model_->parameters().tensors();
+  for (size_t i = 0; i < params.size(); ++i) params[i].detach().copy_(best_[i]);
+  model_->parameters_changed();
+}
+
+}  // namespace tft::train
