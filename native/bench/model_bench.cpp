@@ -14,6 +14,7 @@
 
 #include "core/model/tft_model.h"
 #include "core/runtime.h"
+#include "core/train/trainer.h"
 
 using namespace tft;
 using namespace tft::model;
@@ -89,11 +90,29 @@ int main(int argc, char** argv) {
     tr.push_back(seconds_since(t0));
   }
   const double windows = static_cast<double>(A * (D - c.seq_len + 1));
+  // training: batch 64 through forward, loss, backward and an Adam step
+  double train_wps = 0;
+  if (dev.is_cpu()) {
+    auto tm = std::make_shared<TftModel>(c, dev);
+    train::TrainData td;
+    td.features = at::randn({8, 400, c.n_features});
+    td.target = 0.01 * at::randn({8, 400});
+    train::TrainOptions to;
+    to.batch_size = 64;
+    train::Trainer trainer(tm, td, to);
+    auto w = trainer.valid_windows(0, 399);
+    w.resize(std::min<size_t>(w.size(), 64 * 8));
+    trainer.train_epoch(std::vector<train::Window>(w.begin(), w.begin() + 64), 0, nullptr, nullptr);
+    const auto t0 = clk::now();
+    const auto st = trainer.train_epoch(w, 1, nullptr, nullptr);
+    train_wps = static_cast<double>(st.windows) / seconds_since(t0);
+  }
   std::printf("device %s, %d thread(s), sgemm %.1f GFLOP/s\n", device.c_str(), num_threads(),
               dev.is_cpu() ? measure_sgemm_gflops(1024, 10) : 0.0);
   std::printf("predict_batch B=%lld: %.1f seq/s\n", static_cast<long long>(B), static_cast<double>(B) / median(tb));
   std::printf("predict B=1 latency: %.3f ms\n", median(tl) * 1000);
   std::printf("predict_rolling %lldx%lld: %.0f windows/s\n", static_cast<long long>(A), static_cast<long long>(D),
               windows / median(tr));
+  if (dev.is_cpu()) std::printf("training, batch 64: %.1f windows/s\n", train_wps);
   return 0;
 }

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/cpu_allocator.h"
 #include "core/cuda_api.h"
 #include "core/error.h"
 
@@ -100,6 +101,7 @@ void apply_thread_setting() {
 
 void init_default_threads() {
   std::call_once(g_default_threads_once, [] {
+    install_cpu_allocator();
     int n = 0;
     for (const char* var : {"TFT_NUM_THREADS", "OMP_NUM_THREADS"}) {
       if (const char* v = std::getenv(var)) {

@@ -38,8 +38,9 @@ int num_threads();
 // to apply the process-wide setting to whatever thread it finds itself on. Cheap when nothing changed.
 void apply_thread_setting();
 
+// Process set-up, idempotent: installs the caching CPU allocator (cpu_allocator.h) and the thread count.
 // Debian's libtorch starts with one intra-op thread; use every core unless the user said otherwise
-// (OMP_NUM_THREADS / TFT_NUM_THREADS). Idempotent.
+// (OMP_NUM_THREADS / TFT_NUM_THREADS).
 void init_default_threads();
 
 }  // namespace tft

@@ -1,0 +1,145 @@
+#include "core/cpu_allocator.h"
+
+#include <c10/core/Allocator.h>
+#include <c10/core/CPUAllocator.h>
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <new>
+#include <vector>
+
+namespace tft {
+namespace {
+
+constexpr size_t kMinCached = size_t{1} << 20;  // below this, malloc is fast and does not fault
+constexpr size_t kHeader = 64;                   // keeps libtorch's 64-byte alignment; holds the class size
+constexpr size_t kHuge = size_t{2} << 20;
+
+size_t size_class(size_t n) {
+  // 1 MiB steps up to 64 MiB, then 8 MiB steps: bounded waste, few classes.
+  const size_t step = n <= (size_t{64} << 20) ? (size_t{1} << 20) : (size_t{8} << 20);
+  return (n + step - 1) / step * step;
+}
+
+size_t cache_limit() {
+  if (const char* v = std::getenv("TFT_CPU_CACHE_MB")) {
+    const long long mb = std::atoll(v);
+    if (mb >= 0) return static_cast<size_t>(mb) << 20;
+  }
+  return size_t{1024} << 20;
+}
+
+struct Cache {
+  std::mutex mu;
+  std::map<size_t, std::vector<void*>> free_blocks;  // class size -> raw blocks (header included)
+  size_t cached = 0, live = 0, limit = cache_limit();
+  int64_t hits = 0, misses = 0;
+};
+
+Cache& cache() {
+  static Cache* c = new Cache();  // never destroyed: blocks may be freed during static destruction
+  return *c;
+}
+
+void free_raw(void* raw) { std::free(raw); }
+
+void deleter(void* user) {
+  if (!user) return;
+  void* raw = static_cast<char*>(user) - kHeader;
+  const size_t cls = *static_cast<size_t*>(raw);
+  if (cls == 0) {  // a small block from malloc
+    std::free(raw);
+    return;
+  }
+  Cache& c = cache();
+  std::unique_lock<std::mutex> lock(c.mu);
+  c.live -= cls;
+  if (c.cached + cls <= c.limit) {
+    c.free_blocks[cls].push_back(raw);
+    c.cached += cls;
+    return;
+  }
+  lock.unlock();
+  free_raw(raw);
+}
+
+class CachingCpuAllocator final : public c10::Allocator {
+ public:
+  c10::DataPtr allocate(size_t n) const override {
+    if (n == 0) return {nullptr, nullptr, &deleter, c10::Device(c10::DeviceType::CPU)};
+    void* raw = nullptr;
+    if (n < kMinCached) {
+      raw = std::aligned_alloc(kHeader, (n + kHeader + kHeader - 1) / kHeader * kHeader);
+      if (!raw) throw std::bad_alloc();
+      *static_cast<size_t*>(raw) = 0;
+    } else {
+      const size_t cls = size_class(n);
+      Cache& c = cache();
+      {
+        std::lock_guard<std::mutex> lock(c.mu);
+        auto it = c.free_blocks.find(cls);
+        if (it != c.free_blocks.end() && !it->second.empty()) {
+          raw = it->second.back();
+          it->second.pop_back();
+          c.cached -= cls;
+          ++c.hits;
+        } else {
+          ++c.misses;
+        }
+        c.live += cls;
+      }
+      if (!raw) {
+        const size_t bytes = (cls + kHeader + kHuge - 1) / kHuge * kHuge;
+        raw = std::aligned_alloc(kHuge, bytes);
+        if (!raw) {
+          release_cpu_cache();
+          raw = std::aligned_alloc(kHuge, bytes);
+        }
+        if (!raw) {
+          std::lock_guard<std::mutex> lock(c.mu);
+          c.live -= cls;
+          throw std::bad_alloc();
+        }
+        madvise(raw, bytes, MADV_HUGEPAGE);
+      }
+      *static_cast<size_t*>(raw) = cls;
+    }
+    void* user = static_cast<char*>(raw) + kHeader;
+    return {user, user, &deleter, c10::Device(c10::DeviceType::CPU)};
+  }
+
+  c10::DeleterFnPtr raw_deleter() const override { return &deleter; }
+};
+
+}  // namespace
+
+void install_cpu_allocator() {
+  static CachingCpuAllocator* alloc = [] {
+    auto* a = new CachingCpuAllocator();
+    c10::SetCPUAllocator(a, /*priority=*/1);
+    return a;
+  }();
+  (void)alloc;
+}
+
+CpuCacheStats cpu_cache_stats() {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  return {static_cast<int64_t>(c.cached), static_cast<int64_t>(c.live), c.hits, c.misses};
+}
+
+void release_cpu_cache() {
+  Cache& c = cache();
+  std::map<size_t, std::vector<void*>> blocks;
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    blocks.swap(c.free_blocks);
+    c.cached = 0;
+  }
+  for (auto& [cls, v] : blocks)
+    for (void* raw : v) free_raw(raw);
+}
+
+}  // namespace tft
