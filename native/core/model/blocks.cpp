@@ -1,5 +1,6 @@
 #include "core/model/blocks.h"
 
+#include "core/model/dense_kernel.h"
 #include "core/model/vsn_kernel.h"
 
 #include <cmath>
@@ -54,34 +55,38 @@ VsnParams VsnParams::bind(const ParameterStore& p) {
   return v;
 }
 
+static at::Tensor lin(const Mode& m, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) {
+  return dense_linear(m.dense, x, w, b);
+}
+
 static at::Tensor maybe_dropout(const at::Tensor& x, const Mode& m) {
   return (m.training && m.dropout > 0) ? at::dropout(x, m.dropout, true) : x;
 }
 
 at::Tensor gate_add_norm(const GateParams& p, const at::Tensor& x, const at::Tensor& skip, const Mode& m) {
-  const at::Tensor g = at::glu(at::linear(maybe_dropout(x, m), p.glu_w, p.glu_b), -1);
+  const at::Tensor g = at::glu(lin(m, maybe_dropout(x, m), p.glu_w, p.glu_b), -1);
   return at::layer_norm(skip + g, {p.norm_w.size(0)}, p.norm_w, p.norm_b, kLayerNormEps);
 }
 
 at::Tensor grn(const GrnParams& p, const at::Tensor& a, const at::Tensor& context_term, const Mode& m) {
-  at::Tensor h = at::linear(a, p.fc1_w, p.fc1_b);
+  at::Tensor h = lin(m, a, p.fc1_w, p.fc1_b);
   if (context_term.defined()) h = h + context_term;
-  h = at::linear(at::elu(h), p.fc2_w, p.fc2_b);
-  const at::Tensor g = at::glu(at::linear(maybe_dropout(h, m), p.glu_w, p.glu_b), -1);
-  const at::Tensor skip = p.skip_w.defined() ? at::linear(a, p.skip_w, p.skip_b) : a;
+  h = lin(m, at::elu(h), p.fc2_w, p.fc2_b);
+  const at::Tensor g = at::glu(lin(m, maybe_dropout(h, m), p.glu_w, p.glu_b), -1);
+  const at::Tensor skip = p.skip_w.defined() ? lin(m, a, p.skip_w, p.skip_b) : a;
   return at::layer_norm(skip + g, {p.n_out}, p.norm_w, p.norm_b, kLayerNormEps);
 }
 
 at::Tensor grn_with_context(const GrnParams& p, const at::Tensor& a, const at::Tensor& c, const Mode& m) {
-  return grn(p, a, c.defined() ? at::linear(c, p.ctx_w) : at::Tensor(), m);
+  return grn(p, a, c.defined() ? lin(m, c, p.ctx_w) : at::Tensor(), m);
 }
 
 std::pair<at::Tensor, at::Tensor> interpretable_mha(const MhaParams& p, const at::Tensor& q, const at::Tensor& k,
                                                     const at::Tensor& v, bool causal, const Mode& m) {
   const int64_t B = q.size(0), Tq = q.size(1), Tk = k.size(1);
-  const at::Tensor Q = at::linear(q, p.q_w, p.q_b).view({B, Tq, p.heads, p.dk}).transpose(1, 2);
-  const at::Tensor K = at::linear(k, p.k_w, p.k_b).view({B, Tk, p.heads, p.dk}).transpose(1, 2);
-  const at::Tensor V = at::linear(v, p.v_w, p.v_b);  // [B, Tk, dk], shared by every head
+  const at::Tensor Q = lin(m, q, p.q_w, p.q_b).view({B, Tq, p.heads, p.dk}).transpose(1, 2);
+  const at::Tensor K = lin(m, k, p.k_w, p.k_b).view({B, Tk, p.heads, p.dk}).transpose(1, 2);
+  const at::Tensor V = lin(m, v, p.v_w, p.v_b);  // [B, Tk, dk], shared by every head
   at::Tensor scores = at::matmul(Q, K.transpose(-1, -2)) / std::sqrt(static_cast<double>(p.dk));
   if (causal && Tk > 1) {
     // query i (absolute position Tk - Tq + i) sees keys j <= Tk - Tq + i
@@ -91,13 +96,14 @@ std::pair<at::Tensor, at::Tensor> interpretable_mha(const MhaParams& p, const at
   }
   const at::Tensor attn = at::softmax(scores, -1);
   const at::Tensor heads = at::matmul(maybe_dropout(attn, m), V.unsqueeze(1));  // [B, H, Tq, dk]
-  at::Tensor out = maybe_dropout(at::linear(heads.mean(1), p.out_w, p.out_b), m);
+  at::Tensor out = maybe_dropout(lin(m, heads.mean(1), p.out_w, p.out_b), m);
   return {out, attn.mean(1)};
 }
 
-std::pair<at::Tensor, at::Tensor> last_query_attention(const MhaParams& p, const at::Tensor& q, const at::Tensor& theta) {
+std::pair<at::Tensor, at::Tensor> last_query_attention(const MhaParams& p, const at::Tensor& q, const at::Tensor& theta,
+                                                       const Mode& m) {
   const int64_t B = q.size(0), d = theta.size(2);
-  const at::Tensor Q = at::linear(q.squeeze(1), p.q_w, p.q_b).view({B, p.heads, 1, p.dk});          // [B, H, 1, dk]
+  const at::Tensor Q = lin(m, q.squeeze(1), p.q_w, p.q_b).view({B, p.heads, 1, p.dk});          // [B, H, 1, dk]
   const at::Tensor wk = p.k_w.view({p.heads, p.dk, d});                                            // [H, dk, d]
   const at::Tensor qk = at::matmul(Q, wk).squeeze(2);                                              // [B, H, d]
   const at::Tensor s0 = at::matmul(Q, p.k_b.view({p.heads, p.dk, 1})).view({B, 1, p.heads});       // [B, 1, H]
@@ -105,7 +111,7 @@ std::pair<at::Tensor, at::Tensor> last_query_attention(const MhaParams& p, const
   const at::Tensor attn = at::softmax(scores, 1).transpose(1, 2);                                  // [B, H, T]
   const at::Tensor abar = attn.mean(1, /*keepdim=*/true);                                          // [B, 1, T]
   const at::Tensor pooled = at::bmm(abar, theta);                                                  // [B, 1, d]
-  const at::Tensor out = at::linear(at::linear(pooled, p.v_w, p.v_b), p.out_w, p.out_b);           // [B, 1, d]
+  const at::Tensor out = lin(m, lin(m, pooled, p.v_w, p.v_b), p.out_w, p.out_b);           // [B, 1, d]
   return {out, abar};
 }
 
@@ -137,11 +143,11 @@ VsnFolded VsnFolded::fold(const VsnParams& p, bool fold_glu) {
 
 at::Tensor vsn_weights(const VsnParams& p, const VsnFolded& f, const at::Tensor& x, const at::Tensor& context_term,
                        const Mode& m) {
-  at::Tensor h = at::linear(x, f.flat_u, f.flat_c);
+  at::Tensor h = lin(m, x, f.flat_u, f.flat_c);
   if (context_term.defined()) h = h + context_term;
-  h = at::linear(at::elu(h), p.flat.fc2_w, p.flat.fc2_b);
-  const at::Tensor g = at::glu(at::linear(maybe_dropout(h, m), p.flat.glu_w, p.flat.glu_b), -1);
-  const at::Tensor z = at::layer_norm(at::linear(x, f.skip_u, f.skip_c) + g, {p.flat.n_out}, p.flat.norm_w,
+  h = lin(m, at::elu(h), p.flat.fc2_w, p.flat.fc2_b);
+  const at::Tensor g = at::glu(lin(m, maybe_dropout(h, m), p.flat.glu_w, p.flat.glu_b), -1);
+  const at::Tensor z = at::layer_norm(lin(m, x, f.skip_u, f.skip_c) + g, {p.flat.n_out}, p.flat.norm_w,
                                       p.flat.norm_b, kLayerNormEps);
   return at::softmax(z, -1);
 }

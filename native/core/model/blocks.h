@@ -35,9 +35,13 @@ struct VsnParams {
   static VsnParams bind(const ParameterStore& p);
 };
 
+class DenseCache;
+
 struct Mode {
   bool training = false;
   double dropout = 0.0;
+  // Inference only: products go through the row-deterministic dense kernel (dense_kernel.h).
+  DenseCache* dense = nullptr;
 };
 
 constexpr double kLayerNormEps = 1e-5;
@@ -60,7 +64,8 @@ std::pair<at::Tensor, at::Tensor> interpretable_mha(const MhaParams& p, const at
 // key and value projections folded onto the query: scores_h = theta . (W_k,h^T q_h) + b_k,h . q_h, and, the
 // heads being averaged, the output is W_out(W_v (sum_t abar_t theta_t) + b_v) + b_out. Exact in real
 // arithmetic; O(T d H) instead of O(T d^2) per sequence, which dominates rolling prediction. Inference only.
-std::pair<at::Tensor, at::Tensor> last_query_attention(const MhaParams& p, const at::Tensor& q, const at::Tensor& theta);
+std::pair<at::Tensor, at::Tensor> last_query_attention(const MhaParams& p, const at::Tensor& q, const at::Tensor& theta,
+                                                       const Mode& m);
 
 // The VSN's per-variable terms folded algebraically (exact in real arithmetic): the prescaler is rank-1 in
 // the scalar input, so the first layer of each variable's GRN and of the flattened GRN act on x directly,

@@ -182,28 +182,40 @@ TftModel::Statics TftModel::statics(const at::Tensor& entity, const Mode& m) {
   Statics s;
   if (config_.n_entities == 0 || !entity.defined()) return s;
   const at::Tensor e = at::embedding(entity_emb_, entity);
-  s.vsn_ctx = at::linear(grn(static_vsn_, e, {}, m), vsn_.flat.ctx_w);
+  s.vsn_ctx = dense_linear(m.dense, grn(static_vsn_, e, {}, m), vsn_.flat.ctx_w, {});
   s.h = grn(static_h_, e, {}, m);
   s.c = grn(static_c_, e, {}, m);
-  s.enrich_ctx = at::linear(grn(static_enrich_, e, {}, m), enrichment_.ctx_w);
+  s.enrich_ctx = dense_linear(m.dense, grn(static_enrich_, e, {}, m), enrichment_.ctx_w, {});
   return s;
 }
 
-at::Tensor TftModel::layer0_projection(const at::Tensor& xi_rows) const {
-  return at::addmm(lstm_params_[2] + lstm_params_[3], xi_rows, lstm_params_[0].t());
+Mode TftModel::inference_mode() {
+  dense_cache_.reset(params_.version());
+  if (lstm_biases_version_ != params_.version()) {
+    lstm_biases_.clear();
+    for (int64_t l = 0; l < config_.lstm_layers; ++l)
+      lstm_biases_.push_back((lstm_params_[4 * l + 2] + lstm_params_[4 * l + 3]).contiguous());
+    lstm_biases_version_ = params_.version();
+  }
+  Mode m;
+  m.dense = device_.is_cpu() ? &dense_cache_ : nullptr;
+  return m;
+}
+
+at::Tensor TftModel::layer0_projection(const at::Tensor& xi_rows, const Mode& m) {
+  return dense_linear(m.dense, xi_rows, lstm_params_[0], lstm_biases_[0]);
 }
 
 at::Tensor TftModel::lstm_projected(const std::function<at::Tensor(int64_t)>& layer0_input, int64_t n, int64_t T,
-                                    const Statics& s) {
+                                    const Statics& s, const Mode& m) {
   const int64_t d = config_.d_hidden;
   const at::Tensor h0 = s.h.defined() ? s.h.expand({n, d}) : at::zeros({n, d}, lstm_params_[0].options());
   const at::Tensor c0 = s.c.defined() ? s.c.expand({n, d}) : at::zeros({n, d}, lstm_params_[0].options());
-  at::Tensor out = lstm_layer_inference(layer0_input, T, lstm_params_[1], h0, c0);
+  auto w_hh_t = [&](int64_t l) { return m.dense ? m.dense->transposed(lstm_params_[4 * l + 1]) : lstm_params_[4 * l + 1].t().contiguous(); };
+  at::Tensor out = lstm_layer_inference(layer0_input, T, w_hh_t(0), h0, c0);
   for (int64_t l = 1; l < config_.lstm_layers; ++l) {
-    const at::Tensor proj = at::addmm(lstm_params_[4 * l + 2] + lstm_params_[4 * l + 3], out.reshape({n * T, d}),
-                                      lstm_params_[4 * l].t())
-                                .view({n, T, 4 * d});
-    out = lstm_layer_inference([&](int64_t t) { return proj.select(1, t); }, T, lstm_params_[4 * l + 1], h0, c0);
+    const at::Tensor proj = dense_linear(m.dense, out.reshape({n * T, d}), lstm_params_[4 * l], lstm_biases_[l]).view({n, T, 4 * d});
+    out = lstm_layer_inference([&](int64_t t) { return proj.select(1, t); }, T, w_hh_t(l), h0, c0);
   }
   return out;
 }
@@ -212,8 +224,8 @@ at::Tensor TftModel::lstm(const at::Tensor& xi, const Statics& s, const Mode& m)
   const int64_t L = config_.lstm_layers, B = xi.size(0), d = config_.d_hidden;
   if (!m.training && xi.is_cpu() && xi.scalar_type() == at::kFloat && !at::GradMode::is_enabled()) {
     const int64_t T = xi.size(1);
-    const at::Tensor proj = layer0_projection(xi.reshape({B * T, d})).view({B, T, 4 * d});
-    return lstm_projected([&](int64_t t) { return proj.select(1, t); }, B, T, s);
+    const at::Tensor proj = layer0_projection(xi.reshape({B * T, d}), m).view({B, T, 4 * d});
+    return lstm_projected([&](int64_t t) { return proj.select(1, t); }, B, T, s, m);
   }
   at::Tensor h0, c0;
   if (s.h.defined()) {
@@ -257,16 +269,16 @@ ForwardOutput TftModel::decode(const at::Tensor& gated, const Statics& s, const 
   }
   // Only the queries whose outputs are wanted: the last step is enough for positions at the window's end.
   const at::Tensor q = opt.all_steps ? theta : theta.narrow(1, T - 1, 1);
-  auto [a, attn] = (!opt.all_steps && !m.training) ? last_query_attention(self_mha_, q, theta)
+  auto [a, attn] = (!opt.all_steps && !m.training) ? last_query_attention(self_mha_, q, theta, m)
                                                    : interpretable_mha(self_mha_, q, theta, theta, /*causal=*/true, m);
   const at::Tensor beta = gate_add_norm(attention_gate_, a, q, m);
   const at::Tensor psi = grn(positionwise_, beta, {}, m);
   const at::Tensor skip = opt.all_steps ? gated : gated.narrow(1, T - 1, 1);
   const at::Tensor delta = gate_add_norm(pre_output_, psi, skip, m);
   ForwardOutput out;
-  out.position = (at::tanh(at::linear(delta, pos_w_, pos_b_)) * config_.max_position).squeeze(-1);
-  out.mu = at::linear(delta, mu_w_, mu_b_).squeeze(-1);
-  out.sigma = (at::softplus(at::linear(delta, sigma_w_, sigma_b_)) + kSigmaFloor).squeeze(-1);
+  out.position = (at::tanh(dense_linear(m.dense, delta, pos_w_, pos_b_)) * config_.max_position).squeeze(-1);
+  out.mu = dense_linear(m.dense, delta, mu_w_, mu_b_).squeeze(-1);
+  out.sigma = (at::softplus(dense_linear(m.dense, delta, sigma_w_, sigma_b_)) + kSigmaFloor).squeeze(-1);
   if (opt.attention) out.attention = attn;
   if (!opt.all_steps) {
     out.position = out.position.squeeze(1);
@@ -279,7 +291,7 @@ ForwardOutput TftModel::decode(const at::Tensor& gated, const Statics& s, const 
 
 ForwardOutput TftModel::forward(const ModelInput& in, const ForwardOptions& opt) {
   apply_thread_setting();
-  const Mode m{opt.training, config_.dropout};
+  Mode m = opt.training ? Mode{true, config_.dropout, nullptr} : inference_mode();
   const Statics s = statics(in.entity, m);
   const Encoded enc = encode(in.x, s, m);
   at::Tensor kappa;
@@ -361,7 +373,7 @@ RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Te
   } else if (entity_in.defined() && entity_in.numel() > 0) {
     fail(ErrorCode::InvalidArgument, "entityIds", "this model has no entity embedding (config.nEntities = 0)");
   }
-  const Mode m{false, 0.0};
+  const Mode m = inference_mode();
   at::Tensor kappa;
   if (c.n_context > 0) {
     if (!opt.context.defined() || opt.context.dim() != 3 || opt.context.size(0) != c.n_context ||
@@ -407,7 +419,7 @@ RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Te
     const int64_t W = D - T + 1;
     const at::Tensor windows = v.xi.unfold(0, T, 1).transpose(1, 2);  // [W, T, d], a view
     // The first LSTM layer's input projection is per day too: computed once, windows read row slices of it.
-    const at::Tensor proj = layer0_projection(v.xi);                  // [D, 4d]
+    const at::Tensor proj = layer0_projection(v.xi, m);               // [D, 4d]
     at::Tensor ok;
     if (day_ok.defined()) {
       // a window is usable when none of its T days has a non-finite feature
@@ -425,7 +437,7 @@ RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Te
         sw.enrich_ctx = s.enrich_ctx.expand({n, d});
       }
       const at::Tensor phi = device_.is_cpu()
-                                 ? lstm_projected([&](int64_t t) { return proj.narrow(0, w0 + t, n); }, n, T, sw)
+                                 ? lstm_projected([&](int64_t t) { return proj.narrow(0, w0 + t, n); }, n, T, sw, m)
                                  : lstm(xi.contiguous(), sw, m);
       const at::Tensor gated = gate_add_norm(post_lstm_, phi, xi, m);
       ForwardOptions fo;

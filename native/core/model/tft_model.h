@@ -13,6 +13,7 @@
 
 #include "core/model/blocks.h"
 #include "core/model/config.h"
+#include "core/model/dense_kernel.h"
 #include "core/model/parameters.h"
 
 namespace tft::model {
@@ -95,8 +96,10 @@ class TftModel {
   at::Tensor lstm(const at::Tensor& xi, const Statics& s, const Mode& m);
   // Inference LSTM over n sequences of T steps whose first-layer input projection is given per step.
   at::Tensor lstm_projected(const std::function<at::Tensor(int64_t)>& layer0_input, int64_t n, int64_t T,
-                            const Statics& s);
-  at::Tensor layer0_projection(const at::Tensor& xi_rows) const;  // [rows, d] -> [rows, 4d]
+                            const Statics& s, const Mode& m);
+  std::vector<at::Tensor> lstm_biases_;  // b_ih + b_hh per layer, inference cache (same version as dense_cache_)
+  uint64_t lstm_biases_version_ = ~uint64_t{0};
+  at::Tensor layer0_projection(const at::Tensor& xi_rows, const Mode& m);  // [rows, d] -> [rows, 4d]
   Encoded encode(const at::Tensor& x, const Statics& s, const Mode& m);
   ForwardOutput decode(const at::Tensor& gated, const Statics& s, const at::Tensor& kappa, const ForwardOptions& opt,
                        const Mode& m);
@@ -114,6 +117,10 @@ class TftModel {
   MhaParams context_self_mha_, cross_mha_, self_mha_;
   at::Tensor entity_emb_, pos_w_, pos_b_, mu_w_, mu_b_, sigma_w_, sigma_b_;
   std::vector<at::Tensor> lstm_params_;
+
+  // Transposed weights for the row-deterministic dense kernel (inference).
+  DenseCache dense_cache_;
+  Mode inference_mode();
 
   // Inference cache of the folded VSN weights, keyed by the parameter version.
   VsnFolded folded_cache_;
