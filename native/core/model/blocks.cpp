@@ -3,6 +3,8 @@
 #include "core/model/dense_kernel.h"
 #include "core/model/vsn_kernel.h"
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
 #include <limits>
 
@@ -59,8 +61,30 @@ static at::Tensor lin(const Mode& m, const at::Tensor& x, const at::Tensor& w, c
   return dense_linear(m.dense, x, w, b);
 }
 
+at::Tensor dropout(const at::Tensor& x, double p, DropoutRng& rng) {
+  const int64_t n = x.numel();
+  at::Tensor mask = at::empty(x.sizes(), x.options().dtype(at::kFloat).device(at::kCPU).requires_grad(false));
+  float* mp = mask.data_ptr<float>();
+  const uint64_t base = rng.counter, seed = rng.seed;
+  rng.counter += static_cast<uint64_t>(n);
+  const float keep_scale = static_cast<float>(1.0 / (1.0 - p));
+  const uint64_t threshold = static_cast<uint64_t>(p * 18446744073709551616.0);  // p * 2^64
+  at::parallel_for(0, n, 1 << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      // splitmix64 of (seed, index): a well-mixed 64-bit value per element
+      uint64_t z = seed + (base + static_cast<uint64_t>(i) + 1) * 0x9E3779B97F4A7C15ull;
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      z ^= z >> 31;
+      mp[i] = z >= threshold ? keep_scale : 0.0f;
+    }
+  });
+  return x * mask.to(x.device());
+}
+
 static at::Tensor maybe_dropout(const at::Tensor& x, const Mode& m) {
-  return (m.training && m.dropout > 0) ? at::dropout(x, m.dropout, true) : x;
+  if (!(m.training && m.dropout > 0)) return x;
+  return m.rng ? dropout(x, m.dropout, *m.rng) : at::dropout(x, m.dropout, true);
 }
 
 at::Tensor gate_add_norm(const GateParams& p, const at::Tensor& x, const at::Tensor& skip, const Mode& m) {

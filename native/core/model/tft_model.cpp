@@ -291,7 +291,7 @@ ForwardOutput TftModel::decode(const at::Tensor& gated, const Statics& s, const 
 
 ForwardOutput TftModel::forward(const ModelInput& in, const ForwardOptions& opt) {
   apply_thread_setting();
-  Mode m = opt.training ? Mode{true, config_.dropout, nullptr} : inference_mode();
+  Mode m = opt.training ? Mode{true, config_.dropout, nullptr, opt.rng} : inference_mode();
   const Statics s = statics(in.entity, m);
   const Encoded enc = encode(in.x, s, m);
   at::Tensor kappa;

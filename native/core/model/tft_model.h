@@ -33,6 +33,7 @@ struct ForwardOptions {
   bool vsn_weights = false;   // return the VSN weights [B, T, F]
   bool attention = false;     // return self-attention weights, heads averaged
   bool training = false;      // dropout on, autograd through the parameters
+  DropoutRng* rng = nullptr;  // training: the dropout mask stream (null: libtorch's generator)
 };
 
 struct ForwardOutput {

@@ -145,6 +145,8 @@ EpochStats Trainer::train_epoch(const std::vector<Window>& windows, uint64_t shu
   model::ForwardOptions fo;
   fo.all_steps = true;
   fo.training = true;
+  model::DropoutRng dropout_rng{options_.seed ^ (shuffle_seed * 0x9E3779B97F4A7C15ull), 0};
+  fo.rng = &dropout_rng;
   for (int64_t s = 0; s < steps; ++s) {
     if (cancelled && cancelled()) throw Error(ErrorCode::Cancelled, "training was cancelled", "signal");
     const size_t b0 = static_cast<size_t>(s * B), b1 = std::min(order.size(), b0 + static_cast<size_t>(B));
