@@ -235,6 +235,11 @@ export class TFTModel implements Disposable {
     return this.#native.loadSafetensors(path);
   }
 
+  /** @internal The native object, for the trainer of this package. */
+  static nativeOf(model: TFTModel): NativeTftModel {
+    return model.#native;
+  }
+
   /** Frees the native weights now instead of at garbage collection. Later calls raise DisposedError. */
   dispose(): void {
     this.#native.dispose();

@@ -24,7 +24,7 @@ export interface NativeCapabilities {
   avx512Vpopcnt: boolean;
 }
 
-export interface NativeAddon extends NativeModelExports {
+export interface NativeAddon extends NativeModelExports, NativeTrainerExports {
   /** Hands the addon the façade's error factory; called once per environment by the loader. */
   init(makeError: (code: string, message: string, argument?: string) => Error): void;
   capabilities(): NativeCapabilities;
@@ -115,4 +115,77 @@ export interface NativeModelExports {
   NativeTftModel: new (config: NativeModelConfig, device: 'cpu' | 'cuda') => NativeTftModel;
   readSafetensorsHeader(path: string): NativeSafetensorsHeader;
   readSafetensors(path: string): Promise<NativeTensor[]>;
+}
+
+export interface NativeTrainerData {
+  features: Float32Array;
+  assets: number;
+  days: number;
+  target: Float32Array;
+  scale?: Float32Array;
+  entityIds?: Int32Array;
+}
+
+export interface NativeTrainerOptions {
+  learningRate?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  batchSize?: number;
+  window?: number;
+  seed?: number;
+  lossMode?: 'sharpe' | 'joint_mle';
+  mleWeight?: number;
+  warmupSteps?: number;
+  costBps?: number;
+}
+
+export interface NativeLayerGradient {
+  layer: string;
+  norm: number;
+  meanAbs: number;
+  maxNorm: number;
+  vanishing: boolean;
+  exploding: boolean;
+}
+
+export interface NativeEpochStats {
+  loss: number;
+  sharpe: number;
+  nll: number;
+  steps: number;
+  windows: number;
+  gradNorm: number;
+  seconds: number;
+  gradients: NativeLayerGradient[];
+}
+
+export interface NativeEvalStats {
+  loss: number;
+  sharpe: number;
+  nll: number;
+  windows: number;
+}
+
+export interface NativeStepProgress {
+  step: number;
+  steps: number;
+  loss: number;
+  sharpe: number;
+  learningRate: number;
+}
+
+export interface NativeTrainer {
+  trainEpoch(windows: Int32Array, shuffleSeed: number, onProgress?: (p: NativeStepProgress) => void): Promise<NativeEpochStats>;
+  evaluate(windows: Int32Array): Promise<NativeEvalStats>;
+  vsnImportance(windows: Int32Array): Promise<Float64Array>;
+  validWindows(firstLastDay: number, lastLastDay: number): Int32Array;
+  setLearningRate(lr: number): void;
+  saveBest(): void;
+  restoreBest(): void;
+  cancel(): void;
+  dispose(): void;
+}
+
+export interface NativeTrainerExports {
+  NativeTrainer: new (model: NativeTftModel, data: NativeTrainerData, options: NativeTrainerOptions) => NativeTrainer;
 }

@@ -76,6 +76,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   register_runtime(env, exports);
   register_rank(env, exports);
   register_model(env, exports);
+  register_trainer(env, exports);
   return exports;
 }
 

@@ -8,5 +8,6 @@ namespace tft::binding {
 void register_runtime(Napi::Env env, Napi::Object exports);
 void register_rank(Napi::Env env, Napi::Object exports);
 void register_model(Napi::Env env, Napi::Object exports);
+void register_trainer(Napi::Env env, Napi::Object exports);
 
 }  // namespace tft::binding

@@ -12,6 +12,7 @@
 #include "binding/args.h"
 #include "binding/exports.h"
 #include "binding/instance.h"
+#include "binding/model_handle.h"
 #include "binding/native_job.h"
 #include "core/model/safetensors.h"
 #include "core/model/tft_model.h"
@@ -125,8 +126,8 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
         throw Error(ErrorCode::InvalidArgument, "device: unknown device '" + device + "' (expected 'cpu' or 'cuda')",
                     "device");
       }
-      model_ = std::make_shared<TftModel>(config, dev);
-      bytes_ = model_->parameters().numel() * static_cast<int64_t>(sizeof(float));
+      handle_->model = std::make_shared<TftModel>(config, dev);
+      bytes_ = handle_->model->parameters().numel() * static_cast<int64_t>(sizeof(float));
       Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
     } catch (const Napi::Error&) {
       throw;
@@ -142,16 +143,21 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
  private:
   // A model that is present and not in use by a job, for synchronous calls from the JS thread.
   std::shared_ptr<TftModel> acquire_sync(Napi::Env env, std::unique_lock<std::mutex>& lock) {
-    lock = std::unique_lock<std::mutex>(mu_, std::try_to_lock);
+    lock = std::unique_lock<std::mutex>(handle_->mu, std::try_to_lock);
     if (!lock.owns_lock())
       throw_error(env, ErrorCode::Busy, "the model is running an asynchronous job; await it first", "model");
-    if (!model_) throw_error(env, ErrorCode::Disposed, "the model was disposed", "model");
-    return model_;
+    if (!handle_->model) throw_error(env, ErrorCode::Disposed, "the model was disposed", "model");
+    return handle_->model;
   }
   std::shared_ptr<TftModel> require_model(Napi::Env env) {
-    if (!model_) throw_error(env, ErrorCode::Disposed, "the model was disposed", "model");
-    return model_;
+    if (!handle_->model) throw_error(env, ErrorCode::Disposed, "the model was disposed", "model");
+    return handle_->model;
   }
+
+ public:
+  const std::shared_ptr<ModelHandle>& handle() const { return handle_; }
+
+ private:
 
   struct PredictArgs {
     model::ModelInput input;
@@ -207,8 +213,8 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
       auto options = a.options;
       return NativeJob<model::ForwardOutput>::Start(
           info.Env(),
-          [this, m, input, options] {
-            std::lock_guard<std::mutex> lock(mu_);
+          [h = handle_, m, input, options] {
+            std::lock_guard<std::mutex> lock(h->mu);
             return m->predict_batch(input, options);
           },
           [](Napi::Env env, model::ForwardOutput& r) -> Napi::Value { return prediction_to_js(env, r); }, a.keep);
@@ -248,8 +254,8 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
       }
       return NativeJob<model::RollingOutput>::Start(
           env,
-          [this, m, panel, entity, ro] {
-            std::lock_guard<std::mutex> lock(mu_);
+          [h = handle_, m, panel, entity, ro] {
+            std::lock_guard<std::mutex> lock(h->mu);
             return m->predict_rolling(panel, entity, ro);
           },
           [](Napi::Env env, model::RollingOutput& r) -> Napi::Value {
@@ -337,8 +343,8 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
       }
       return NativeJob<bool>::Start(
           env,
-          [this, m, path, meta] {
-            std::lock_guard<std::mutex> lock(mu_);
+          [h = handle_, m, path, meta] {
+            std::lock_guard<std::mutex> lock(h->mu);
             std::vector<std::pair<std::string, at::Tensor>> tensors;
             for (size_t i = 0; i < m->parameters().specs().size(); ++i)
               tensors.emplace_back(m->parameters().specs()[i].name, m->parameters().tensors()[i]);
@@ -356,7 +362,7 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
       const std::string path = get_string(info[0], "path");
       return NativeJob<bool>::Start(
           env,
-          [this, m, path] {
+          [h = handle_, m, path] {
             auto tensors = model::read_safetensors(path);
             std::map<std::string, model::NamedTensor> state;
             for (auto& [name, t] : tensors) {
@@ -365,7 +371,7 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
                 throw Error(ErrorCode::StateDict, path + ": tensor '" + name + "' is not a floating-point tensor", name);
               state[name] = model::NamedTensor{t.sizes().vec(), t.data_ptr<float>()};
             }
-            std::lock_guard<std::mutex> lock(mu_);
+            std::lock_guard<std::mutex> lock(h->mu);
             m->parameters().load(state);
             return true;
           },
@@ -406,18 +412,17 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       Napi::Env env = info.Env();
-      if (!model_) return env.Undefined();
-      std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+      if (!handle_->model) return env.Undefined();
+      std::unique_lock<std::mutex> lock(handle_->mu, std::try_to_lock);
       if (!lock.owns_lock()) throw_error(env, ErrorCode::Busy, "the model is running an asynchronous job; await it first", "model");
-      model_.reset();
+      handle_->model.reset();
       Napi::MemoryManagement::AdjustExternalMemory(env, -bytes_);
       bytes_ = 0;
       return env.Undefined();
     });
   }
 
-  std::shared_ptr<TftModel> model_;
-  std::mutex mu_;
+  std::shared_ptr<ModelHandle> handle_ = std::make_shared<ModelHandle>();
   int64_t bytes_ = 0;
 };
 
@@ -468,6 +473,16 @@ Napi::Value ReadSafetensors(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+std::shared_ptr<ModelHandle> model_handle_of(const Napi::Value& v, const char* arg) {
+  Napi::Env env = v.Env();
+  auto& ctor = instance(env).model_constructor;
+  if (!v.IsObject() || ctor.IsEmpty() || !v.As<Napi::Object>().InstanceOf(ctor.Value()))
+    throw_error(env, ErrorCode::InvalidArgument, "must be a TFTModel", arg);
+  auto handle = TftModelWrap::Unwrap(v.As<Napi::Object>())->handle();
+  if (!handle->model) throw_error(env, ErrorCode::Disposed, "the model was disposed", arg);
+  return handle;
+}
 
 void register_model(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = TftModelWrap::Define(env);
