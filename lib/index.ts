@@ -5,4 +5,5 @@
 export * from './errors.js';
 export { capabilities, setNumThreads, getNumThreads, type Capabilities } from './runtime.js';
 export * from './rank/rank-correlation.js';
+export * from './data/index.js';
 export type { FloatArray } from './native/addon-types.js';
