@@ -43,6 +43,23 @@ function def(name: string, group: string, lookback: number, needsOhlcv: boolean,
   return { spec: { name, group, lookback, needsOhlcv, description }, compute };
 }
 
+/** 100·up / (up + down) (RSI, MFI); 50, the neutral value, when both are 0 (a flat window). */
+function shareOfTotal(up: Float64Array, down: Float64Array, out: Float64Array): void {
+  for (let t = 0; t < out.length; t++) {
+    const tot = up[t]! + down[t]!;
+    out[t] = tot > 0 ? (100 * up[t]!) / tot : tot === 0 ? 50 : Number.NaN;
+  }
+}
+
+/** (x - lo) / (hi - lo) in [0, 1] (range position, stochastic %K); 0.5 when the range is flat. */
+function positionInRange(x: Float64Array, lo: Float64Array, hi: Float64Array, out: Float64Array): Float64Array {
+  for (let t = 0; t < out.length; t++) {
+    const range = hi[t]! - lo[t]!;
+    out[t] = range > 0 ? (x[t]! - lo[t]!) / range : range === 0 ? 0.5 : Number.NaN;
+  }
+  return out;
+}
+
 /** (a[t] - mean) / sd over a window, from memoised rolling sums: the z-score used by several families. */
 function zscore(c: SeriesContext, name: string, w: number, out: Float64Array): void {
   const a = c.s(name);
@@ -61,7 +78,7 @@ function volNormReturns(): FeatureDefinition[] {
       const p = c.close;
       const sig = c.sigma();
       const rh = Math.sqrt(h);
-      for (let t = 0; t < out.length; t++) out[t] = (t >= h ? safeDiv(p[t]! / p[t - h]! - 1, sig[t]! * rh) : Number.NaN);
+      for (let t = 0; t < out.length; t++) out[t] = t >= h ? safeDiv(p[t]! / p[t - h]! - 1, sig[t]! * rh) : Number.NaN;
     }),
   );
 }
@@ -72,7 +89,7 @@ function logReturns(): FeatureDefinition[] {
   return LOGRET_HORIZONS.map((h) =>
     def(`logret_${h}`, 'log_returns', h, false, `ln(p_t / p_{t-${h}}): raw ${h}-day log return`, (c, out) => {
       const x = c.s('x');
-      for (let t = 0; t < out.length; t++) out[t] = (t >= h ? x[t]! - x[t - h]! : Number.NaN);
+      for (let t = 0; t < out.length; t++) out[t] = t >= h ? x[t]! - x[t - h]! : Number.NaN;
     }),
   );
 }
@@ -277,13 +294,7 @@ function rsi(): FeatureDefinition[] {
     def(`rsi_${n}`, 'rsi', n, false, `100·Σgain / (Σgain + Σloss) of the last ${n} price changes (Cutler's RSI: simple sums keep the lookback exact); 50 when flat`, (c, out) => {
       const g = c.sum('gain', n);
       const l = c.sum('loss', n);
-      {
-        const at = (t: number): number => {
-        const tot = g[t]! + l[t]!;
-        return tot > 0 ? (100 * g[t]!) / tot : tot === 0 ? 50 : Number.NaN;
-      };
-        for (let t = 0; t < out.length; t++) out[t] = at(t);
-      }
+      shareOfTotal(g, l, out);
     }),
   );
 }
@@ -368,13 +379,7 @@ function drawdown(): FeatureDefinition[] {
       def(`rangepos_${w}`, 'drawdown', w - 1, false, `(p_t - min) / (max - min) over the last ${w} closes, in [0, 1]; 0.5 when flat`, (c, out) => {
         const hi = c.max('close', w);
         const lo = c.min('close', w);
-        {
-          const at = (t: number): number => {
-          const range = hi[t]! - lo[t]!;
-          return range > 0 ? (c.close[t]! - lo[t]!) / range : range === 0 ? 0.5 : Number.NaN;
-        };
-          for (let t = 0; t < out.length; t++) out[t] = at(t);
-        }
+        positionInRange(c.close, lo, hi, out);
       }),
     ),
     ...SINCE_WINDOWS.map((w) =>
@@ -419,14 +424,11 @@ function trend(): FeatureDefinition[] {
         const sxx = (w * (w * w - 1)) / 12;
         const sx = c.sum('x', w);
         const sx2 = c.sum('x2', w);
-        {
-          const at = (t: number): number => {
+        for (let t = 0; t < out.length; t++) {
           const syy = sx2[t]! - (sx[t]! * sx[t]!) / w;
-          if (Number.isNaN(syy) || Number.isNaN(s[t]!)) return Number.NaN;
-          if (syy <= 1e-12 * sx2[t]!) return 0;
-          return Math.min(1, (s[t]! * s[t]!) / (sxx * syy));
-        };
-          for (let t = 0; t < out.length; t++) out[t] = at(t);
+          if (Number.isNaN(syy) || Number.isNaN(s[t]!)) out[t] = Number.NaN;
+          else if (syy <= 1e-12 * sx2[t]!) out[t] = 0;
+          else out[t] = Math.min(1, (s[t]! * s[t]!) / (sxx * syy));
         }
       }),
     ),
@@ -599,14 +601,14 @@ function volume(): FeatureDefinition[] {
     ...AMIHUD_WINDOWS.map((w) =>
       def(`amihud_${w}`, 'volume', w, true, `ln(mean of |r| / (1 + p·V) over ${w} bars): Amihud illiquidity (the 1 + keeps zero-volume days finite)`, (c, out) => {
         const m = c.mean('illiq', w);
-        for (let t = 0; t < out.length; t++) out[t] = (m[t]! > 0 ? Math.log(m[t]!) : Number.NaN);
+        for (let t = 0; t < out.length; t++) out[t] = m[t]! > 0 ? Math.log(m[t]!) : Number.NaN;
       }),
     ),
     ...SIGNED_VOLUME_WINDOWS.map((w) =>
       def(`signed_vol_${w}`, 'volume', w, true, `Σ sign(r)·V / Σ V over ${w} bars, in [-1, 1]: on-balance volume share; 0 without volume`, (c, out) => {
         const a = c.sum('sv', w);
         const b = c.sum('vol', w);
-        for (let t = 0; t < out.length; t++) out[t] = (b[t]! > 0 ? a[t]! / b[t]! : b[t]! === 0 ? 0 : Number.NaN);
+        for (let t = 0; t < out.length; t++) out[t] = b[t]! > 0 ? a[t]! / b[t]! : b[t]! === 0 ? 0 : Number.NaN;
       }),
     ),
     ...VOL_RET_CORR_WINDOWS.map((w) =>
@@ -695,14 +697,10 @@ function candles(): FeatureDefinition[] {
     const o = c.bars.open!;
     const h = c.bars.high!;
     const l = c.bars.low!;
-    {
-      const at = (t: number): number => {
+    for (let t = 0; t < out.length; t++) {
       const range = h[t]! - l[t]!;
-      if (!(range >= 0)) return Number.NaN;
       // A flat bar has no shadows and no body: 0, the neutral value.
-      return range === 0 ? 0 : f(o[t]!, h[t]!, l[t]!, c.close[t]!) / range;
-    };
-      for (let t = 0; t < out.length; t++) out[t] = at(t);
+      out[t] = !(range >= 0) ? Number.NaN : range === 0 ? 0 : f(o[t]!, h[t]!, l[t]!, c.close[t]!) / range;
     }
   };
   return [
@@ -756,15 +754,7 @@ function stochK(c: SeriesContext, w: number): Float64Array {
   return c.derived(`stochk:${w}`, () => {
     const hi = c.max('high', w);
     const lo = c.min('low', w);
-    const out = c.alloc();
-    {
-      const at = (t: number): number => {
-      const range = hi[t]! - lo[t]!;
-      return range > 0 ? (c.close[t]! - lo[t]!) / range : range === 0 ? 0.5 : Number.NaN;
-    };
-      for (let t = 0; t < out.length; t++) out[t] = at(t);
-    }
-    return out;
+    return positionInRange(c.close, lo, hi, c.alloc());
   });
 }
 
@@ -814,20 +804,14 @@ function moneyFlow(): FeatureDefinition[] {
       def(`cmf_${w}`, 'money_flow', w - 1, true, `Σ CLV·V / Σ V over ${w} bars: Chaikin money flow in [-1, 1]; 0 without volume`, (c, out) => {
         const a = c.sum('clvv', w);
         const b = c.sum('vol', w);
-        for (let t = 0; t < out.length; t++) out[t] = (b[t]! > 0 ? a[t]! / b[t]! : b[t]! === 0 ? 0 : Number.NaN);
+        for (let t = 0; t < out.length; t++) out[t] = b[t]! > 0 ? a[t]! / b[t]! : b[t]! === 0 ? 0 : Number.NaN;
       }),
     ),
     ...MFI_WINDOWS.map((w) =>
       def(`mfi_${w}`, 'money_flow', w, true, `100·Σ up-flow / (Σ up-flow + Σ down-flow), flow = typical price · V, over ${w} bars: money flow index; 50 when flat`, (c, out) => {
         const p = c.sum('posmf', w);
         const n = c.sum('negmf', w);
-        {
-          const at = (t: number): number => {
-          const tot = p[t]! + n[t]!;
-          return tot > 0 ? (100 * p[t]!) / tot : tot === 0 ? 50 : Number.NaN;
-        };
-          for (let t = 0; t < out.length; t++) out[t] = at(t);
-        }
+        shareOfTotal(p, n, out);
       }),
     ),
     ...VWAP_WINDOWS.map((w) =>
