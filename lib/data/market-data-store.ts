@@ -25,6 +25,8 @@ export type DataFormat = 'csv' | 'parquet';
 export interface OpenOptions {
   /** Overrides the format inferred from the extension (.csv, .csv.gz, .tsv → csv; .parquet, .pq → parquet). */
   format?: DataFormat;
+  /** DuckDB worker threads (default: 1 for inputs under 32 MB, else one per core). */
+  threads?: number;
 }
 
 export interface PanelQuery {
@@ -61,6 +63,8 @@ export interface StoreInfo {
 }
 
 export const DEFAULT_MAX_FILL_DAYS = 5;
+
+const SMALL_INPUT_BYTES = 32 * 2 ** 20;
 
 const REQUIRED = ['date', 'symbol', 'close'] as const;
 const OPTIONAL = ['open', 'high', 'low', 'volume'] as const;
@@ -201,7 +205,14 @@ export class MarketDataStore {
       if (!statSync(abs).isFile()) throw new IoError(`${p}: not a regular file`, p);
       return { path: p, format: opts.format ?? inferFormat(p) };
     });
-    const instance = await DuckDBInstance.create(':memory:');
+    // Small inputs read faster on one thread (parallel scans cost more to coordinate than they save);
+    // large ones get every core.
+    const bytes = sources.reduce((a, src) => a + statSync(resolve(src.path)).size, 0);
+    const threads = opts.threads ?? (bytes < SMALL_INPUT_BYTES ? 1 : undefined);
+    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+      throw new InvalidArgumentError(`threads must be a positive integer, got ${threads}`, 'threads');
+    }
+    const instance = await DuckDBInstance.create(':memory:', threads !== undefined ? { threads: String(threads) } : {});
     const conn = await instance.connect();
     try {
       const store = await MarketDataStore.load(instance, conn, sources);
@@ -258,21 +269,15 @@ export class MarketDataStore {
     const optional = OPTIONAL.filter((o) => columnMaps.every((m) => m.has(o)));
     const numeric: NumericField[] = ['close', ...optional];
 
-    // 2. Per source, a view of the parsed values, and the cell checks in one pass over it. The checks
-    //    run per source so each compares values in their own type (no text conversion of every cell);
-    //    the text of a bad cell is fetched only for the row reported.
+    // 2. One pass per source parses every cell and classifies its problem, if any, in the cell's own
+    //    type (no text conversion of every cell); all sources go, sorted, into the store's table, and
+    //    the problem column is then scanned. The text of a bad cell is fetched only for the row reported.
     const nullOrBlank = (c: string, type: string): string => (type === 'VARCHAR' ? `(${c} IS NULL OR trim(${c}) = '')` : `${c} IS NULL`);
+    const selects: string[] = [];
     for (let i = 0; i < sources.length; i++) {
-      const src = sources[i]!;
       const m = columnMaps[i]!;
       const col = (f: Field): string => sqlIdent(m.get(f)!.name);
       const typ = (f: Field): string => m.get(f)!.type;
-      await conn.run(
-        `CREATE TEMP VIEW parsed_${i} AS SELECT ${i} AS src, ${recOf[i]} AS rec, ${dateExpr(col('date'), typ('date'))} AS d,
-           NULLIF(trim(CAST(${col('symbol')} AS VARCHAR)), '') AS symbol,
-           ${numeric.map((f) => `${numExpr(col(f), typ(f))} AS ${f}`).join(', ')}
-         FROM raw_${i}`,
-      );
       const problems: string[] = [
         `WHEN ${nullOrBlank(col('date'), typ('date'))} THEN 'date|is empty'`,
         `WHEN ${dateExpr(col('date'), typ('date'))} IS NULL THEN 'date|cannot be parsed as a date (expected yyyy-mm-dd)'`,
@@ -285,29 +290,39 @@ export class MarketDataStore {
         problems.push(`WHEN NOT isfinite(${v}) THEN '${f}|is not finite'`);
         problems.push(f === 'volume' ? `WHEN ${v} < 0 THEN '${f}|is negative'` : `WHEN ${v} <= 0 THEN '${f}|is not a positive price'`);
       }
-      const bad = await conn.runAndReadAll(
-        `SELECT rec, problem, count(*) OVER () AS n FROM (
-           SELECT ${recOf[i]} AS rec, CASE ${problems.join(' ')} END AS problem FROM raw_${i})
-         WHERE problem IS NOT NULL ORDER BY rec LIMIT 1`,
+      selects.push(
+        `SELECT NULLIF(trim(CAST(${col('symbol')} AS VARCHAR)), '') AS symbol, ${dateExpr(col('date'), typ('date'))} AS d,
+           ${numeric.map((f) => `${numExpr(col(f), typ(f))} AS ${f}`).join(', ')},
+           ${i} AS src, ${recOf[i]} AS rec, CASE ${problems.join(' ')} END AS problem
+         FROM raw_${i}`,
       );
-      const badRow = bad.getRowObjectsJS()[0];
-      if (!badRow) {
-        const total = await conn.runAndReadAll(`SELECT count(*) FROM raw_${i}`);
-        if (Number(total.getRowsJS()[0]![0]) === 0) throw new DataError(`${src.path}: no data rows`, src.path);
-        continue;
-      }
+    }
+    try {
+      await conn.run(`CREATE TABLE prices AS SELECT * FROM (${selects.join(' UNION ALL ')}) ORDER BY symbol, d`);
+    } catch (err) {
+      throw new DataError(`${sources.map((x) => x.path).join(', ')}: cannot be read: ${(err as Error).message.split('\n')[0]}`, 'source');
+    }
+    const counts = await conn.runAndReadAll(`SELECT src, count(*) FROM prices GROUP BY src`);
+    const nonEmpty = new Set(counts.getRowsJS().map((r) => Number(r[0])));
+    sources.forEach((src, i) => {
+      if (!nonEmpty.has(i)) throw new DataError(`${src.path}: no data rows`, src.path);
+    });
+    const bad = await conn.runAndReadAll(
+      `SELECT src, rec, problem, count(*) OVER () AS n FROM prices WHERE problem IS NOT NULL ORDER BY src, rec LIMIT 1`,
+    );
+    const badRow = bad.getRowObjectsJS()[0];
+    if (badRow) {
+      const i = Number(badRow.src);
+      const src = sources[i]!;
       const [column, what] = String(badRow.problem).split('|') as [Field, string];
-      const text = await conn.runAndReadAll(`SELECT CAST(${col(column)} AS VARCHAR) FROM raw_${i} WHERE ${recOf[i]} = ${Number(badRow.rec)}`);
+      const name = columnMaps[i]!.get(column)!.name;
+      const text = await conn.runAndReadAll(`SELECT CAST(${sqlIdent(name)} AS VARCHAR) FROM raw_${i} WHERE ${recOf[i]} = ${Number(badRow.rec)}`);
       const raw = text.getRowsJS()[0]?.[0];
       const row = await MarketDataStore.rowNumber(src, Number(badRow.rec));
       const more = Number(badRow.n) > 1 ? ` (${Number(badRow.n) - 1} more rows have problems)` : '';
       const shown = raw === null || raw === undefined ? '' : ` '${String(raw)}'`;
       throw new DataError(`${src.path}: row ${row}, column '${column}': value${shown} ${what}${more}`, column);
     }
-    const parsed = `(${sources.map((_, i) => `SELECT * FROM parsed_${i}`).join(' UNION ALL ')})`;
-
-    // 4. The store's table, sorted; duplicates and sortedness are checked on it.
-    await conn.run(`CREATE TABLE prices AS SELECT symbol, d, ${numeric.join(', ')}, src, rec FROM ${parsed} ORDER BY symbol, d`);
 
     // 5. Duplicate (symbol, date) rows, within a file or across files.
     // A plain GROUP BY finds them; the (rare) details are fetched only when there is one.
@@ -346,7 +361,6 @@ export class MarketDataStore {
     const sortedInput = Boolean(sorted.getRowsJS()[0]![0]);
 
     for (let i = 0; i < sources.length; i++) {
-      await conn.run(`DROP VIEW parsed_${i}`);
       await conn.run(sources[i]!.format === 'csv' ? `DROP TABLE raw_${i}` : `DROP VIEW raw_${i}`);
     }
     const summary = await conn.runAndReadAll(`SELECT count(*), min(d)::VARCHAR, max(d)::VARCHAR FROM prices`);
