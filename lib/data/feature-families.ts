@@ -43,6 +43,65 @@ function def(name: string, group: string, lookback: number, needsOhlcv: boolean,
   return { spec: { name, group, lookback, needsOhlcv, description }, compute };
 }
 
+/*
+ * Elementwise kernels shared by many features. Besides brevity, sharing matters for speed: a one-shot
+ * build (a CLI run) spends much of its time before the JIT has optimised each distinct loop, and a loop
+ * shared by 60 features is optimised once.
+ */
+
+/** out = a / b, NaN where b is 0 or not finite. */
+function div(a: Float64Array, b: Float64Array, out: Float64Array): void {
+  for (let t = 0; t < out.length; t++) out[t] = safeDiv(a[t]!, b[t]!);
+}
+
+/** out = a / (b·k). */
+function divScaled(a: Float64Array, b: Float64Array, k: number, out: Float64Array): void {
+  for (let t = 0; t < out.length; t++) out[t] = safeDiv(a[t]!, b[t]! * k);
+}
+
+/** out = (a - b) / d. */
+function divDiff(a: Float64Array, b: Float64Array, d: Float64Array, out: Float64Array): void {
+  for (let t = 0; t < out.length; t++) out[t] = safeDiv(a[t]! - b[t]!, d[t]!);
+}
+
+function sub(a: Float64Array, b: Float64Array, out: Float64Array): void {
+  for (let t = 0; t < out.length; t++) out[t] = a[t]! - b[t]!;
+}
+
+function scale(a: Float64Array, k: number, out: Float64Array): void {
+  for (let t = 0; t < out.length; t++) out[t] = a[t]! * k;
+}
+
+/** out = √max(0, a)·k: a variance (clamped against rounding below 0) to an annualised volatility. */
+function sqrtScale(a: Float64Array, k: number, out: Float64Array): void {
+  for (let t = 0; t < out.length; t++) out[t] = Math.sqrt(Math.max(0, a[t]!)) * k;
+}
+
+/** out = ln(a / b). */
+function logRatio(a: Float64Array, b: Float64Array, out: Float64Array): void {
+  for (let t = 0; t < out.length; t++) out[t] = Math.log(a[t]! / b[t]!);
+}
+
+/** out[t] = a[t] / a[t-h] - 1 (NaN for t < h). */
+function horizonReturn(a: Float64Array, h: number, out: Float64Array): Float64Array {
+  for (let t = 0; t < out.length; t++) out[t] = t >= h ? a[t]! / a[t - h]! - 1 : Number.NaN;
+  return out;
+}
+
+/** out[t] = a[t] - a[t-h] (NaN for t < h). */
+function lagDiff(a: Float64Array, h: number, out: Float64Array): void {
+  for (let t = 0; t < out.length; t++) out[t] = t >= h ? a[t]! - a[t - h]! : Number.NaN;
+}
+
+/** a / b in [-1, 1] (signed volume share, money flow); 0, the neutral value, when b is 0 (no volume). */
+function shareOrNeutral(a: Float64Array, b: Float64Array, out: Float64Array): void {
+  for (let t = 0; t < out.length; t++) out[t] = b[t]! > 0 ? a[t]! / b[t]! : b[t]! === 0 ? 0 : Number.NaN;
+}
+
+function pearsonSeries(sa: Float64Array, sb: Float64Array, sab: Float64Array, saa: Float64Array, sbb: Float64Array, w: number, out: Float64Array): void {
+  for (let t = 0; t < out.length; t++) out[t] = pearson(sa[t]!, sb[t]!, sab[t]!, saa[t]!, sbb[t]!, w);
+}
+
 /** 100·up / (up + down) (RSI, MFI); 50, the neutral value, when both are 0 (a flat window). */
 function shareOfTotal(up: Float64Array, down: Float64Array, out: Float64Array): void {
   for (let t = 0; t < out.length; t++) {
@@ -75,10 +134,8 @@ const VNR_HORIZONS = [1, 2, 3, 4, 5, 7, 10, 15, 21, 30, 42, 63, 84, 105, 126, 16
 function volNormReturns(): FeatureDefinition[] {
   return VNR_HORIZONS.map((h) =>
     def(`vnr_${h}`, 'vol_norm_returns', Math.max(h, SIGMA_LOOKBACK), false, `(p_t/p_{t-${h}} - 1) / (σ_t·√${h}): ${h}-day return in units of ex-ante volatility (Deep Momentum Networks, X-Trend)`, (c, out) => {
-      const p = c.close;
-      const sig = c.sigma();
-      const rh = Math.sqrt(h);
-      for (let t = 0; t < out.length; t++) out[t] = t >= h ? safeDiv(p[t]! / p[t - h]! - 1, sig[t]! * rh) : Number.NaN;
+      horizonReturn(c.close, h, out);
+      divScaled(out, c.sigma(), Math.sqrt(h), out);
     }),
   );
 }
@@ -88,8 +145,7 @@ const LOGRET_HORIZONS = [1, 2, 3, 5, 10, 21, 42, 63, 126, 252];
 function logReturns(): FeatureDefinition[] {
   return LOGRET_HORIZONS.map((h) =>
     def(`logret_${h}`, 'log_returns', h, false, `ln(p_t / p_{t-${h}}): raw ${h}-day log return`, (c, out) => {
-      const x = c.s('x');
-      for (let t = 0; t < out.length; t++) out[t] = t >= h ? x[t]! - x[t - h]! : Number.NaN;
+      lagDiff(c.s('x'), h, out);
     }),
   );
 }
@@ -160,7 +216,7 @@ function ewmaVol(): FeatureDefinition[] {
   return EWVOL_SPANS.map((s) =>
     def(`ewvol_${s}`, 'ewma_vol', ewmaWindow(spanAlpha(s)), false, `EWMA std of daily returns, span ${s} (truncated to ${ewmaWindow(spanAlpha(s))} returns), annualised`, (c, out) => {
       const v = c.ewvol(s);
-      for (let t = 0; t < out.length; t++) out[t] = v[t]! * SQRT_252;
+      scale(v, SQRT_252, out);
     }),
   );
 }
@@ -181,7 +237,7 @@ function downsideVol(): FeatureDefinition[] {
   return DOWNVOL_WINDOWS.map((w) =>
     def(`downvol_${w}`, 'downside_vol', w, false, `√(mean of min(r,0)² over ${w} returns), annualised: downside semi-deviation`, (c, out) => {
       const m = c.mean('down2', w);
-      for (let t = 0; t < out.length; t++) out[t] = Math.sqrt(m[t]!) * SQRT_252;
+      sqrtScale(m, SQRT_252, out);
     }),
   );
 }
@@ -230,14 +286,14 @@ function volRatios(): FeatureDefinition[] {
       def(`rvol_ratio_${a}_${b}`, 'vol_ratio', Math.max(a, b), false, `rvol_${a} / rvol_${b}: short over long realised volatility`, (c, out) => {
         const x = c.rvol(a);
         const y = c.rvol(b);
-        for (let t = 0; t < out.length; t++) out[t] = safeDiv(x[t]!, y[t]!);
+        div(x, y, out);
       }),
     ),
     ...EWVOL_RATIOS.map(([a, b]) =>
       def(`ewvol_ratio_${a}_${b}`, 'vol_ratio', Math.max(ewmaWindow(spanAlpha(a)), ewmaWindow(spanAlpha(b))), false, `ewvol_${a} / ewvol_${b}`, (c, out) => {
         const x = c.ewvol(a);
         const y = c.ewvol(b);
-        for (let t = 0; t < out.length; t++) out[t] = safeDiv(x[t]!, y[t]!);
+        div(x, y, out);
       }),
     ),
   ];
@@ -269,7 +325,7 @@ function maCrosses(): FeatureDefinition[] {
       const ma = c.mean('x', a);
       const mb = c.mean('x', b);
       const sig = c.sigma();
-      for (let t = 0; t < out.length; t++) out[t] = safeDiv(ma[t]! - mb[t]!, sig[t]!);
+      divDiff(ma, mb, sig, out);
     }),
   );
 }
@@ -282,7 +338,7 @@ function emaDistances(): FeatureDefinition[] {
       const x = c.s('x');
       const e = c.ewma('x', spanAlpha(s));
       const sig = c.sigma();
-      for (let t = 0; t < out.length; t++) out[t] = safeDiv(x[t]! - e[t]!, sig[t]!);
+      divDiff(x, e, sig, out);
     }),
   );
 }
@@ -366,13 +422,13 @@ function drawdown(): FeatureDefinition[] {
     ...DD_WINDOWS.map((w) =>
       def(`dd_${w}`, 'drawdown', w - 1, false, `ln(p_t / max of the last ${w} closes): drawdown from the rolling high (≤ 0)`, (c, out) => {
         const m = c.max('close', w);
-        for (let t = 0; t < out.length; t++) out[t] = Math.log(c.close[t]! / m[t]!);
+        logRatio(c.close, m, out);
       }),
     ),
     ...DD_WINDOWS.map((w) =>
       def(`dlow_${w}`, 'drawdown', w - 1, false, `ln(p_t / min of the last ${w} closes): distance above the rolling low (≥ 0)`, (c, out) => {
         const m = c.min('close', w);
-        for (let t = 0; t < out.length; t++) out[t] = Math.log(c.close[t]! / m[t]!);
+        logRatio(c.close, m, out);
       }),
     ),
     ...RANGEPOS_WINDOWS.map((w) =>
@@ -385,13 +441,13 @@ function drawdown(): FeatureDefinition[] {
     ...SINCE_WINDOWS.map((w) =>
       def(`since_high_${w}`, 'drawdown', w - 1, false, `bars since the highest of the last ${w} closes, / ${w - 1}, in [0, 1]`, (c, out) => {
         const a = c.age('close', w, 'max');
-        for (let t = 0; t < out.length; t++) out[t] = a[t]! / (w - 1);
+        scale(a, 1 / (w - 1), out);
       }),
     ),
     ...SINCE_WINDOWS.map((w) =>
       def(`since_low_${w}`, 'drawdown', w - 1, false, `bars since the lowest of the last ${w} closes, / ${w - 1}, in [0, 1]`, (c, out) => {
         const a = c.age('close', w, 'min');
-        for (let t = 0; t < out.length; t++) out[t] = a[t]! / (w - 1);
+        scale(a, 1 / (w - 1), out);
       }),
     ),
   ];
@@ -445,7 +501,7 @@ function autocorr(): FeatureDefinition[] {
       const sab = c.sum('r_rlag', w);
       const saa = c.sum('r2', w);
       const sbb = c.sum('rlag2', w);
-      for (let t = 0; t < out.length; t++) out[t] = pearson(sa[t]!, sb[t]!, sab[t]!, saa[t]!, sbb[t]!, w);
+      pearsonSeries(sa, sb, sab, saa, sbb, w, out);
     }),
   );
 }
@@ -478,14 +534,14 @@ function extremeReturns(): FeatureDefinition[] {
       def(`maxret_${w}`, 'extreme_returns', Math.max(w, SIGMA_LOOKBACK), false, `largest daily return of the last ${w}, / σ_t`, (c, out) => {
         const m = c.max('r', w);
         const sig = c.sigma();
-        for (let t = 0; t < out.length; t++) out[t] = safeDiv(m[t]!, sig[t]!);
+        div(m, sig, out);
       }),
     ),
     ...EXTREME_WINDOWS.map((w) =>
       def(`minret_${w}`, 'extreme_returns', Math.max(w, SIGMA_LOOKBACK), false, `smallest daily return of the last ${w}, / σ_t`, (c, out) => {
         const m = c.min('r', w);
         const sig = c.sigma();
-        for (let t = 0; t < out.length; t++) out[t] = safeDiv(m[t]!, sig[t]!);
+        div(m, sig, out);
       }),
     ),
   ];
@@ -509,7 +565,7 @@ function garmanKlass(c: SeriesContext, w: number): Float64Array {
     const m = c.mean('gk', w);
     const out = c.alloc();
     // A negative mean only arises from inconsistent bars (open or close outside [low, high]); clamp it.
-    for (let t = 0; t < out.length; t++) out[t] = Math.sqrt(Math.max(0, m[t]!)) * SQRT_252;
+    sqrtScale(m, SQRT_252, out);
     return out;
   });
 }
@@ -529,7 +585,7 @@ function rangeVol(): FeatureDefinition[] {
     ...RANGE_WINDOWS.map((w) =>
       def(`rogers_satchell_${w}`, 'range_vol', w - 1, true, `Rogers–Satchell volatility √(mean(ln(H/C)ln(H/O) + ln(L/C)ln(L/O))) over ${w} bars, annualised`, (c, out) => {
         const m = c.mean('rs', w);
-        for (let t = 0; t < out.length; t++) out[t] = Math.sqrt(Math.max(0, m[t]!)) * SQRT_252;
+        sqrtScale(m, SQRT_252, out);
       }),
     ),
     ...RANGE_WINDOWS.map((w) =>
@@ -558,14 +614,14 @@ function rangeVolRatios(): FeatureDefinition[] {
       def(`pk_rv_ratio_${w}`, 'range_vol_ratio', w, true, `parkinson_${w} / rvol_${w}: range-based over close-to-close volatility`, (c, out) => {
         const a = parkinson(c, w);
         const b = c.rvol(w);
-        for (let t = 0; t < out.length; t++) out[t] = safeDiv(a[t]!, b[t]!);
+        div(a, b, out);
       }),
     ),
     ...GK_RATIOS.map(([a, b]) =>
       def(`gk_ratio_${a}_${b}`, 'range_vol_ratio', b - 1, true, `garman_klass_${a} / garman_klass_${b}`, (c, out) => {
         const x = garmanKlass(c, a);
         const y = garmanKlass(c, b);
-        for (let t = 0; t < out.length; t++) out[t] = safeDiv(x[t]!, y[t]!);
+        div(x, y, out);
       }),
     ),
   ];
@@ -595,7 +651,7 @@ function volume(): FeatureDefinition[] {
       def(`volratio_${a}_${b}`, 'volume', b - 1, true, `mean_${a}(ln(1+V)) - mean_${b}(ln(1+V)): log ratio of short to long typical volume`, (c, out) => {
         const x = c.mean('lv', a);
         const y = c.mean('lv', b);
-        for (let t = 0; t < out.length; t++) out[t] = x[t]! - y[t]!;
+        sub(x, y, out);
       }),
     ),
     ...AMIHUD_WINDOWS.map((w) =>
@@ -608,7 +664,7 @@ function volume(): FeatureDefinition[] {
       def(`signed_vol_${w}`, 'volume', w, true, `Σ sign(r)·V / Σ V over ${w} bars, in [-1, 1]: on-balance volume share; 0 without volume`, (c, out) => {
         const a = c.sum('sv', w);
         const b = c.sum('vol', w);
-        for (let t = 0; t < out.length; t++) out[t] = b[t]! > 0 ? a[t]! / b[t]! : b[t]! === 0 ? 0 : Number.NaN;
+        shareOrNeutral(a, b, out);
       }),
     ),
     ...VOL_RET_CORR_WINDOWS.map((w) =>
@@ -618,7 +674,7 @@ function volume(): FeatureDefinition[] {
         const sab = c.sum('absr_lv', w);
         const saa = c.sum('r2', w);
         const sbb = c.sum('lv2', w);
-        for (let t = 0; t < out.length; t++) out[t] = pearson(sa[t]!, sb[t]!, sab[t]!, saa[t]!, sbb[t]!, w);
+        pearsonSeries(sa, sb, sab, saa, sbb, w, out);
       }),
     ),
     ...DOLLAR_VOLZ_WINDOWS.map((w) =>
@@ -639,7 +695,7 @@ function gaps(): FeatureDefinition[] {
     def('gap', 'gap', SIGMA_LOOKBACK, true, 'ln(O_t / C_{t-1}) / σ_t: overnight gap in volatility units', (c, out) => {
       const g = c.s('on');
       const sig = c.sigma();
-      for (let t = 0; t < out.length; t++) out[t] = safeDiv(g[t]!, sig[t]!);
+      div(g, sig, out);
     }),
     def('gap_raw', 'gap', 1, true, 'ln(O_t / C_{t-1}): overnight gap', (c, out) => {
       out.set(c.s('on'));
@@ -648,25 +704,25 @@ function gaps(): FeatureDefinition[] {
       def(`gap_mean_${w}`, 'gap', Math.max(w, SIGMA_LOOKBACK), true, `mean overnight gap over ${w} bars / σ_t`, (c, out) => {
         const m = c.mean('on', w);
         const sig = c.sigma();
-        for (let t = 0; t < out.length; t++) out[t] = safeDiv(m[t]!, sig[t]!);
+        div(m, sig, out);
       }),
     ),
     ...GAP_VOL_WINDOWS.map((w) =>
       def(`gap_vol_${w}`, 'gap', w, true, `sample std of overnight gaps over ${w} bars, annualised`, (c, out) => {
         const v = c.variance('on', w);
-        for (let t = 0; t < out.length; t++) out[t] = Math.sqrt(v[t]!) * SQRT_252;
+        sqrtScale(v, SQRT_252, out);
       }),
     ),
     def('intraday', 'gap', SIGMA_LOOKBACK, true, 'ln(C_t / O_t) / σ_t: open-to-close return in volatility units', (c, out) => {
       const g = c.s('co');
       const sig = c.sigma();
-      for (let t = 0; t < out.length; t++) out[t] = safeDiv(g[t]!, sig[t]!);
+      div(g, sig, out);
     }),
     ...INTRADAY_MEAN_WINDOWS.map((w) =>
       def(`intraday_mean_${w}`, 'gap', Math.max(w - 1, SIGMA_LOOKBACK), true, `mean open-to-close log return over ${w} bars / σ_t`, (c, out) => {
         const m = c.mean('co', w);
         const sig = c.sigma();
-        for (let t = 0; t < out.length; t++) out[t] = safeDiv(m[t]!, sig[t]!);
+        div(m, sig, out);
       }),
     ),
     ...GAP_SHARE_WINDOWS.map((w) =>
@@ -707,13 +763,13 @@ function candles(): FeatureDefinition[] {
     def('hl_range', 'candle', SIGMA_LOOKBACK, true, 'ln(H_t / L_t) / σ_t: daily range in volatility units', (c, out) => {
       const a = c.s('hl');
       const sig = c.sigma();
-      for (let t = 0; t < out.length; t++) out[t] = safeDiv(a[t]!, sig[t]!);
+      div(a, sig, out);
     }),
     ...HL_MEAN_WINDOWS.map((w) =>
       def(`hl_range_mean_${w}`, 'candle', Math.max(w - 1, SIGMA_LOOKBACK), true, `mean ln(H/L) over ${w} bars / σ_t`, (c, out) => {
         const m = c.mean('hl', w);
         const sig = c.sigma();
-        for (let t = 0; t < out.length; t++) out[t] = safeDiv(m[t]!, sig[t]!);
+        div(m, sig, out);
       }),
     ),
     def('clv', 'candle', 0, true, '((C - L) - (H - C)) / (H - L): close location value in [-1, 1]; 0 for a flat bar', (c, out) => {
@@ -741,7 +797,7 @@ function candles(): FeatureDefinition[] {
     def('atr_ratio_5_63', 'candle', 63, true, 'atr_5 / atr_63', (c, out) => {
       const a = atr(c, 5);
       const b = atr(c, 63);
-      for (let t = 0; t < out.length; t++) out[t] = safeDiv(a[t]!, b[t]!);
+      div(a, b, out);
     }),
   ];
 }
@@ -769,7 +825,7 @@ function stochastics(): FeatureDefinition[] {
       def(`stoch_d_${w}`, 'stochastic', w - 1 + STOCH_D_SMOOTH - 1, true, `mean of the last ${STOCH_D_SMOOTH} stoch_k_${w}: stochastic %D`, (c, out) => {
         const k = stochK(c, w);
         const s = rollingSumOf(c, k, STOCH_D_SMOOTH);
-        for (let t = 0; t < out.length; t++) out[t] = s[t]! / STOCH_D_SMOOTH;
+        scale(s, 1 / STOCH_D_SMOOTH, out);
       }),
     ),
   ];
@@ -782,13 +838,13 @@ function donchian(): FeatureDefinition[] {
     ...DONCHIAN_WINDOWS.map((w) =>
       def(`donch_high_${w}`, 'donchian', w - 1, true, `ln(C_t / max of the last ${w} highs): distance below the Donchian upper band`, (c, out) => {
         const m = c.max('high', w);
-        for (let t = 0; t < out.length; t++) out[t] = Math.log(c.close[t]! / m[t]!);
+        logRatio(c.close, m, out);
       }),
     ),
     ...DONCHIAN_WINDOWS.map((w) =>
       def(`donch_low_${w}`, 'donchian', w - 1, true, `ln(C_t / min of the last ${w} lows): distance above the Donchian lower band`, (c, out) => {
         const m = c.min('low', w);
-        for (let t = 0; t < out.length; t++) out[t] = Math.log(c.close[t]! / m[t]!);
+        logRatio(c.close, m, out);
       }),
     ),
   ];
@@ -804,7 +860,7 @@ function moneyFlow(): FeatureDefinition[] {
       def(`cmf_${w}`, 'money_flow', w - 1, true, `Σ CLV·V / Σ V over ${w} bars: Chaikin money flow in [-1, 1]; 0 without volume`, (c, out) => {
         const a = c.sum('clvv', w);
         const b = c.sum('vol', w);
-        for (let t = 0; t < out.length; t++) out[t] = b[t]! > 0 ? a[t]! / b[t]! : b[t]! === 0 ? 0 : Number.NaN;
+        shareOrNeutral(a, b, out);
       }),
     ),
     ...MFI_WINDOWS.map((w) =>
