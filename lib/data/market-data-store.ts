@@ -6,13 +6,15 @@
  * without a server, and does the sorting, de-duplication checks and range queries in SQL, so a 15-million
  * row panel never passes through JavaScript row by row.
  *
- * Reading is strict: every cell is read as text and parsed here, so each problem is reported as a
- * DataError naming the file, the row (the 1-based line of a CSV file, header = line 1; the 1-based row of
- * a Parquet file) and the column. Unsorted input is sorted, never rejected.
+ * Reading is strict: CSV cells are read as text and parsed here (typed Parquet columns are converted), so
+ * each problem is reported as a DataError naming the file, the row (the 1-based line of a CSV file,
+ * header = line 1; the 1-based row of a Parquet file) and the column, instead of being coerced or
+ * reported by the engine. Unsorted input is sorted, never rejected.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
@@ -96,7 +98,7 @@ function sqlIdent(s: string): string {
 function inferFormat(path: string): DataFormat {
   const lower = path.toLowerCase();
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
-  if (/\.(csv|tsv|txt)(\.gz|\.zst)?$/.test(lower)) return 'csv';
+  if (/\.(csv|tsv|txt)(\.gz)?$/.test(lower)) return 'csv';
   throw new InvalidArgumentError(`${path}: cannot infer the format from the extension '${extname(path)}'; pass { format: 'csv' | 'parquet' }`, 'source');
 }
 
@@ -118,7 +120,10 @@ function checkIsoDate(s: string, name: string): void {
 async function csvRecordLines(path: string, records: number[]): Promise<Map<number, number>> {
   const wanted = new Set(records);
   const out = new Map<number, number>();
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  const raw = createReadStream(path);
+  // DuckDB reads .gz transparently; so must the line count.
+  const input = path.toLowerCase().endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const rl = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
   let rec = -1; // -1: the header
   let inQuote = false;

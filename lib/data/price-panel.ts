@@ -80,13 +80,6 @@ export function validatePricePanel(panel: PricePanel): void {
   }
 }
 
-/** Index of a symbol in the panel; throws InvalidArgumentError naming the symbol when it is absent. */
-export function symbolIndex(panel: { symbols: string[] }, symbol: string): number {
-  const i = panel.symbols.indexOf(symbol);
-  if (i < 0) throw new InvalidArgumentError(`symbol '${symbol}' is not in the panel`, 'symbol');
-  return i;
-}
-
 /** Coverage of each symbol: observed, filled and unfilled days and the longest gap. */
 export function panelCoverage(panel: PricePanel): SymbolCoverage[] {
   const D = panel.dates.length;

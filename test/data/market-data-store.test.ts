@@ -1,5 +1,6 @@
 /** MarketDataStore: reading CSV and Parquet through DuckDB, validation errors, calendar alignment. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -261,6 +262,13 @@ describe('validation errors name file, row and column', () => {
       expect(err.message).toContain(`column '${column}'`);
     });
   }
+
+  it('gzipped CSV is read, and its rows are counted in the decompressed text', async () => {
+    const f = tmp.join('prices.csv.gz');
+    writeFileSync(f, gzipSync(`${HEADER}2020-01-01,A,1\n\n2020-01-02,A,2\n2020-01-03,A,-1\n`));
+    const err = await dataError(f);
+    expect(err.message).toContain(`${f}: row 5, column 'close'`);
+  });
 
   it('a duplicate across two files names both', async () => {
     const a = tmp.file('dup-a.csv', `${HEADER}2020-01-01,A,1\n2020-01-02,A,2\n`);
