@@ -40,6 +40,14 @@ export interface PanelQuery {
   /** Consecutive calendar days a missing close is forward filled, inside the symbol's span (default 5). */
   maxFillDays?: number;
   /**
+   * Also fill (up to maxFillDays) after the symbol's last row (default false). Whether a day is "after
+   * the last row" depends on rows that come later, so the default span rule looks ahead at the end of a
+   * symbol's history; true makes the panel strictly causal (a panel read up to day t is a prefix of the
+   * full one), so training and live serving see the same bars, at the price of showing a delisted symbol
+   * as listed, flat, for maxFillDays days.
+   */
+  fillAfterLast?: boolean;
+  /**
    * Fail (DataError naming the file, the symbol's rows and column) when a symbol's longest run of listed
    * days is shorter than this: e.g. FeatureBuilder's maxLookback + 1.
    */
@@ -423,7 +431,7 @@ export class MarketDataStore {
     };
   }
 
-  private resolveQuery(q: PanelQuery): { symbols: string[]; start: string; end: string; maxFill: number } {
+  private resolveQuery(q: PanelQuery): { symbols: string[]; start: string; end: string; maxFill: number; fillAfterLast: boolean } {
     const symbols = q.symbols ?? this.symbolList;
     if (!Array.isArray(symbols) || symbols.length === 0) throw new InvalidArgumentError('symbols: at least one symbol is required', 'symbols');
     const known = new Set(this.symbolList);
@@ -443,7 +451,7 @@ export class MarketDataStore {
     if (q.minHistory !== undefined && (!Number.isInteger(q.minHistory) || q.minHistory < 0)) {
       throw new InvalidArgumentError(`minHistory must be a non-negative integer, got ${q.minHistory}`, 'minHistory');
     }
-    return { symbols: symbols.slice(), start, end, maxFill };
+    return { symbols: symbols.slice(), start, end, maxFill, fillAfterLast: q.fillAfterLast === true };
   }
 
   /** The union calendar (days since 1970-01-01) of the selected symbols within [start, end]. */
@@ -458,12 +466,12 @@ export class MarketDataStore {
 
   /** A panel of the selected symbols on their union calendar, with the missing-day policy applied. */
   async panel(q: PanelQuery = {}): Promise<PricePanel> {
-    const { symbols, start, end, maxFill } = this.resolveQuery(q);
+    const { symbols, start, end, maxFill, fillAfterLast } = this.resolveQuery(q);
     const days = await this.calendar(symbols, start, end);
     if (days.length === 0) {
       throw new DataError(`${this.sources.map((x) => x.path).join(', ')}: no rows for the selected symbols between ${start} and ${end}`, 'date');
     }
-    const panel = await this.assemble(symbols, days, start, end, maxFill);
+    const panel = await this.assemble(symbols, days, start, end, maxFill, fillAfterLast);
     if (q.minHistory !== undefined) await this.checkMinHistory(panel, q.minHistory);
     return panel;
   }
@@ -473,7 +481,7 @@ export class MarketDataStore {
    * large to hold (or to build features for) at once.
    */
   async *panels(q: PanelChunkQuery = {}): AsyncGenerator<PricePanel, void, undefined> {
-    const { symbols, start, end, maxFill } = this.resolveQuery(q);
+    const { symbols, start, end, maxFill, fillAfterLast } = this.resolveQuery(q);
     const chunk = q.chunkSize ?? 256;
     if (!Number.isInteger(chunk) || chunk < 1) throw new InvalidArgumentError(`chunkSize must be a positive integer, got ${chunk}`, 'chunkSize');
     const days = await this.calendar(symbols, start, end);
@@ -481,13 +489,13 @@ export class MarketDataStore {
       throw new DataError(`${this.sources.map((x) => x.path).join(', ')}: no rows for the selected symbols between ${start} and ${end}`, 'date');
     }
     for (let i = 0; i < symbols.length; i += chunk) {
-      const panel = await this.assemble(symbols.slice(i, i + chunk), days, start, end, maxFill);
+      const panel = await this.assemble(symbols.slice(i, i + chunk), days, start, end, maxFill, fillAfterLast);
       if (q.minHistory !== undefined) await this.checkMinHistory(panel, q.minHistory);
       yield panel;
     }
   }
 
-  private async assemble(symbols: string[], days: Int32Array, start: string, end: string, maxFill: number): Promise<PricePanel> {
+  private async assemble(symbols: string[], days: Int32Array, start: string, end: string, maxFill: number, fillAfterLast: boolean): Promise<PricePanel> {
     const S = symbols.length;
     const D = days.length;
     if (S * D > 2 ** 31 - 1) {
@@ -542,7 +550,8 @@ export class MarketDataStore {
       if (first < 0) continue;
       let gap = 0;
       let prev = Number.NaN;
-      for (let t = first; t <= last; t++) {
+      const end = fillAfterLast ? D - 1 : last;
+      for (let t = first; t <= end; t++) {
         const i = base + t;
         if (observed[i]) {
           listed[i] = 1;

@@ -102,6 +102,15 @@ export function scaleBar(p: PricePanel, s: number, t: number, factor: number): v
   if (p.volume) p.volume[i] = p.volume[i]! * factor + 1;
 }
 
+/** Makes one bar a missing day beyond the fill limit: every field NaN, not listed. */
+export function removeBar(p: PricePanel, s: number, t: number): void {
+  const i = s * p.dates.length + t;
+  p.close[i] = Number.NaN;
+  for (const a of [p.open, p.high, p.low, p.volume]) if (a) a[i] = Number.NaN;
+  p.listed[i] = 0;
+  p.filled[i] = 0;
+}
+
 export class TempDir {
   readonly path = mkdtempSync(join(tmpdir(), 'tft-data-test-'));
   file(name: string, content: string): string {

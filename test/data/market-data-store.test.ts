@@ -186,6 +186,30 @@ describe('calendar alignment and the missing-day policy', () => {
     }
   });
 
+  it('fillAfterLast fills past the last row too, which makes the panel causal (a prefix of the full one)', async () => {
+    const f = tmp.file('tail.csv', `${HEADER}${rows('A', [1, 2, 3, 5, 9])}\n${rows('B', [1, 2, 3, 4, 5, 6, 7, 8, 9])}\n`);
+    const store = await MarketDataStore.open(f);
+    try {
+      const N = Number.NaN;
+      const a = async (q: Parameters<MarketDataStore['panel']>[0]): Promise<number[]> => {
+        const p = await store.panel(q);
+        return Array.from(p.close.subarray(0, p.dates.length));
+      };
+      // Seen on day 4 with the default rule, day 4 lies after A's last row; with hindsight it is filled.
+      expect(await a({ end: '2020-01-04' })).toEqual([101, 102, 103, N]);
+      expect((await a({ maxFillDays: 2 })).slice(0, 4)).toEqual([101, 102, 103, 103]);
+      // With fillAfterLast every truncation is a prefix of the full panel.
+      const full = await a({ maxFillDays: 2, fillAfterLast: true });
+      expect(full).toEqual([101, 102, 103, 103, 105, 105, 105, N, 109]);
+      for (const end of ['2020-01-04', '2020-01-06', '2020-01-08']) {
+        const part = await a({ maxFillDays: 2, fillAfterLast: true, end });
+        expect(part).toEqual(full.slice(0, part.length));
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a filled OHLCV day is a day without trading: flat bar at the last close, zero volume', async () => {
     const f = tmp.file(
       'ohlcv.csv',
