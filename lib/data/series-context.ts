@@ -39,7 +39,7 @@ function need(a: Float64Array | undefined, field: string): Float64Array {
   return a;
 }
 
-/** Elementwise map over one or more same-length series; NaN in any input gives NaN. */
+/** Elementwise map of a series into a pooled array (the functions used all map NaN to NaN). */
 function map1(c: SeriesContext, a: Float64Array, f: (x: number) => number): Float64Array {
   const out = c.alloc();
   for (let i = 0; i < a.length; i++) out[i] = f(a[i]!);
