@@ -5,5 +5,6 @@
 export * from './errors.js';
 export { capabilities, setNumThreads, getNumThreads, measureSgemmGflops, type Capabilities } from './runtime.js';
 export * from './rank/rank-correlation.js';
+export * from './data/index.js';
 export type { FloatArray } from './native/addon-types.js';
 export * from './model/index.js';
