@@ -40,11 +40,11 @@ export interface PanelQuery {
   /** Consecutive calendar days a missing close is forward filled, inside the symbol's span (default 5). */
   maxFillDays?: number;
   /**
-   * Also fill (up to maxFillDays) after the symbol's last row (default false). Whether a day is "after
-   * the last row" depends on rows that come later, so the default span rule looks ahead at the end of a
-   * symbol's history; true makes the panel strictly causal (a panel read up to day t is a prefix of the
-   * full one), so training and live serving see the same bars, at the price of showing a delisted symbol
-   * as listed, flat, for maxFillDays days.
+   * Also fill (up to maxFillDays) after the symbol's last row (default true). Whether a day is "after the
+   * last row" depends on rows that come later, so `false` looks ahead at the end of a symbol's history;
+   * the default keeps the panel strictly causal (a panel read up to day t is a prefix of the full one), so
+   * training and live serving see the same bars, at the price of showing a delisted symbol as listed,
+   * flat, for maxFillDays days.
    */
   fillAfterLast?: boolean;
   /**
@@ -451,7 +451,7 @@ export class MarketDataStore {
     if (q.minHistory !== undefined && (!Number.isInteger(q.minHistory) || q.minHistory < 0)) {
       throw new InvalidArgumentError(`minHistory must be a non-negative integer, got ${q.minHistory}`, 'minHistory');
     }
-    return { symbols: symbols.slice(), start, end, maxFill, fillAfterLast: q.fillAfterLast === true };
+    return { symbols: symbols.slice(), start, end, maxFill, fillAfterLast: q.fillAfterLast !== false };
   }
 
   /** The union calendar (days since 1970-01-01) of the selected symbols within [start, end]. */

@@ -141,9 +141,9 @@ describe('calendar alignment and the missing-day policy', () => {
   const rows = (sym: string, days: number[], price = (d: number) => 100 + d): string =>
     days.map((d) => `2020-01-${String(d).padStart(2, '0')},${sym},${price(d)}`).join('\n');
 
-  it('aligns on the union calendar and forward fills within the symbol span only', async () => {
+  it('aligns on the union calendar and, with the hindsight variant, forward fills within the symbol span only', async () => {
     const f = tmp.file('align.csv', `${HEADER}${rows('A', [1, 2, 3, 5, 6])}\n${rows('B', [2, 3, 4, 5, 8])}\n`);
-    const p = await openPanel(f);
+    const p = await openPanel(f, { fillAfterLast: false });
     expect(p.dates).toEqual(['2020-01-01', '2020-01-02', '2020-01-03', '2020-01-04', '2020-01-05', '2020-01-06', '2020-01-08']);
     const D = p.dates.length;
     const A = Array.from(p.close.subarray(0, D));
@@ -186,7 +186,7 @@ describe('calendar alignment and the missing-day policy', () => {
     }
   });
 
-  it('fillAfterLast fills past the last row too, which makes the panel causal (a prefix of the full one)', async () => {
+  it('the default fills past the last row too, which makes the panel causal (a prefix of the full one)', async () => {
     const f = tmp.file('tail.csv', `${HEADER}${rows('A', [1, 2, 3, 5, 9])}\n${rows('B', [1, 2, 3, 4, 5, 6, 7, 8, 9])}\n`);
     const store = await MarketDataStore.open(f);
     try {
@@ -195,10 +195,11 @@ describe('calendar alignment and the missing-day policy', () => {
         const p = await store.panel(q);
         return Array.from(p.close.subarray(0, p.dates.length));
       };
-      // Seen on day 4 with the default rule, day 4 lies after A's last row; with hindsight it is filled.
-      expect(await a({ end: '2020-01-04' })).toEqual([101, 102, 103, N]);
-      expect((await a({ maxFillDays: 2 })).slice(0, 4)).toEqual([101, 102, 103, 103]);
-      // With fillAfterLast every truncation is a prefix of the full panel.
+      // Without fillAfterLast, day 4 seen on day 4 lies after A's last row (NaN); with hindsight it is filled.
+      expect(await a({ end: '2020-01-04', fillAfterLast: false })).toEqual([101, 102, 103, N]);
+      expect((await a({ maxFillDays: 2, fillAfterLast: false })).slice(0, 4)).toEqual([101, 102, 103, 103]);
+      // With the default (fillAfterLast) every truncation is a prefix of the full panel.
+      expect(await a({ maxFillDays: 2 })).toEqual(await a({ maxFillDays: 2, fillAfterLast: true }));
       const full = await a({ maxFillDays: 2, fillAfterLast: true });
       expect(full).toEqual([101, 102, 103, 103, 105, 105, 105, N, 109]);
       for (const end of ['2020-01-04', '2020-01-06', '2020-01-08']) {
@@ -331,11 +332,11 @@ describe('validation errors name file, row and column', () => {
   it('too little history for the requested features names file, rows and column', async () => {
     const body = Array.from({ length: 30 }, (_, i) => `2020-02-${String(i + 1).padStart(2, '0')},A,${10 + i}`).filter((l) => !l.startsWith('2020-02-30'));
     const f = tmp.file('short.csv', `${HEADER}${body.join('\n')}\n2020-02-10,B,5\n2020-02-11,B,6\n`);
-    const err = await dataError(f, { minHistory: 20 });
+    const err = await dataError(f, { minHistory: 20, fillAfterLast: false });
     expect(err.message).toContain(`${f}: rows 31–32, column 'symbol'`);
     expect(err.message).toContain("symbol 'B' has too little history");
     expect(err.message).toMatch(/is 2, 20 needed/);
-    await expect(openPanel(f, { minHistory: 2 })).resolves.toBeDefined();
+    await expect(openPanel(f, { minHistory: 2, fillAfterLast: false })).resolves.toBeDefined();
   });
 
   it('missing files and unknown formats are typed errors', async () => {
