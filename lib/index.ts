@@ -8,3 +8,4 @@ export * from './rank/rank-correlation.js';
 export * from './data/index.js';
 export type { FloatArray } from './native/addon-types.js';
 export * from './model/index.js';
+export * from './training/index.js';

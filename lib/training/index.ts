@@ -1,0 +1,5 @@
+export * from './backtest.js';
+export * from './config.js';
+export * from './folds.js';
+export * from './trainer.js';
+export * from './walk-forward.js';

@@ -1,0 +1,316 @@
+/**
+ * Walk-forward training from Node: prices → causal features → X-Trend labels → folds by date with purge
+ * gaps → per fold: normalisation fitted on the fold's training range, native training in a pretrain and
+ * a finetune phase with early stopping on the validation loss, VSN weights per feature over the validation
+ * windows (the feature selector's primary signal), and out-of-sample metrics from rolling prediction over
+ * the test range.
+ *
+ * Cost grows linearly in windows × epochs for training (the dominant term), and in assets × days for
+ * features and rolling prediction.
+ */
+import { CancelledError, InvalidArgumentError } from '../errors.js';
+import { FeatureBuilder, type FeaturePanel } from '../data/feature-builder.js';
+import { MarketDataStore } from '../data/market-data-store.js';
+import { applyNormalization, fitNormalization, type Normalization } from '../data/normalization.js';
+import type { PricePanel } from '../data/price-panel.js';
+import { buildTargets } from '../data/targets.js';
+import { TFTModel } from '../model/tft-model.js';
+import type { TFTConfig } from '../model/config.js';
+import { backtest, metricsFromReturns, type StrategyMetrics } from './backtest.js';
+import { DEFAULT_FEATURE_GROUPS, type TrainingConfig } from './config.js';
+import { planFolds, type Fold } from './folds.js';
+import { Trainer, type EpochStats, type EvalStats, type LayerGradient, type StepProgress } from './trainer.js';
+
+export type Phase = 'pretrain' | 'finetune';
+
+export type TrainingEvent =
+  | { type: 'data'; symbols: number; days: number; features: number; maxLookback: number; firstDate: string; lastDate: string }
+  | { type: 'plan'; folds: Fold[] }
+  | { type: 'fold-start'; fold: number; trainWindows: number; validationWindows: number }
+  | { type: 'phase-start'; fold: number; phase: Phase; epochs: number; learningRate: number }
+  | { type: 'step'; fold: number; phase: Phase; epoch: number; progress: StepProgress }
+  | { type: 'epoch'; fold: number; phase: Phase; epoch: number; epochs: number; train: EpochStats; validation: EvalStats; improved: boolean }
+  | { type: 'early-stop'; fold: number; phase: Phase; epoch: number; bestValidationLoss: number }
+  | { type: 'fold-end'; fold: number; result: FoldResult };
+
+export interface EpochRecord {
+  phase: Phase;
+  epoch: number;
+  trainLoss: number;
+  trainSharpe: number;
+  validationLoss: number;
+  validationSharpe: number;
+  learningRate: number;
+  seconds: number;
+  gradNorm: number;
+  gradients: LayerGradient[];
+}
+
+export interface FeatureWeight {
+  name: string;
+  group: string;
+  weight: number;
+}
+
+export interface FoldResult {
+  fold: Fold;
+  epochs: EpochRecord[];
+  bestValidationLoss: number;
+  /** VSN weight per feature, averaged over the fold's validation windows; sorted descending. */
+  vsnImportance: FeatureWeight[];
+  /** Out-of-sample metrics over the test range (daily returns included). */
+  oos: StrategyMetrics;
+  trainWindows: number;
+  validationWindows: number;
+  seconds: number;
+}
+
+export interface TrainingDataset {
+  prices: PricePanel;
+  /** Precomputed features on the same calendar (e.g. a synthetic panel); built from `prices` when absent. */
+  features?: FeaturePanel;
+}
+
+export interface WalkForwardOptions {
+  config: TrainingConfig;
+  /** The data; otherwise read from config.data (the bundled Dow 30 sample when no path is set). */
+  dataset?: TrainingDataset;
+  onEvent?: (e: TrainingEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface TrainingResult {
+  config: TrainingConfig;
+  modelConfig: TFTConfig;
+  symbols: string[];
+  dates: string[];
+  featureNames: string[];
+  featureGroups: string[];
+  maxLookback: number;
+  folds: FoldResult[];
+  /** OOS metrics over every fold's test range, concatenated in time. */
+  oos: StrategyMetrics;
+  /** The last fold's model (the production model, as in seed 004) and its normalisation. */
+  model: TFTModel;
+  normalization: Normalization;
+  seconds: number;
+}
+
+async function loadDataset(config: TrainingConfig): Promise<TrainingDataset> {
+  const path = config.data.path;
+  const store = path === undefined ? await MarketDataStore.bundled() : await MarketDataStore.open(path);
+  try {
+    const prices = await store.panel({
+      symbols: config.data.symbols,
+      start: config.data.start,
+      end: config.data.end,
+      maxFillDays: config.data.maxFillDays,
+    });
+    return { prices };
+  } finally {
+    await store.close();
+  }
+}
+
+function buildFeatures(config: TrainingConfig, prices: PricePanel): FeaturePanel {
+  const groups = config.features.names ? config.features.groups : (config.features.groups ?? DEFAULT_FEATURE_GROUPS);
+  return new FeatureBuilder({ groups, names: config.features.names, ohlcv: config.features.ohlcv }).build(prices);
+}
+
+/** A copy of days [start, end] of every asset: [A, end - start + 1, F]. */
+function sliceDays(values: Float32Array, A: number, D: number, F: number, start: number, end: number): Float32Array {
+  const n = end - start + 1;
+  const out = new Float32Array(A * n * F);
+  for (let a = 0; a < A; a++) out.set(values.subarray((a * D + start) * F, (a * D + end + 1) * F), a * n * F);
+  return out;
+}
+
+export async function trainWalkForward(opts: WalkForwardOptions): Promise<TrainingResult> {
+  const t0 = performance.now();
+  const { config } = opts;
+  const emit = opts.onEvent ?? (() => {});
+  const checkAbort = () => {
+    if (opts.signal?.aborted) throw new CancelledError('training was cancelled', 'signal');
+  };
+  const dataset = opts.dataset ?? (await loadDataset(config));
+  const prices = dataset.prices;
+  const features = dataset.features ?? buildFeatures(config, prices);
+  if (features.dates.length !== prices.dates.length || features.symbols.length !== prices.symbols.length) {
+    throw new InvalidArgumentError('dataset: features and prices must share symbols and calendar', 'dataset');
+  }
+  const A = prices.symbols.length;
+  const D = prices.dates.length;
+  const F = features.names.length;
+  emit({ type: 'data', symbols: A, days: D, features: F, maxLookback: features.maxLookback, firstDate: prices.dates[0]!, lastDate: prices.dates[D - 1]! });
+
+  const targets = buildTargets(prices, { horizons: [1], volSpan: config.targets.volSpan, sigmaTarget: config.targets.sigmaTarget });
+  const target = targets.scaledNextDayReturn;
+  const scale = new Float32Array(A * D);
+  for (let i = 0; i < scale.length; i++) scale[i] = config.targets.sigmaTarget / (targets.sigma[i]! * Math.sqrt(252));
+
+  const T = config.model.seqLen;
+  const folds = planFolds({
+    dates: prices.dates,
+    count: config.folds.count,
+    testDays: config.folds.testDays,
+    validationDays: config.folds.validationDays,
+    scheme: config.folds.scheme,
+    trainDays: config.folds.trainDays,
+    horizon: 1,
+    maxLookback: features.maxLookback,
+    window: T,
+  });
+  emit({ type: 'plan', folds });
+
+  const entityIds = Int32Array.from({ length: A }, (_, i) => i);
+  const results: FoldResult[] = [];
+  let lastModel: TFTModel | undefined;
+  let lastNorm: Normalization | undefined;
+  let modelConfig: TFTConfig | undefined;
+  const tc = config.training;
+
+  for (const fold of folds) {
+    checkAbort();
+    const foldStart = performance.now();
+    // Normalisation from the days the fold's training windows read, and nothing later.
+    const norm = fitNormalization(features, { startDay: Math.max(0, fold.train.start - T + 1), endDay: fold.train.end + 1 });
+    const normalized = applyNormalization(features, norm, { clip: config.features.clip });
+    const model = TFTModel.create({
+      nFeatures: F,
+      dHidden: config.model.dHidden,
+      nHeads: config.model.nHeads,
+      lstmLayers: config.model.lstmLayers,
+      dropout: config.model.dropout,
+      seqLen: T,
+      nContext: 0,
+      maxPosition: config.model.maxPosition,
+      nEntities: config.model.useEntities ? A : 0,
+      seed: config.model.seed + fold.index,
+    });
+    modelConfig = model.config;
+    const trainer = new Trainer(
+      model,
+      { features: normalized.values, assets: A, days: D, target, scale, entityIds: config.model.useEntities ? entityIds : undefined },
+      {
+        learningRate: tc.learningRate,
+        weightDecay: tc.weightDecay,
+        clipNorm: tc.clipNorm,
+        batchSize: tc.batchSize,
+        window: T,
+        seed: tc.seed + 1000 * fold.index,
+        lossMode: tc.lossMode,
+        mleWeight: tc.mleWeight,
+        warmupSteps: Math.min(tc.warmupSteps, T - 1),
+        costBps: tc.costBps,
+      },
+    );
+    try {
+      const trainWindows = trainer.validWindows(fold.train.start, fold.train.end);
+      const validationWindows = trainer.validWindows(fold.validation.start, fold.validation.end);
+      if (trainWindows.size === 0 || validationWindows.size === 0) {
+        throw new InvalidArgumentError(
+          `fold ${fold.index}: no complete ${T}-day windows with finite features and labels in the ${trainWindows.size === 0 ? 'training' : 'validation'} range`,
+          'folds',
+        );
+      }
+      emit({ type: 'fold-start', fold: fold.index, trainWindows: trainWindows.size, validationWindows: validationWindows.size });
+      const epochs: EpochRecord[] = [];
+      let best = Number.POSITIVE_INFINITY;
+      let epochCounter = 0;
+      for (const [phase, count, lr] of [
+        ['pretrain', tc.pretrainEpochs, tc.learningRate],
+        ['finetune', tc.finetuneEpochs, tc.learningRate * tc.finetuneLrScale],
+      ] as const) {
+        if (count === 0) continue;
+        trainer.learningRate = lr;
+        emit({ type: 'phase-start', fold: fold.index, phase, epochs: count, learningRate: lr });
+        let stale = 0;
+        for (let e = 0; e < count; e++) {
+          checkAbort();
+          const seed = tc.seed * 7919 + fold.index * 104729 + epochCounter++;
+          const sample = tc.maxWindowsPerEpoch > 0 ? trainWindows.sample(tc.maxWindowsPerEpoch, seed + 1) : trainWindows;
+          const train = await trainer.trainEpoch(sample, {
+            shuffleSeed: seed,
+            signal: opts.signal,
+            onStep: (progress) => emit({ type: 'step', fold: fold.index, phase, epoch: e, progress }),
+          });
+          const validation = await trainer.evaluate(validationWindows);
+          const improved = validation.loss < best - 1e-9;
+          if (improved) {
+            best = validation.loss;
+            trainer.saveBest();
+            stale = 0;
+          } else {
+            stale++;
+          }
+          epochs.push({
+            phase,
+            epoch: e,
+            trainLoss: train.loss,
+            trainSharpe: train.sharpe,
+            validationLoss: validation.loss,
+            validationSharpe: validation.sharpe,
+            learningRate: lr,
+            seconds: train.seconds,
+            gradNorm: train.gradNorm,
+            gradients: train.gradients,
+          });
+          emit({ type: 'epoch', fold: fold.index, phase, epoch: e, epochs: count, train, validation, improved });
+          if (stale >= tc.patience) {
+            emit({ type: 'early-stop', fold: fold.index, phase, epoch: e, bestValidationLoss: best });
+            break;
+          }
+        }
+      }
+      if (Number.isFinite(best)) trainer.restoreBest();
+      const weights = await trainer.vsnImportance(validationWindows);
+      const vsnImportance = features.names
+        .map((name, i) => ({ name, group: features.groups[i]!, weight: weights[i]! }))
+        .sort((a, b) => b.weight - a.weight);
+      // Out of sample: every window ending in the test range, through rolling prediction.
+      const from = Math.max(0, fold.test.start - T + 1);
+      const days = fold.test.end - from + 1;
+      const rolled = await model.predictRolling(
+        { values: sliceDays(normalized.values, A, D, F, from, fold.test.end), assets: A, days },
+        { window: T, skipNonFinite: true, entityIds: config.model.useEntities ? entityIds : undefined },
+      );
+      const position = new Float32Array(A * D).fill(Number.NaN);
+      for (let a = 0; a < A; a++) position.set(rolled.position.subarray(a * days, (a + 1) * days), a * D + from);
+      const oos = backtest({ position, target, scale, assets: A, days: D, start: fold.test.start, end: fold.test.end, costBps: tc.costBps });
+      const result: FoldResult = {
+        fold,
+        epochs,
+        bestValidationLoss: best,
+        vsnImportance,
+        oos,
+        trainWindows: trainWindows.size,
+        validationWindows: validationWindows.size,
+        seconds: (performance.now() - foldStart) / 1000,
+      };
+      results.push(result);
+      emit({ type: 'fold-end', fold: fold.index, result });
+    } finally {
+      trainer.dispose();
+    }
+    lastModel?.dispose();
+    lastModel = model;
+    lastNorm = norm;
+  }
+
+  const all = Float64Array.from(results.flatMap((r) => Array.from(r.oos.returns)));
+  const oos = metricsFromReturns(all, results.length ? results.reduce((a, f) => a + f.oos.turnover, 0) / results.length : 0);
+  return {
+    config,
+    modelConfig: modelConfig!,
+    symbols: prices.symbols,
+    dates: prices.dates,
+    featureNames: features.names,
+    featureGroups: features.groups,
+    maxLookback: features.maxLookback,
+    folds: results,
+    oos,
+    model: lastModel!,
+    normalization: lastNorm!,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
