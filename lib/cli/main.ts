@@ -12,6 +12,7 @@ import { Command, CommanderError } from 'commander';
 import { TftError } from '../errors.js';
 import { registerData } from './commands/data.js';
 import { registerInfo } from './commands/info.js';
+import { registerRank } from './commands/rank.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerInfo(program);
   registerData(program);
+  registerRank(program);
   return program;
 }
 
