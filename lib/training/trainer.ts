@@ -3,7 +3,7 @@
  * in JS typed arrays, which it uses in place. Each epoch (forward, Sharpe / joint-MLE loss, backward,
  * clipping, Adam step over shuffled minibatches) runs off the JS thread; progress arrives through callbacks.
  */
-import { InvalidArgumentError, ShapeError } from '../errors.js';
+import { CancelledError, InvalidArgumentError, ShapeError } from '../errors.js';
 import type {
   NativeEpochStats,
   NativeEvalStats,
@@ -126,8 +126,8 @@ export class Trainer implements Disposable {
     windows: WindowSet,
     opts: { shuffleSeed?: number; onStep?: (p: StepProgress) => void; signal?: AbortSignal } = {},
   ): Promise<EpochStats> {
+    if (opts.signal?.aborted) throw new CancelledError('training was cancelled before the epoch started', 'signal');
     const abort = () => this.#native.cancel();
-    if (opts.signal?.aborted) abort();
     opts.signal?.addEventListener('abort', abort, { once: true });
     try {
       return await this.#native.trainEpoch(windows.pairs, opts.shuffleSeed ?? 0, opts.onStep);
