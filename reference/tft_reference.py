@@ -123,13 +123,18 @@ class VariableSelectionNetwork(nn.Module):
         return torch.stack(outs, dim=-2)
 
     def _var_grn_batched(self, e):
+        # All variables at once as batched matrix products in [V, N, d] layout (what an optimised PyTorch
+        # user would write; einsum on [..., V, d] made PyTorch 1.13 permute large copies).
         g = self.var_grns
-        h = F.elu(torch.einsum("...vi,voi->...vo", e, g.fc1.weight) + g.fc1.bias)
-        h = self.dropout(torch.einsum("...vi,voi->...vo", h, g.fc2.weight) + g.fc2.bias)
-        y = torch.einsum("...vi,voi->...vo", h, g.glu.weight) + g.glu.bias
+        lead = e.shape[:-2]
+        x = e.reshape(-1, self.n_vars, self.d).transpose(0, 1)  # [V, N, d]
+        h = F.elu(torch.baddbmm(g.fc1.bias.unsqueeze(1), x, g.fc1.weight.transpose(1, 2)))
+        h = self.dropout(torch.baddbmm(g.fc2.bias.unsqueeze(1), h, g.fc2.weight.transpose(1, 2)))
+        y = torch.baddbmm(g.glu.bias.unsqueeze(1), h, g.glu.weight.transpose(1, 2))
         y = y[..., : self.d] * torch.sigmoid(y[..., self.d:])
-        z = F.layer_norm(e + y, (self.d,), None, None, LAYER_NORM_EPS)
-        return z * g.norm.weight + g.norm.bias
+        z = F.layer_norm(x + y, (self.d,), None, None, LAYER_NORM_EPS)
+        z = z * g.norm.weight.unsqueeze(1) + g.norm.bias.unsqueeze(1)
+        return z.transpose(0, 1).reshape(*lead, self.n_vars, self.d)
 
     def forward(self, x, context=None):
         # x: [..., V] -> per-variable embeddings [..., V, d]
