@@ -37,7 +37,7 @@ else()
   if(NOT _torch_h OR NOT _torch_lib)
     message(FATAL_ERROR "libtorch was not found. Set LIBTORCH=/path/to/libtorch, or LIBTORCH_USE_PYTORCH=1, or install libtorch-dev.")
   endif()
-  get_filename_component(_root "${_torch_h}/../../../.." ABSOLUTE)
+  get_filename_component(_root "${_torch_h}/../../../../.." ABSOLUTE)  # <root>/include/torch/csrc/api/include
   get_filename_component(TFT_TORCH_LIB_DIR "${_torch_lib}" DIRECTORY)
 endif()
 

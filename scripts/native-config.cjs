@@ -111,7 +111,10 @@ function fromPyTorch() {
 
 function fromSystem() {
   const arch = multiarch();
-  const prefixes = ['/usr', '/usr/local'];
+  // TFT_NATIVE_SYSTEM_PREFIXES replaces the default system prefixes (colon-separated), for unusual layouts.
+  const prefixes = process.env.TFT_NATIVE_SYSTEM_PREFIXES !== undefined
+    ? process.env.TFT_NATIVE_SYSTEM_PREFIXES.split(':').filter(Boolean)
+    : ['/usr', '/usr/local'];
   for (const p of (process.env.CMAKE_PREFIX_PATH || '').split(':').filter(Boolean)) prefixes.unshift(p);
   for (const prefix of prefixes) {
     const cmakeDirs = [
