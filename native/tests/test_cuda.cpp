@@ -26,3 +26,46 @@ TEST(cuda_request_without_device_is_typed) {
   REQUIRE_THROWS_CODE(rank::matrix(x.data(), 2, 3, rank::Statistic::KendallTauB, 0, rank::Device::Cuda),
                     ErrorCode::CudaUnavailable);
 }
+
+// The model on a CUDA libtorch: the same weights give the same outputs on the GPU as on the CPU, and a
+// training epoch runs there. Skips (saying why) where libtorch has no CUDA or no device is visible.
+#include <torch/cuda.h>
+
+#include "core/model/tft_model.h"
+#include "core/train/trainer.h"
+
+TEST(cuda_model_matches_cpu_and_trains) {
+#if !defined(TFT_TORCH_CUDA)
+  SKIP("this libtorch was built without CUDA (build against a CUDA libtorch: LIBTORCH or LIBTORCH_USE_PYTORCH=1)");
+#else
+  if (!torch::cuda::is_available()) SKIP("libtorch has CUDA but no device is visible");
+  model::TftConfig c;
+  c.n_features = 12;
+  c.d_hidden = 32;
+  c.n_heads = 4;
+  c.seq_len = 30;
+  c.n_entities = 3;
+  c.seed = 5;
+  model::TftModel cpu(c), gpu(c, at::Device(at::kCUDA, 0));
+  model::ModelInput in;
+  in.x = at::randn({16, 30, 12});
+  in.entity = at::randint(0, 3, {16}, at::kLong);
+  model::BatchOptions o;
+  o.forward.vsn_weights = true;
+  const auto a = cpu.predict_batch(in, o), b = gpu.predict_batch(in, o);
+  REQUIRE((a.position - b.position).abs().max().item<double>() <= 1e-4);
+  REQUIRE((a.vsn_weights - b.vsn_weights).abs().max().item<double>() <= 1e-4);
+  const at::Tensor panel = at::randn({2, 80, 12});
+  const auto ra = cpu.predict_rolling(panel, at::tensor({0, 2}, at::kLong), model::RollingOptions{});
+  const auto rb = gpu.predict_rolling(panel, at::tensor({0, 2}, at::kLong), model::RollingOptions{});
+  REQUIRE(at::allclose(at::nan_to_num(ra.position, 0), at::nan_to_num(rb.position, 0), 1e-4, 1e-4));
+  auto shared = std::make_shared<model::TftModel>(c, at::Device(at::kCUDA, 0));
+  train::TrainData d;
+  d.features = panel;
+  d.target = 0.01 * at::randn({2, 80});
+  d.entity = at::tensor({0, 2}, at::kLong);
+  train::Trainer t(shared, d, train::TrainOptions{});
+  const auto st = t.train_epoch(t.valid_windows(0, 79), 1, nullptr, nullptr);
+  REQUIRE(std::isfinite(st.loss) && st.steps > 0);
+#endif
+}

@@ -63,7 +63,8 @@ static at::Tensor lin(const Mode& m, const at::Tensor& x, const at::Tensor& w, c
 
 at::Tensor dropout(const at::Tensor& x, double p, DropoutRng& rng) {
   const int64_t n = x.numel();
-  at::Tensor mask = at::empty(x.sizes(), x.options().dtype(at::kFloat).device(at::kCPU).requires_grad(false));
+  // Masks are generated on the host (a hash per element) and moved: identical on every device.
+  at::Tensor mask = at::empty(x.sizes(), at::TensorOptions().dtype(at::kFloat).device(at::kCPU));
   float* mp = mask.data_ptr<float>();
   const uint64_t base = rng.counter, seed = rng.seed;
   rng.counter += static_cast<uint64_t>(n);
@@ -79,7 +80,7 @@ at::Tensor dropout(const at::Tensor& x, double p, DropoutRng& rng) {
       mp[i] = z >= threshold ? keep_scale : 0.0f;
     }
   });
-  return x * mask.to(x.device());
+  return x * mask.to(x.device(), x.scalar_type());
 }
 
 static at::Tensor maybe_dropout(const at::Tensor& x, const Mode& m) {

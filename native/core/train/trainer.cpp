@@ -114,12 +114,14 @@ model::ModelInput Trainer::gather(const std::vector<Window>& w, size_t begin, si
     for (int64_t t = 0; t < T; ++t) rows[i * T + t] = win.asset * D + win.last - T + 1 + t;
   }
   const at::Tensor idx = at::from_blob(rows.data(), {n * T}, at::kLong).clone();
+  // The panel stays in host memory; each batch moves to the model's device (a no-op on CPU).
+  const at::Device dev = model_->device();
   model::ModelInput in;
-  in.x = data_.features.view({-1, data_.features.size(2)}).index_select(0, idx).view({n, T, -1});
-  if (target) *target = data_.target.view({-1}).index_select(0, idx).view({n, T});
-  if (scale && data_.scale.defined()) *scale = data_.scale.view({-1}).index_select(0, idx).view({n, T});
+  in.x = data_.features.view({-1, data_.features.size(2)}).index_select(0, idx).view({n, T, -1}).to(dev);
+  if (target) *target = data_.target.view({-1}).index_select(0, idx).view({n, T}).to(dev);
+  if (scale && data_.scale.defined()) *scale = data_.scale.view({-1}).index_select(0, idx).view({n, T}).to(dev);
   if (data_.entity.defined() && model_->config().n_entities > 0)
-    in.entity = data_.entity.to(at::kLong).index_select(0, at::from_blob(assets.data(), {n}, at::kLong).clone());
+    in.entity = data_.entity.to(at::kLong).index_select(0, at::from_blob(assets.data(), {n}, at::kLong).clone()).to(dev);
   return in;
 }
 
@@ -265,7 +267,7 @@ at::Tensor Trainer::vsn_importance(const std::vector<Window>& windows) {
     const size_t b1 = std::min(windows.size(), b0 + B);
     const model::ModelInput in = gather(windows, b0, b1, nullptr, nullptr);
     const model::ForwardOutput out = model_->forward(in, fo);
-    sum += out.vsn_weights.to(at::kDouble).sum(at::IntArrayRef{0, 1});
+    sum += out.vsn_weights.to(at::kCPU).to(at::kDouble).sum(at::IntArrayRef{0, 1});
     count += out.vsn_weights.size(0) * out.vsn_weights.size(1);
   }
   return count > 0 ? sum / static_cast<double>(count) : sum;
