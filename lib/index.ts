@@ -9,3 +9,4 @@ export * from './data/index.js';
 export type { FloatArray } from './native/addon-types.js';
 export * from './model/index.js';
 export * from './training/index.js';
+export * from './checkpoint/index.js';

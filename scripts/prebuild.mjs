@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +25,8 @@ cpSync(path.join(root, 'node_modules', 'node-addon-api'), path.join(scratch, 'no
 const env = {
   ...process.env,
   TFT_NATIVE_PORTABLE: '1',
+  // node-gyp runs make with -j$JOBS; the default is one compile at a time.
+  JOBS: process.env.JOBS ?? String(availableParallelism()),
   // prebuildify runs `node-gyp` from PATH; the scratch copy has no node_modules/.bin of its own.
   PATH: `${path.join(root, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
 };

@@ -10,9 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 
 import { TftError } from '../errors.js';
+import { registerCheckpoints } from './commands/checkpoints.js';
 import { registerData } from './commands/data.js';
 import { registerInfo } from './commands/info.js';
 import { registerRank } from './commands/rank.js';
+import { registerTrain } from './commands/train.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerData(program);
   registerRank(program);
+  registerCheckpoints(program);
+  registerTrain(program);
   return program;
 }
 

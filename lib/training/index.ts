@@ -3,3 +3,4 @@ export * from './config.js';
 export * from './folds.js';
 export * from './trainer.js';
 export * from './walk-forward.js';
+export * from './checkpoint.js';

@@ -1,0 +1,364 @@
+/**
+ * CheckpointManager: versioned, atomic, integrity-checked checkpoints.
+ *
+ * Layout: `{root}/{modelType}/v{version}_{timestamp}/` with `model.safetensors` (float32 weights, readable by
+ * PyTorch without code execution), `metadata.json` (CheckpointMetadata with the sha256 of every other file),
+ * and optionally `feature_selector.json` and `study.json`.
+ *
+ * Save is atomic: files go to `{root}/{modelType}/.tmp-{pid}-{uuid}/`, each fsynced, then one rename puts
+ * the folder in place and the parent directory is fsynced. A crash leaves either the complete checkpoint or
+ * a `.tmp-*` folder that list/load ignore and a later save removes (when its process is gone).
+ *
+ * Versions are reserved with mkdir of `{root}/{modelType}/.version-{n}`, which the file system grants to
+ * exactly one process: concurrent savers each get their own version. Markers are never removed, so a
+ * version is never reused, even after prune; a crash between reservation and rename leaves a gap.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+import { CorruptFileError, InvalidArgumentError, IoError, NotFoundError, StateDictError, TftError } from '../errors.js';
+import { resolveConfig } from '../model/config.js';
+import { TFTModel, readSafetensorsHeader } from '../model/tft-model.js';
+import { assertSafeName, resolveInside } from './safe-name.js';
+import { validateMetadata, type CheckpointMetadata, type CheckpointMetadataInput } from './metadata.js';
+
+export const WEIGHTS_FILE = 'model.safetensors';
+export const METADATA_FILE = 'metadata.json';
+export const SELECTOR_FILE = 'feature_selector.json';
+export const STUDY_FILE = 'study.json';
+const OPTIONAL_FILES = new Set([SELECTOR_FILE, STUDY_FILE]);
+const CHECKPOINT_DIR = /^v(\d+)_(\d{8}T\d{6}\d{3}Z)$/;
+
+export interface SaveOptions {
+  /** The feature selector's state (any JSON value), stored as feature_selector.json. */
+  featureSelector?: unknown;
+  /** The tuner's study (any JSON value), stored as study.json. */
+  study?: unknown;
+}
+
+export interface CheckpointSummary {
+  path: string;
+  modelType: string;
+  version: number;
+  createdAt: string;
+  nFeatures: number;
+  nAssets: number;
+  oos: CheckpointMetadata['oos'];
+  gitCommit: string | null;
+}
+
+export interface ScanIssue {
+  path: string;
+  reason: string;
+}
+
+export interface LoadedCheckpoint {
+  model: TFTModel;
+  metadata: CheckpointMetadata;
+  path: string;
+  /** Files verified and their extra contents. */
+  featureSelector?: unknown;
+  study?: unknown;
+}
+
+async function sha256File(file: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+async function fsyncPath(p: string): Promise<void> {
+  const fh = await open(p, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeDurable(file: string, text: string): Promise<void> {
+  const fh = await open(file, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('.', '');
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function io(e: unknown, what: string, p: string): never {
+  if (e instanceof TftError) throw e;
+  throw new IoError(`${p}: ${what} failed (${(e as Error).message})`, p, { cause: e });
+}
+
+export class CheckpointManager {
+  readonly root: string;
+
+  constructor(root = 'checkpoints') {
+    this.root = path.resolve(root);
+  }
+
+  #typeDir(modelType: string): string {
+    return resolveInside(this.root, assertSafeName(modelType, 'modelType'));
+  }
+
+  async #nextVersion(dir: string): Promise<number> {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    let max = 0;
+    for (const n of names) {
+      const m = /^\.version-(\d+)$/.exec(n) ?? CHECKPOINT_DIR.exec(n);
+      if (m) max = Math.max(max, Number(m[1]));
+    }
+    for (let v = max + 1; ; v++) {
+      try {
+        await mkdir(path.join(dir, `.version-${v}`));
+        return v;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') io(e, 'reserving a version', dir);
+      }
+    }
+  }
+
+  /** Removes `.tmp-*` folders left by processes that no longer run. Returns what it removed. */
+  async cleanup(modelType?: string): Promise<string[]> {
+    const types = modelType !== undefined ? [modelType] : await this.#modelTypes();
+    const removed: string[] = [];
+    for (const t of types) {
+      const dir = this.#typeDir(t);
+      for (const n of await readdir(dir).catch(() => [] as string[])) {
+        const m = /^\.tmp-(\d+)-/.exec(n);
+        if (m && (Number(m[1]) === process.pid ? false : !pidAlive(Number(m[1])))) {
+          await rm(path.join(dir, n), { recursive: true, force: true });
+          removed.push(path.join(dir, n));
+        }
+      }
+    }
+    return removed;
+  }
+
+  async #modelTypes(): Promise<string[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  }
+
+  /** Writes a new checkpoint of `metadata.modelType` atomically and returns its folder. */
+  async save(model: TFTModel, input: CheckpointMetadataInput, opts: SaveOptions = {}): Promise<string> {
+    const dir = this.#typeDir(input.modelType);
+    await mkdir(dir, { recursive: true }).catch((e) => io(e, 'creating the checkpoint folder', dir));
+    await this.cleanup(input.modelType);
+    const tmp = path.join(dir, `.tmp-${process.pid}-${randomUUID()}`);
+    await mkdir(tmp).catch((e) => io(e, 'creating a temporary folder', tmp));
+    try {
+      const files: CheckpointMetadata['files'] = {};
+      await model.saveWeights(path.join(tmp, WEIGHTS_FILE), { format: 'pt', modelType: input.modelType });
+      files[WEIGHTS_FILE] = await sha256File(path.join(tmp, WEIGHTS_FILE));
+      for (const [name, value] of [
+        [SELECTOR_FILE, opts.featureSelector],
+        [STUDY_FILE, opts.study],
+      ] as const) {
+        if (value === undefined) continue;
+        await writeDurable(path.join(tmp, name), JSON.stringify(value, null, 2) + '\n');
+        files[name] = await sha256File(path.join(tmp, name));
+      }
+      const version = await this.#nextVersion(dir);
+      const created = new Date();
+      const metadata = validateMetadata(
+        {
+          schemaVersion: 1,
+          version,
+          createdAt: created.toISOString(),
+          gitCommit: gitCommit(),
+          ...input,
+          nFeatures: model.config.nFeatures,
+          config: { ...model.config },
+          normalization: input.normalization ?? null,
+          trainingInfo: input.trainingInfo ?? null,
+          featureSelection: input.featureSelection ?? null,
+          hpTuning: input.hpTuning ?? null,
+          oos: input.oos ?? null,
+          files,
+        },
+        'metadata',
+      );
+      await writeDurable(path.join(tmp, METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n');
+      await fsyncPath(tmp);
+      const final = path.join(dir, `v${version}_${timestamp(created)}`);
+      await rename(tmp, final).catch((e) => io(e, 'moving the checkpoint into place', final));
+      await fsyncPath(dir);
+      return final;
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * Verifies and loads a checkpoint folder: metadata schema, the size and sha256 of every file, no
+   * unlisted file, and every tensor's name and shape against the config, all before building the model.
+   */
+  async load(dir: string): Promise<LoadedCheckpoint> {
+    const folder = path.resolve(dir);
+    const metadata = await this.#readMetadata(folder);
+    const listed = new Set(Object.keys(metadata.files));
+    if (!listed.has(WEIGHTS_FILE)) throw new CorruptFileError(`${folder}: metadata lists no ${WEIGHTS_FILE}`, path.join(folder, METADATA_FILE));
+    for (const name of await readdir(folder)) {
+      if (name !== METADATA_FILE && !listed.has(name)) {
+        throw new CorruptFileError(`${path.join(folder, name)}: not part of the checkpoint (unlisted in metadata.json)`, path.join(folder, name));
+      }
+    }
+    for (const [name, entry] of Object.entries(metadata.files)) {
+      if (name !== WEIGHTS_FILE && !OPTIONAL_FILES.has(name)) {
+        throw new CorruptFileError(`${folder}: metadata lists an unknown file '${name}'`, path.join(folder, METADATA_FILE));
+      }
+      const file = resolveInside(folder, name);
+      let actual: { sha256: string; bytes: number };
+      try {
+        actual = await sha256File(file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CorruptFileError(`${file}: missing`, file);
+        io(e, 'reading', file);
+      }
+      if (actual.bytes !== entry.bytes) throw new CorruptFileError(`${file}: ${actual.bytes} bytes, metadata says ${entry.bytes} (truncated or replaced)`, file);
+      if (actual.sha256 !== entry.sha256) throw new CorruptFileError(`${file}: sha256 mismatch (modified since it was saved)`, file);
+    }
+    const config = resolveConfig(metadata.config as Parameters<typeof resolveConfig>[0]);
+    if (config.nFeatures !== metadata.nFeatures) {
+      throw new CorruptFileError(`${folder}: config.nFeatures (${config.nFeatures}) differs from nFeatures (${metadata.nFeatures})`, path.join(folder, METADATA_FILE));
+    }
+    const weights = path.join(folder, WEIGHTS_FILE);
+    const header = readSafetensorsHeader(weights);
+    const model = TFTModel.create(config);
+    try {
+      const have = new Map(header.tensors.map((t) => [t.name, t.shape]));
+      for (const spec of model.parameterSpecs()) {
+        const shape = have.get(spec.name);
+        if (!shape) throw new StateDictError(`${weights}: tensor '${spec.name}' is missing`, spec.name);
+        if (shape.join(',') !== spec.shape.join(',')) {
+          throw new StateDictError(`${weights}: tensor '${spec.name}' has shape [${shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`, spec.name);
+        }
+        have.delete(spec.name);
+      }
+      if (have.size > 0) throw new StateDictError(`${weights}: unexpected tensors ${[...have.keys()].join(', ')}`, [...have.keys()][0]);
+      await model.loadWeights(weights);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    const extra: Partial<LoadedCheckpoint> = {};
+    if (listed.has(SELECTOR_FILE)) extra.featureSelector = JSON.parse(await readFile(path.join(folder, SELECTOR_FILE), 'utf8'));
+    if (listed.has(STUDY_FILE)) extra.study = JSON.parse(await readFile(path.join(folder, STUDY_FILE), 'utf8'));
+    return { model, metadata, path: folder, ...extra };
+  }
+
+  async #readMetadata(folder: string): Promise<CheckpointMetadata> {
+    const file = path.join(folder, METADATA_FILE);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        const exists = await stat(folder).then(() => true, () => false);
+        throw exists ? new CorruptFileError(`${file}: missing`, file) : new NotFoundError(`${folder}: no such checkpoint`, folder);
+      }
+      io(e, 'reading', file);
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new CorruptFileError(`${file}: not valid JSON (${(e as Error).message})`, file);
+    }
+    return validateMetadata(doc, file);
+  }
+
+  /** Every complete checkpoint (and the folders that look like one but fail to parse), oldest first. */
+  async scan(modelType?: string): Promise<{ checkpoints: CheckpointSummary[]; issues: ScanIssue[] }> {
+    const types = modelType !== undefined ? [assertSafeName(modelType, 'modelType')] : await this.#modelTypes();
+    const checkpoints: CheckpointSummary[] = [];
+    const issues: ScanIssue[] = [];
+    for (const t of types) {
+      const dir = this.#typeDir(t);
+      for (const n of await readdir(dir).catch(() => [] as string[])) {
+        if (!CHECKPOINT_DIR.test(n)) continue;
+        const folder = path.join(dir, n);
+        try {
+          const m = await this.#readMetadata(folder);
+          checkpoints.push({ path: folder, modelType: m.modelType, version: m.version, createdAt: m.createdAt, nFeatures: m.nFeatures, nAssets: m.nAssets, oos: m.oos, gitCommit: m.gitCommit });
+        } catch (e) {
+          issues.push({ path: folder, reason: (e as Error).message });
+        }
+      }
+    }
+    checkpoints.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.version - b.version);
+    return { checkpoints, issues };
+  }
+
+  /** Summaries of complete checkpoints, sorted by creation time. */
+  async list(modelType?: string): Promise<CheckpointSummary[]> {
+    return (await this.scan(modelType)).checkpoints;
+  }
+
+  /** The highest version of a model type, verified and loaded. */
+  async loadLatest(modelType: string): Promise<LoadedCheckpoint> {
+    const all = await this.list(modelType);
+    if (all.length === 0) throw new NotFoundError(`no checkpoint of model type '${modelType}' under ${this.root}`, modelType);
+    const latest = all.reduce((a, b) => (b.version > a.version ? b : a));
+    return this.load(latest.path);
+  }
+
+  /** Deletes all but the `keep` newest versions; returns the removed folders, oldest first. */
+  async prune(modelType: string, opts: { keep: number }): Promise<string[]> {
+    if (!Number.isInteger(opts.keep) || opts.keep < 0) throw new InvalidArgumentError(`keep: must be an integer >= 0, got ${opts.keep}`, 'keep');
+    const all = (await this.list(modelType)).sort((a, b) => b.version - a.version);
+    const removed: string[] = [];
+    for (const c of all.slice(opts.keep).reverse()) {
+      // Renamed out of sight first, so a half-deleted checkpoint is never listed.
+      const doomed = path.join(path.dirname(c.path), `.tmp-${process.pid}-${randomUUID()}`);
+      await rename(c.path, doomed).catch((e) => io(e, 'pruning', c.path));
+      await rm(doomed, { recursive: true, force: true });
+      removed.push(c.path);
+    }
+    return removed;
+  }
+}
+
+/** Reads and validates a checkpoint's metadata without loading the model. */
+export async function readCheckpointMetadata(dir: string): Promise<CheckpointMetadata> {
+  const file = path.join(path.resolve(dir), METADATA_FILE);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`${file}: no such file`, file);
+    throw new CorruptFileError(`${file}: not valid JSON (${(e as Error).message})`, file);
+  }
+  return validateMetadata(doc, file);
+}

@@ -1,0 +1,188 @@
+/**
+ * `tft-native train`: walk-forward training on the bundled Dow 30 sample by default, with a progress bar per
+ * phase/epoch (loss, Sharpe, ETA), the fold plan and an OOS summary; writes the production checkpoint.
+ */
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+
+import { formatFoldPlan } from '../../training/folds.js';
+import { loadTrainingConfig, resolveTrainingConfig, withOverrides, type TrainingConfig } from '../../training/config.js';
+import { trainWalkForward, type TrainingEvent, type TrainingResult } from '../../training/walk-forward.js';
+import { saveTrainingCheckpoint } from '../../training/checkpoint.js';
+
+interface TrainFlags {
+  data?: string[];
+  symbols?: string;
+  start?: string;
+  end?: string;
+  config?: string;
+  out?: string;
+  folds?: string;
+  epochs?: string;
+  windows?: string;
+  checkpoint?: boolean;
+  json?: boolean;
+  progress?: boolean;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const num = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+function overridesFrom(f: TrainFlags): Record<string, unknown> {
+  const o: Record<string, Record<string, unknown>> = { data: {}, folds: {}, training: {}, output: {} };
+  if (f.data?.length) o.data!.path = f.data.length === 1 ? f.data[0] : f.data;
+  if (f.symbols) o.data!.symbols = f.symbols.split(',').map((s) => s.trim()).filter(Boolean);
+  if (f.start) o.data!.start = f.start;
+  if (f.end) o.data!.end = f.end;
+  if (f.folds) o.folds!.count = Number(f.folds);
+  if (f.epochs) {
+    const [p, ft] = f.epochs.split('+').map(Number);
+    o.training!.pretrainEpochs = p;
+    o.training!.finetuneEpochs = ft ?? 0;
+  }
+  if (f.windows) o.training!.maxWindowsPerEpoch = Number(f.windows);
+  if (f.out) o.output!.checkpointRoot = f.out;
+  if (f.checkpoint === false) o.output!.saveCheckpoint = false;
+  return o;
+}
+
+/** Progress display: bars on a terminal, one line per epoch otherwise (logs, CI). */
+function reporter(enabled: boolean): { onEvent: (e: TrainingEvent) => void; stop: () => void } {
+  const log = (s: string) => process.stderr.write(s + '\n');
+  const tty = enabled && process.stderr.isTTY === true;
+  const multi = tty
+    ? new cliProgress.MultiBar(
+        {
+          format: ' {label} |{bar}| {value}/{total} {unit} | loss {loss} | Sharpe {sharpe} | ETA {eta_formatted}',
+          hideCursor: true,
+          clearOnComplete: false,
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let foldsBar: cliProgress.SingleBar | undefined;
+  let epochBar: cliProgress.SingleBar | undefined;
+  let stepBar: cliProgress.SingleBar | undefined;
+  let folds = 0;
+  return {
+    onEvent: (e) => {
+      switch (e.type) {
+        case 'data':
+          log(`data: ${e.symbols} symbols × ${e.days} days (${e.firstDate} … ${e.lastDate}), ${e.features} features, longest lookback ${e.maxLookback}`);
+          break;
+        case 'plan':
+          folds = e.folds.length;
+          log(formatFoldPlan(e.folds));
+          if (multi) foldsBar = multi.create(folds, 0, { label: 'folds   ', unit: 'folds', loss: '-', sharpe: '-' });
+          break;
+        case 'fold-start':
+          if (!multi) log(`fold ${e.fold}: ${e.trainWindows} training windows, ${e.validationWindows} validation windows`);
+          break;
+        case 'phase-start':
+          if (multi) {
+            epochBar?.stop();
+            if (epochBar) multi.remove(epochBar);
+            epochBar = multi.create(e.epochs, 0, { label: `${e.phase.padEnd(8)}`, unit: 'epochs', loss: '-', sharpe: '-' });
+          }
+          break;
+        case 'step':
+          if (multi) {
+            if (!stepBar) stepBar = multi.create(e.progress.steps, 0, { label: 'epoch   ', unit: 'steps', loss: '-', sharpe: '-' });
+            stepBar.setTotal(e.progress.steps);
+            stepBar.update(e.progress.step, { loss: num(e.progress.loss, 3), sharpe: num(e.progress.sharpe) });
+          }
+          break;
+        case 'epoch':
+          if (multi) {
+            epochBar?.update(e.epoch + 1, { loss: num(e.validation.loss, 3), sharpe: num(e.validation.sharpe) });
+          } else {
+            log(
+              `fold ${e.fold} ${e.phase} epoch ${e.epoch + 1}/${e.epochs}: train loss ${num(e.train.loss, 3)} (Sharpe ${num(e.train.sharpe)}), ` +
+                `validation loss ${num(e.validation.loss, 3)} (Sharpe ${num(e.validation.sharpe)})${e.improved ? ' *' : ''}, ${num(e.train.seconds, 1)} s`,
+            );
+          }
+          break;
+        case 'early-stop':
+          if (!multi) log(`fold ${e.fold} ${e.phase}: early stop after epoch ${e.epoch + 1} (best validation loss ${num(e.bestValidationLoss, 3)})`);
+          break;
+        case 'fold-end':
+          foldsBar?.increment(1, { loss: num(e.result.bestValidationLoss, 3), sharpe: num(e.result.oos.sharpe) });
+          if (!multi) log(`fold ${e.fold}: OOS Sharpe ${num(e.result.oos.sharpe)}, total return ${pct(e.result.oos.totalReturn)}, ${num(e.result.seconds, 0)} s`);
+          break;
+      }
+    },
+    stop: () => multi?.stop(),
+  };
+}
+
+export function formatTrainingSummary(r: TrainingResult, checkpoint?: string): string {
+  const lines: string[] = [];
+  lines.push('');
+  lines.push('fold  test range                 OOS Sharpe  total return  max drawdown  turnover  epochs  top VSN features');
+  for (const f of r.folds) {
+    lines.push(
+      `${String(f.fold.index).padEnd(6)}${`${f.fold.test.startDate}..${f.fold.test.endDate}`.padEnd(27)}` +
+        `${num(f.oos.sharpe).padStart(10)}  ${pct(f.oos.totalReturn).padStart(12)}  ${pct(f.oos.maxDrawdown).padStart(12)}  ` +
+        `${num(f.oos.turnover, 3).padStart(8)}  ${String(f.epochs.length).padStart(6)}  ${f.vsnImportance.slice(0, 4).map((w) => w.name).join(', ')}`,
+    );
+  }
+  lines.push(
+    `all   ${`${r.folds[0]!.fold.test.startDate}..${r.folds.at(-1)!.fold.test.endDate}`.padEnd(27)}${num(r.oos.sharpe).padStart(10)}  ` +
+      `${pct(r.oos.totalReturn).padStart(12)}  ${pct(r.oos.maxDrawdown).padStart(12)}  ${num(r.oos.turnover, 3).padStart(8)}`,
+  );
+  lines.push(`\nannualised OOS return ${pct(r.oos.annualReturn)}, volatility ${pct(r.oos.annualVolatility)}, ${r.oos.days} test days; trained in ${num(r.seconds, 0)} s`);
+  if (checkpoint) lines.push(`checkpoint: ${checkpoint}`);
+  return lines.join('\n');
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('walk-forward training (bundled Dow 30 sample by default); writes a checkpoint and prints the OOS summary')
+    .option('--data <file...>', 'CSV or Parquet price file(s) in long format (date, symbol, close[, open, high, low, volume])')
+    .option('--symbols <list>', 'comma-separated symbols (default: all)')
+    .option('--start <date>', 'first date (YYYY-MM-DD)')
+    .option('--end <date>', 'last date (YYYY-MM-DD)')
+    .option('--config <file>', 'YAML training config (every model, training, fold and output option)')
+    .option('--out <dir>', 'checkpoint root (default: checkpoints)')
+    .option('--folds <n>', 'number of walk-forward folds')
+    .option('--epochs <p+f>', 'pretrain + finetune epochs, e.g. 30+50')
+    .option('--windows <n>', 'training windows sampled per epoch (0 = all)')
+    .option('--no-checkpoint', 'do not write a checkpoint')
+    .option('--no-progress', 'no progress bars (one line per epoch)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (flags: TrainFlags) => {
+      const base: TrainingConfig = flags.config ? loadTrainingConfig(flags.config) : resolveTrainingConfig({});
+      const config = withOverrides(base, overridesFrom(flags));
+      const rep = reporter(flags.progress !== false && !flags.json);
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.once('SIGINT', onSigint);
+      let result: TrainingResult;
+      try {
+        result = await trainWalkForward({ config, onEvent: rep.onEvent, signal: abort.signal });
+      } finally {
+        rep.stop();
+        process.off('SIGINT', onSigint);
+      }
+      const checkpoint = config.output.saveCheckpoint ? await saveTrainingCheckpoint(result) : undefined;
+      if (flags.json) {
+        process.stdout.write(
+          JSON.stringify(
+            {
+              checkpoint,
+              oos: { ...result.oos, returns: undefined },
+              folds: result.folds.map((f) => ({ fold: f.fold, oos: { ...f.oos, returns: undefined }, epochs: f.epochs.length, bestValidationLoss: f.bestValidationLoss, vsnImportance: f.vsnImportance })),
+              seconds: result.seconds,
+            },
+            null,
+            2,
+          ) + '\n',
+        );
+      } else {
+        process.stdout.write(formatTrainingSummary(result, checkpoint) + '\n');
+      }
+      result.model.dispose();
+    });
+}
