@@ -1,0 +1,78 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { CheckpointManager } from '../lib/index.js';
+import { main } from '../lib/cli/main.js';
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+describe('tft-native train', () => {
+  it('trains on the bundled data, prints the plan and OOS summary, and writes a verifiable checkpoint', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tft-train-cli-'));
+    const config = path.join(dir, 'quick.yaml');
+    writeFileSync(
+      config,
+      [
+        'features:',
+        '  groups: [rsi, ewma_vol]',
+        'model:',
+        '  dHidden: 8',
+        '  nHeads: 2',
+        '  seqLen: 21',
+        'training:',
+        '  pretrainEpochs: 1',
+        '  finetuneEpochs: 1',
+        '  maxWindowsPerEpoch: 256',
+        'folds:',
+        '  count: 2',
+        '  testDays: 126',
+        '  validationDays: 63',
+      ].join('\n'),
+    );
+    const r = await capture(['train', '--config', config, '--out', path.join(dir, 'ckpt'), '--symbols', 'AA,IBM,MSFT,KO', '--no-progress']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/data: 4 symbols × 2529 days/);
+    expect(r.err).toMatch(/fold\s+train\s+validation\s+test\s+gap/);
+    expect(r.err).toMatch(/fold 1 finetune epoch 1\/1/);
+    expect(r.out).toMatch(/fold\s+test range\s+OOS Sharpe/);
+    expect(r.out).toMatch(/^all\s+\d{4}-\d\d-\d\d\.\.\d{4}-\d\d-\d\d\s+-?\d+\.\d\d/m);
+    const ckpt = /checkpoint: (.+)$/m.exec(r.out)![1]!;
+    const loaded = await new CheckpointManager(path.join(dir, 'ckpt')).load(ckpt);
+    expect(loaded.metadata.assetNames).toEqual(['AA', 'IBM', 'MSFT', 'KO']);
+    expect(loaded.metadata.trainingInfo!.folds).toHaveLength(2);
+    expect(loaded.metadata.normalization!.names).toEqual(loaded.metadata.featureNames);
+    expect(loaded.metadata.config.dHidden).toBe(8);
+    loaded.model.dispose();
+  }, 300_000);
+
+  it('reports bad configs and data as errors with exit code 1', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tft-train-cli-'));
+    const bad = path.join(dir, 'bad.yaml');
+    writeFileSync(bad, 'training:\n  lossMode: mse\n');
+    const r = await capture(['train', '--config', bad, '--no-checkpoint']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/training\.lossMode.*\[ERR_SCHEMA\]/);
+    const missing = await capture(['train', '--data', path.join(dir, 'nope.csv'), '--no-checkpoint']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/nope\.csv/);
+    const unknown = await capture(['train', '--symbols', 'NOPE', '--no-checkpoint']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/NOPE/);
+  });
+});
