@@ -10,3 +10,4 @@ export type { FloatArray } from './native/addon-types.js';
 export * from './model/index.js';
 export * from './training/index.js';
 export * from './checkpoint/index.js';
+export * from './stability/index.js';

@@ -16,13 +16,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { CorruptFileError, InvalidArgumentError, IoError, NotFoundError, StateDictError, TftError } from '../errors.js';
 import { resolveConfig } from '../model/config.js';
 import { TFTModel, readSafetensorsHeader } from '../model/tft-model.js';
-import { assertSafeName, resolveInside } from './safe-name.js';
+import { fsyncPath, writeFileDurable } from '../io/atomic-write.js';
+import { assertSafeName, resolveInside } from '../io/safe-path.js';
 import { validateMetadata, type CheckpointMetadata, type CheckpointMetadataInput } from './metadata.js';
 
 export const WEIGHTS_FILE = 'model.safetensors';
@@ -72,25 +73,6 @@ async function sha256File(file: string): Promise<{ sha256: string; bytes: number
     bytes += (chunk as Buffer).length;
   }
   return { sha256: hash.digest('hex'), bytes };
-}
-
-async function fsyncPath(p: string): Promise<void> {
-  const fh = await open(p, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function writeDurable(file: string, text: string): Promise<void> {
-  const fh = await open(file, 'w');
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 function timestamp(d: Date): string {
@@ -185,7 +167,7 @@ export class CheckpointManager {
         [STUDY_FILE, opts.study],
       ] as const) {
         if (value === undefined) continue;
-        await writeDurable(path.join(tmp, name), JSON.stringify(value, null, 2) + '\n');
+        await writeFileDurable(path.join(tmp, name), JSON.stringify(value, null, 2) + '\n');
         files[name] = await sha256File(path.join(tmp, name));
       }
       const version = await this.#nextVersion(dir);
@@ -208,7 +190,7 @@ export class CheckpointManager {
         },
         'metadata',
       );
-      await writeDurable(path.join(tmp, METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n');
+      await writeFileDurable(path.join(tmp, METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n');
       await fsyncPath(tmp);
       const final = path.join(dir, `v${version}_${timestamp(created)}`);
       await rename(tmp, final).catch((e) => io(e, 'moving the checkpoint into place', final));

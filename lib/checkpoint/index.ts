@@ -1,3 +1,3 @@
 export * from './checkpoint-manager.js';
 export * from './metadata.js';
-export * from './safe-name.js';
+export * from '../io/safe-path.js';

@@ -14,6 +14,7 @@ import { registerCheckpoints } from './commands/checkpoints.js';
 import { registerData } from './commands/data.js';
 import { registerInfo } from './commands/info.js';
 import { registerRank } from './commands/rank.js';
+import { registerStability } from './commands/stability.js';
 import { registerTrain } from './commands/train.js';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerRank(program);
   registerCheckpoints(program);
   registerTrain(program);
+  registerStability(program);
   return program;
 }
 

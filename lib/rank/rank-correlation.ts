@@ -121,6 +121,21 @@ export function topKJaccardMatrixSync(input: RankingsInput, k: number, opts?: Ra
   return matrixSync(m, 'topk_jaccard', k, opts);
 }
 
+/**
+ * The statistic for selected pairs of rows only (`pairs` = flat (row, row) indices): e.g. a sample of the
+ * m²/2 pairs of a large group, where the full matrix would cost more than needed.
+ */
+export function rankPairs(
+  input: RankingsInput,
+  statistic: RankStatisticName,
+  pairs: Int32Array,
+  opts: { k?: number } = {},
+): Promise<Float64Array> {
+  const m = toRankingMatrix(input);
+  if (statistic === 'topk_jaccard') checkK(opts.k ?? 0, m.cols);
+  return loadAddon().rankPairs(m.data, m.rows, m.cols, statistic, opts.k, pairs);
+}
+
 function pair(a: Ranking, b: Ranking, stat: RankStatisticName, k?: number): number {
   return loadAddon().rankPair(toFloatArray(a, 'a'), toFloatArray(b, 'b'), stat, k);
 }

@@ -143,6 +143,8 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
  private:
   // A model that is present and not in use by a job, for synchronous calls from the JS thread.
   std::shared_ptr<TftModel> acquire_sync(Napi::Env env, std::unique_lock<std::mutex>& lock) {
+    if (handle_->pending > 0)
+      throw_error(env, ErrorCode::Busy, "the model has asynchronous jobs pending; await them first", "model");
     lock = std::unique_lock<std::mutex>(handle_->mu, std::try_to_lock);
     if (!lock.owns_lock())
       throw_error(env, ErrorCode::Busy, "the model is running an asynchronous job; await it first", "model");
@@ -217,7 +219,8 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
             std::lock_guard<std::mutex> lock(h->mu);
             return m->predict_batch(input, options);
           },
-          [](Napi::Env env, model::ForwardOutput& r) -> Napi::Value { return prediction_to_js(env, r); }, a.keep);
+          [](Napi::Env env, model::ForwardOutput& r) -> Napi::Value { return prediction_to_js(env, r); }, a.keep,
+          track_pending(handle_));
     });
   }
 
@@ -266,7 +269,7 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
             f.vsn_weights = r.vsn_weights;
             return prediction_to_js(env, f);
           },
-          keep);
+          keep, track_pending(handle_));
     });
   }
 
@@ -351,7 +354,7 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
             model::write_safetensors(path, tensors, meta);
             return true;
           },
-          [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, {Value()});
+          [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, {Value()}, track_pending(handle_));
     });
   }
 
@@ -375,7 +378,7 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
             m->parameters().load(state);
             return true;
           },
-          [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, {Value()});
+          [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); }, {Value()}, track_pending(handle_));
     });
   }
 
@@ -413,6 +416,7 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
     return guarded(info.Env(), [&]() -> Napi::Value {
       Napi::Env env = info.Env();
       if (!handle_->model) return env.Undefined();
+      if (handle_->pending > 0) throw_error(env, ErrorCode::Busy, "the model has asynchronous jobs pending; await them first", "model");
       std::unique_lock<std::mutex> lock(handle_->mu, std::try_to_lock);
       if (!lock.owns_lock()) throw_error(env, ErrorCode::Busy, "the model is running an asynchronous job; await it first", "model");
       handle_->model.reset();

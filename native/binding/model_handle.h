@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -14,7 +15,16 @@ namespace tft::binding {
 struct ModelHandle {
   std::shared_ptr<model::TftModel> model;  // null once disposed
   std::mutex mu;
+  // Asynchronous jobs submitted and not yet settled (touched on the JS thread only). Synchronous calls
+  // refuse while it is non-zero: they must not overtake queued work on the same model.
+  int pending = 0;
 };
+
+// Marks a job as pending on the handle until its promise settles.
+inline std::function<void()> track_pending(const std::shared_ptr<ModelHandle>& h) {
+  ++h->pending;
+  return [h] { --h->pending; };
+}
 
 // The handle behind a NativeTftModel object; throws a typed error for anything else or a disposed model.
 std::shared_ptr<ModelHandle> model_handle_of(const Napi::Value& v, const char* arg);

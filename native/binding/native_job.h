@@ -25,8 +25,10 @@ class NativeJob {
 
   // `keep_alive` holds the JS objects whose memory the job reads (typed arrays, the wrapped model), so the
   // garbage collector cannot free them while the job runs.
-  static Napi::Promise Start(Napi::Env env, Job job, Convert convert, std::vector<Napi::Object> keep_alive = {}) {
-    auto* state = new State{Napi::Promise::Deferred::New(env), std::move(job), std::move(convert), {}, {}, {}, {}};
+  // `settled` (optional) runs on the JS thread when the job's promise settles, success or failure.
+  static Napi::Promise Start(Napi::Env env, Job job, Convert convert, std::vector<Napi::Object> keep_alive = {},
+                             std::function<void()> settled = {}) {
+    auto* state = new State{Napi::Promise::Deferred::New(env), std::move(job), std::move(convert), {}, {}, {}, {}, std::move(settled)};
     for (const auto& o : keep_alive) state->keep.push_back(Napi::Persistent(o));
     Napi::Promise promise = state->deferred.Promise();
     state->tsfn = Tsfn::New(env, "tft-native", 0, 1, state, &Finalize, state);
@@ -56,6 +58,7 @@ class NativeJob {
     Result result;
     CapturedError error;
     Tsfn tsfn;
+    std::function<void()> settled;
   };
 
   static void Finalize(Napi::Env, State* state, State*) { delete state; }
@@ -65,6 +68,7 @@ template <class Result>
 void NativeJob<Result>::CallJs(Napi::Env env, Napi::Function, State*, State* state) {
   if (env == nullptr) return;  // environment shutting down: nothing to settle, Finalize frees the state
   Napi::HandleScope scope(env);
+  if (state->settled) state->settled();
   if (state->error.set) {
     state->deferred.Reject(make_error(env, state->error));
     return;

@@ -78,6 +78,34 @@ Napi::Value RankPair(const Napi::CallbackInfo& info) {
   });
 }
 
+// rankPairs(values, m, n, statistic, k, pairs: Int32Array) -> Promise<Float64Array>
+Napi::Value RankPairs(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    MatrixArgs a = parse_matrix_args(info);
+    const Napi::Value pv = info[5];
+    if (!pv.IsTypedArray() || pv.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      throw_error(info.Env(), ErrorCode::DType, "must be an Int32Array of (row, row) pairs", "pairs");
+    auto arr = pv.As<Napi::Int32Array>();
+    std::vector<int64_t> list(arr.Data(), arr.Data() + arr.ElementLength());
+    const void* data = a.values.data;
+    const size_t length = a.values.length;
+    const bool f32 = a.values.f32;
+    const int64_t m = a.m, n = a.n, k = a.k;
+    const rank::Statistic stat = a.stat;
+    return NativeJob<std::vector<double>>::Start(
+        info.Env(),
+        [=] {
+          FloatInput in;
+          in.data = data;
+          in.length = length;
+          in.f32 = f32;
+          const std::vector<double> x = in.to_double();
+          return rank::pairs(x.data(), m, n, stat, list, k);
+        },
+        [](Napi::Env env, std::vector<double>& r) -> Napi::Value { return to_float64_array(env, r); }, {a.values.object});
+  });
+}
+
 Napi::Value SetKendallAlgorithm(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const std::string name = get_string(info[0], "algorithm");
@@ -102,6 +130,7 @@ void register_rank(Napi::Env env, Napi::Object exports) {
   exports.Set("rankMatrix", Napi::Function::New(env, RankMatrix, "rankMatrix"));
   exports.Set("rankMatrixSync", Napi::Function::New(env, RankMatrixSync, "rankMatrixSync"));
   exports.Set("rankPair", Napi::Function::New(env, RankPair, "rankPair"));
+  exports.Set("rankPairs", Napi::Function::New(env, RankPairs, "rankPairs"));
   exports.Set("setKendallAlgorithm", Napi::Function::New(env, SetKendallAlgorithm, "setKendallAlgorithm"));
   exports.Set("kendallAlgorithmFor", Napi::Function::New(env, KendallAlgorithmFor, "kendallAlgorithmFor"));
 }

@@ -188,7 +188,8 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
             }
             return t->train_epoch(windows, seed, report, [cancelled] { return cancelled->load(); });
           },
-          [](Napi::Env env, train::EpochStats& s) -> Napi::Value { return epoch_to_js(env, s); }, {Value()});
+          [](Napi::Env env, train::EpochStats& s) -> Napi::Value { return epoch_to_js(env, s); }, {Value()},
+          track_pending(handle_));
     });
   }
 
@@ -211,7 +212,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
             o.Set("windows", static_cast<double>(s.windows));
             return o;
           },
-          {Value()});
+          {Value()}, track_pending(handle_));
     });
   }
 
@@ -227,7 +228,8 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
             const at::Tensor imp = t->vsn_importance(windows).contiguous();
             return std::vector<double>(imp.data_ptr<double>(), imp.data_ptr<double>() + imp.numel());
           },
-          [](Napi::Env env, std::vector<double>& v) -> Napi::Value { return to_float64_array(env, v); }, {Value()});
+          [](Napi::Env env, std::vector<double>& v) -> Napi::Value { return to_float64_array(env, v); }, {Value()},
+          track_pending(handle_));
     });
   }
 
@@ -248,6 +250,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
     return guarded(info.Env(), [&]() -> Napi::Value {
       auto t = require(info.Env());
       if (!info[0].IsNumber()) throw_error(info.Env(), ErrorCode::InvalidArgument, "must be a number", "learningRate");
+      if (handle_->pending > 0) throw_error(info.Env(), ErrorCode::Busy, "jobs of this model are pending; await them first", "trainer");
       std::unique_lock<std::mutex> lock(handle_->mu, std::try_to_lock);
       if (!lock.owns_lock()) throw_error(info.Env(), ErrorCode::Busy, "an epoch is running; await it first", "trainer");
       t->set_learning_rate(info[0].As<Napi::Number>().DoubleValue());
@@ -259,6 +262,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   Napi::Value locked(const Napi::CallbackInfo& info, F f) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       auto t = require(info.Env());
+      if (handle_->pending > 0) throw_error(info.Env(), ErrorCode::Busy, "jobs of this model are pending; await them first", "trainer");
       std::unique_lock<std::mutex> lock(handle_->mu, std::try_to_lock);
       if (!lock.owns_lock()) throw_error(info.Env(), ErrorCode::Busy, "an epoch is running; await it first", "trainer");
       f(*t);

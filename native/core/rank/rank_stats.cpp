@@ -96,6 +96,32 @@ std::vector<double> matrix(const double* x, int64_t m, int64_t n, Statistic stat
   return out;
 }
 
+std::vector<double> pairs(const double* x, int64_t m, int64_t n, Statistic stat, const std::vector<int64_t>& list,
+                          int64_t k) {
+  apply_thread_setting();
+  const RankRows R = prepare_rows(x, m, n, 2, "rankings");
+  check_k(stat, k, n);
+  if (list.size() % 2 != 0) fail(ErrorCode::Shape, "pairs", "must hold (row, row) pairs");
+  for (size_t i = 0; i < list.size(); ++i)
+    if (list[i] < 0 || list[i] >= m)
+      fail(ErrorCode::OutOfRange, "pairs", "row " + std::to_string(list[i]) + " is outside [0, " + std::to_string(m) + ")");
+  const int64_t np = static_cast<int64_t>(list.size() / 2);
+  std::vector<double> out(static_cast<size_t>(np));
+  at::parallel_for(0, np, 64, [&](int64_t begin, int64_t end) {
+    detail::Scratch s;
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t a = list[2 * i], b = list[2 * i + 1];
+      switch (stat) {
+        case Statistic::KendallTauB: out[i] = detail::tau_b(detail::kendall_counts_pair(R, a, b, s)); break;
+        case Statistic::WeightedTau: out[i] = detail::weighted_tau_pair(R, a, b, s); break;
+        case Statistic::Spearman: out[i] = detail::spearman_pair(R, a, b, s); break;
+        case Statistic::TopKJaccard: out[i] = detail::topk_jaccard_pair(R, a, b, k, s); break;
+      }
+    }
+  });
+  return out;
+}
+
 double pair(const double* a, const double* b, int64_t n, Statistic stat, int64_t k) {
   apply_thread_setting();
   std::vector<double> both(static_cast<size_t>(2 * n));

@@ -26,6 +26,11 @@ Device parse_device(const std::string& name);         // "auto", "cpu", "cuda"
 std::vector<double> matrix(const double* x, int64_t m, int64_t n, Statistic stat, int64_t k = 0,
                            Device device = Device::Cpu);
 
+// The statistic for the listed pairs of rows only (pairs[2i], pairs[2i+1]), e.g. a sample of the m^2/2 pairs
+// of a large group. Same semantics as `matrix`.
+std::vector<double> pairs(const double* x, int64_t m, int64_t n, Statistic stat, const std::vector<int64_t>& pairs,
+                          int64_t k = 0);
+
 // One pair of rankings of length n.
 double pair(const double* a, const double* b, int64_t n, Statistic stat, int64_t k = 0);
 

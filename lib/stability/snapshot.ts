@@ -1,0 +1,112 @@
+/**
+ * A feature-importance snapshot: one run's importances for one (target, method[, universe]).
+ *
+ * Written form (schemaVersion 1, camelCase):
+ *   { schemaVersion, targetName, method, universeId, runId, createdAt, features, importances,
+ *     fold, seed, gitCommit, metadata }
+ * with features sorted by importance, descending, and importances in the same order.
+ *
+ * Read also: the Python original's snake_case files (target_name, method, universe_id, run_id, created_at or
+ * timestamp, feature_names or features, importance_values or importances or values, optional fold, seed,
+ * git_commit, metadata), so existing archives can be analysed as they are.
+ */
+import { z } from 'zod';
+
+import { SchemaError } from '../errors.js';
+
+export const SNAPSHOT_SCHEMA_VERSION = 1;
+
+export const SnapshotSchema = z
+  .object({
+    schemaVersion: z.literal(SNAPSHOT_SCHEMA_VERSION),
+    targetName: z.string().min(1),
+    method: z.string().min(1),
+    universeId: z.string().min(1).nullable(),
+    runId: z.string().min(1),
+    createdAt: z.string().min(1),
+    features: z.array(z.string().min(1)),
+    importances: z.array(z.number().refine(Number.isFinite, 'must be finite')),
+    fold: z.number().int().nullable(),
+    seed: z.number().int().nullable(),
+    gitCommit: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .strict()
+  .refine((s) => s.features.length === s.importances.length, { message: 'features and importances differ in length', path: ['importances'] })
+  .refine((s) => new Set(s.features).size === s.features.length, { message: 'duplicate feature names', path: ['features'] })
+  .refine((s) => s.importances.every((v, i) => i === 0 || v <= s.importances[i - 1]!), {
+    message: 'importances must be sorted in descending order',
+    path: ['importances'],
+  });
+
+export type Snapshot = z.output<typeof SnapshotSchema>;
+
+const PythonSnapshotSchema = z
+  .object({
+    target_name: z.string().min(1),
+    method: z.string().min(1),
+    universe_id: z.string().min(1).nullable().optional(),
+    run_id: z.string().min(1),
+    created_at: z.string().optional(),
+    timestamp: z.string().optional(),
+    feature_names: z.array(z.string()).optional(),
+    features: z.array(z.string()).optional(),
+    importance_values: z.array(z.number()).optional(),
+    importances: z.array(z.number()).optional(),
+    values: z.array(z.number()).optional(),
+    fold: z.number().int().nullable().optional(),
+    seed: z.number().int().nullable().optional(),
+    git_commit: z.string().nullable().optional(),
+    metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  })
+  .passthrough();
+
+/** Sorts (name, value) pairs by value descending, ties by name: the stored order. */
+export function sortImportance(names: readonly string[], values: ArrayLike<number>): { features: string[]; importances: number[] } {
+  const idx = names.map((_, i) => i).sort((a, b) => values[b]! - values[a]! || (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+  return { features: idx.map((i) => names[i]!), importances: idx.map((i) => values[i]!) };
+}
+
+function firstIssue(e: z.ZodError, where: string): SchemaError {
+  const issue = e.issues[0]!;
+  const field = issue.path.join('.') || '(root)';
+  return new SchemaError(`${where}: ${field}: ${issue.message}`, field);
+}
+
+/**
+ * Parses either written form; throws SchemaError naming the field for anything else. `fallbackCreatedAt`
+ * (e.g. the file's mtime) stands in for a snake_case file without a timestamp.
+ */
+export function parseSnapshot(doc: unknown, where: string, fallbackCreatedAt = ''): Snapshot {
+  if (doc && typeof doc === 'object' && 'schemaVersion' in doc) {
+    const r = SnapshotSchema.safeParse(doc);
+    if (!r.success) throw firstIssue(r.error, where);
+    return r.data;
+  }
+  if (doc && typeof doc === 'object' && 'target_name' in doc) {
+    const r = PythonSnapshotSchema.safeParse(doc);
+    if (!r.success) throw firstIssue(r.error, where);
+    const p = r.data;
+    const names = p.feature_names ?? p.features;
+    const values = p.importance_values ?? p.importances ?? p.values;
+    if (!names || !values) throw new SchemaError(`${where}: a snake_case snapshot needs feature_names (or features) and importance_values (or importances)`, 'feature_names');
+    const sorted = sortImportance(names, values);
+    return parseSnapshot(
+      {
+        schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+        targetName: p.target_name,
+        method: p.method,
+        universeId: p.universe_id ?? null,
+        runId: p.run_id,
+        createdAt: p.created_at ?? p.timestamp ?? fallbackCreatedAt,
+        ...sorted,
+        fold: p.fold ?? null,
+        seed: p.seed ?? null,
+        gitCommit: p.git_commit ?? null,
+        metadata: p.metadata ?? {},
+      },
+      where,
+    );
+  }
+  throw new SchemaError(`${where}: not a feature-importance snapshot (no schemaVersion or target_name)`, '(root)');
+}
