@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { CheckpointManager } from '../lib/index.js';
+import { CheckpointManager, SnapshotStore } from '../lib/index.js';
 import { main } from '../lib/cli/main.js';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -45,7 +45,7 @@ describe('tft-native train', () => {
         '  validationDays: 63',
       ].join('\n'),
     );
-    const r = await capture(['train', '--config', config, '--out', path.join(dir, 'ckpt'), '--symbols', 'AA,IBM,MSFT,KO', '--no-progress']);
+    const r = await capture(['train', '--config', config, '--out', path.join(dir, 'ckpt'), '--symbols', 'AA,IBM,MSFT,KO', '--no-progress', '--stability-dir', path.join(dir, 'fi')]);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/data: 4 symbols × 2529 days/);
     expect(r.err).toMatch(/fold\s+train\s+validation\s+test\s+gap/);
@@ -59,6 +59,10 @@ describe('tft-native train', () => {
     expect(loaded.metadata.normalization!.names).toEqual(loaded.metadata.featureNames);
     expect(loaded.metadata.config.dHidden).toBe(8);
     loaded.model.dispose();
+    // one tft_vsn snapshot per fold in the stability store
+    const { snapshots } = await new SnapshotStore(path.join(dir, 'fi')).list({ targetName: 'scaled_next_day_return', method: 'tft_vsn' });
+    expect(snapshots.map((s) => s.fold).sort()).toEqual([0, 1]);
+    expect(snapshots[0]!.features).toHaveLength(loaded.metadata.nFeatures);
   }, 300_000);
 
   it('reports bad configs and data as errors with exit code 1', async () => {

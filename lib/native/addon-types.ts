@@ -38,7 +38,7 @@ export interface NativeAddon extends NativeModelExports, NativeTrainerExports {
     device: RankDeviceName): Float64Array;
   rankPair(a: FloatArray, b: FloatArray, statistic: RankStatisticName, k?: number): number;
   rankPairs(values: FloatArray, m: number, n: number, statistic: RankStatisticName, k: number | undefined,
-    pairs: Int32Array): Promise<Float64Array>;
+    device: RankDeviceName, pairs: Int32Array): Promise<Float64Array>;
   setKendallAlgorithm(algorithm: 'auto' | 'bitset' | 'fenwick'): void;
   kendallAlgorithmFor(m: number, n: number): 'bitset' | 'fenwick';
 }

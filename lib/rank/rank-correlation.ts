@@ -133,7 +133,7 @@ export function rankPairs(
 ): Promise<Float64Array> {
   const m = toRankingMatrix(input);
   if (statistic === 'topk_jaccard') checkK(opts.k ?? 0, m.cols);
-  return loadAddon().rankPairs(m.data, m.rows, m.cols, statistic, opts.k, pairs);
+  return loadAddon().rankPairs(m.data, m.rows, m.cols, statistic, opts.k, 'cpu', pairs);
 }
 
 function pair(a: Ranking, b: Ranking, stat: RankStatisticName, k?: number): number {

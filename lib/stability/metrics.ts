@@ -34,6 +34,30 @@ export function rankBiasedOverlap(s: readonly string[], t: readonly string[], p:
   return (x / k) * pd + ((1 - p) / p) * sum;
 }
 
+/**
+ * The same RBO for rankings given as column indices (0 … n−1) with `positionB[c]` = rank of column c in B
+ * (or a large value if absent), O(k) with no hashing: what group analysis runs over thousands of pairs.
+ */
+export function rankBiasedOverlapIndexed(a: Int32Array, b: Int32Array, positionA: Int32Array, positionB: Int32Array, p: number): number {
+  const k = Math.min(a.length, b.length);
+  if (k === 0) return Number.NaN;
+  let x = 0;
+  let sum = 0;
+  let pd = 1;
+  for (let d = 1; d <= k; d++) {
+    const ca = a[d - 1]!;
+    const cb = b[d - 1]!;
+    if (ca === cb) x++;
+    else {
+      if (positionB[ca]! < d) x++;
+      if (positionA[cb]! < d) x++;
+    }
+    pd *= p;
+    sum += (x / d) * pd;
+  }
+  return (x / k) * pd + ((1 - p) / p) * sum;
+}
+
 /** p so that the expected evaluation depth 1 / (1 − p) equals K: the top-K carries the weight. */
 export function rboPForTopK(k: number): number {
   return k <= 1 ? 0.5 : 1 - 1 / k;

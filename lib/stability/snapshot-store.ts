@@ -75,6 +75,8 @@ export class SnapshotStore {
 
   /** Validates, sorts by importance and writes one snapshot atomically; returns it with its path. */
   async save(input: SnapshotInput): Promise<{ path: string; snapshot: Snapshot }> {
+    assertSafeName(input.targetName, 'targetName');
+    assertSafeName(input.method, 'method');
     if (input.universeId !== undefined && input.universeId !== null) assertSafeName(input.universeId, 'universeId');
     if (input.features.length !== input.importances.length) {
       throw new InvalidArgumentError(`importance: ${input.features.length} names but ${input.importances.length} values`, 'importance');
@@ -107,15 +109,20 @@ export class SnapshotStore {
 
   /** One snapshot file, validated. */
   async load(file: string): Promise<Snapshot> {
-    const p = resolveInside(this.baseDir, path.relative(this.baseDir, path.resolve(file)));
+    return this.#read(resolveInside(this.baseDir, path.relative(this.baseDir, path.resolve(file))));
+  }
+
+  // `file` is already known to lie inside baseDir (and not to be a symbolic link).
+  async #read(file: string): Promise<Snapshot> {
     let text: string;
     try {
-      text = await readFile(p, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (e) {
-      throw new NotFoundError(`${p}: cannot read (${(e as Error).message})`, p);
+      throw new NotFoundError(`${file}: cannot read (${(e as Error).message})`, file);
     }
-    const mtime = (await stat(p)).mtime.toISOString();
-    return parseSnapshot(JSON.parse(text), p, mtime);
+    const doc: unknown = JSON.parse(text);
+    const needsTime = !!doc && typeof doc === 'object' && !('schemaVersion' in doc) && !('created_at' in doc) && !('timestamp' in doc);
+    return parseSnapshot(doc, file, needsTime ? (await stat(file)).mtime.toISOString() : '');
   }
 
   async #subdirs(dir: string): Promise<string[]> {
@@ -148,15 +155,20 @@ export class SnapshotStore {
           issues.push({ path: path.join(tdir, m), reason: (e as Error).message });
           continue;
         }
-        for (const f of await readdir(mdir).catch(() => [] as string[])) {
-          if (f.endsWith('.json') && !f.startsWith('.')) files.push(path.join(mdir, f));
+        for (const e of await readdir(mdir, { withFileTypes: true }).catch(() => [])) {
+          if (!e.name.endsWith('.json') || e.name.startsWith('.')) continue;
+          // Snapshot files are never followed through links: the folder was checked, and a regular file
+          // inside it cannot point elsewhere.
+          if (e.isSymbolicLink()) issues.push({ path: path.join(mdir, e.name), reason: 'symbolic link not followed' });
+          else if (e.isFile()) files.push(path.join(mdir, e.name));
         }
       }
     }
     const read = await mapLimit(files, 64, async (file) => {
       try {
-        const snap = await this.load(file);
-        return { snap: { ...snap, path: file } };
+        const snap = (await this.#read(file)) as Snapshot & { path: string };
+        snap.path = file;
+        return { snap };
       } catch (e) {
         return { issue: { path: file, reason: e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message } };
       }

@@ -74,11 +74,42 @@ function firstIssue(e: z.ZodError, where: string): SchemaError {
 }
 
 /**
+ * A direct check of the written form, with the same rules as SnapshotSchema: reading thousands of
+ * snapshots spends most of its time validating, and this loop is several times faster than the schema.
+ * Anything it does not accept goes through the schema, which names the offending field.
+ */
+function fastValid(d: Record<string, unknown>): d is Snapshot {
+  const keys = Object.keys(d);
+  if (keys.length !== 12 || d.schemaVersion !== SNAPSHOT_SCHEMA_VERSION) return false;
+  const str = (v: unknown) => typeof v === 'string' && v.length > 0;
+  const intOrNull = (v: unknown) => v === null || Number.isInteger(v);
+  if (!str(d.targetName) || !str(d.method) || !str(d.runId) || !str(d.createdAt)) return false;
+  if (!(d.universeId === null || str(d.universeId)) || !intOrNull(d.fold) || !intOrNull(d.seed)) return false;
+  if (!(d.gitCommit === null || typeof d.gitCommit === 'string')) return false;
+  if (typeof d.metadata !== 'object' || d.metadata === null || Array.isArray(d.metadata)) return false;
+  const f = d.features;
+  const v = d.importances;
+  if (!Array.isArray(f) || !Array.isArray(v) || f.length !== v.length) return false;
+  const seen = new Set<string>();
+  let prev = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < f.length; i++) {
+    const name = f[i];
+    const x = v[i];
+    if (typeof name !== 'string' || name.length === 0 || seen.has(name)) return false;
+    if (typeof x !== 'number' || !Number.isFinite(x) || x > prev) return false;
+    seen.add(name);
+    prev = x;
+  }
+  return true;
+}
+
+/**
  * Parses either written form; throws SchemaError naming the field for anything else. `fallbackCreatedAt`
  * (e.g. the file's mtime) stands in for a snake_case file without a timestamp.
  */
 export function parseSnapshot(doc: unknown, where: string, fallbackCreatedAt = ''): Snapshot {
   if (doc && typeof doc === 'object' && 'schemaVersion' in doc) {
+    if (fastValid(doc as Record<string, unknown>)) return doc as Snapshot;
     const r = SnapshotSchema.safeParse(doc);
     if (!r.success) throw firstIssue(r.error, where);
     return r.data;

@@ -20,6 +20,8 @@ import { backtest, metricsFromReturns, type StrategyMetrics } from './backtest.j
 import { DEFAULT_FEATURE_GROUPS, type TrainingConfig } from './config.js';
 import { planFolds, type Fold } from './folds.js';
 import { Trainer, type EpochStats, type EvalStats, type LayerGradient, type StepProgress } from './trainer.js';
+import type { StabilityReport } from '../stability/analysis.js';
+import { saveSnapshotHook } from '../stability/hooks.js';
 
 export type Phase = 'pretrain' | 'finetune';
 
@@ -31,7 +33,8 @@ export type TrainingEvent =
   | { type: 'step'; fold: number; phase: Phase; epoch: number; progress: StepProgress }
   | { type: 'epoch'; fold: number; phase: Phase; epoch: number; epochs: number; train: EpochStats; validation: EvalStats; improved: boolean }
   | { type: 'early-stop'; fold: number; phase: Phase; epoch: number; bestValidationLoss: number }
-  | { type: 'fold-end'; fold: number; result: FoldResult };
+  | { type: 'fold-end'; fold: number; result: FoldResult }
+  | { type: 'snapshot'; fold: number; path: string; report?: StabilityReport };
 
 export interface EpochRecord {
   phase: Phase;
@@ -289,6 +292,23 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
       };
       results.push(result);
       emit({ type: 'fold-end', fold: fold.index, result });
+      if (config.output.stabilityDir) {
+        // One tft_vsn snapshot per fold: the stability store tracks how the model's feature ranking moves
+        // from fold to fold and from run to run.
+        const saved = await saveSnapshotHook({
+          targetName: 'scaled_next_day_return',
+          method: 'tft_vsn',
+          universeId: 'ALL',
+          importance: { names: vsnImportance.map((w) => w.name), values: vsnImportance.map((w) => w.weight) },
+          outputDir: config.output.stabilityDir,
+          fold: fold.index,
+          seed: config.model.seed,
+          metadata: { test: [fold.test.startDate, fold.test.endDate], oosSharpe: Number.isFinite(oos.sharpe) ? oos.sharpe : null },
+          autoAnalyze: false,
+          logger: { info: () => {}, warn: () => {} },
+        });
+        emit({ type: 'snapshot', fold: fold.index, path: saved.path });
+      }
     } finally {
       trainer.dispose();
     }

@@ -78,11 +78,11 @@ Napi::Value RankPair(const Napi::CallbackInfo& info) {
   });
 }
 
-// rankPairs(values, m, n, statistic, k, pairs: Int32Array) -> Promise<Float64Array>
+// rankPairs(values, m, n, statistic, k, device, pairs: Int32Array) -> Promise<Float64Array>
 Napi::Value RankPairs(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     MatrixArgs a = parse_matrix_args(info);
-    const Napi::Value pv = info[5];
+    const Napi::Value pv = info[6];
     if (!pv.IsTypedArray() || pv.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
       throw_error(info.Env(), ErrorCode::DType, "must be an Int32Array of (row, row) pairs", "pairs");
     auto arr = pv.As<Napi::Int32Array>();

@@ -21,6 +21,7 @@ interface TrainFlags {
   epochs?: string;
   windows?: string;
   checkpoint?: boolean;
+  stabilityDir?: string;
   json?: boolean;
   progress?: boolean;
 }
@@ -42,6 +43,7 @@ function overridesFrom(f: TrainFlags): Record<string, unknown> {
   }
   if (f.windows) o.training!.maxWindowsPerEpoch = Number(f.windows);
   if (f.out) o.output!.checkpointRoot = f.out;
+  if (f.stabilityDir) o.output!.stabilityDir = f.stabilityDir;
   if (f.checkpoint === false) o.output!.saveCheckpoint = false;
   return o;
 }
@@ -103,6 +105,9 @@ function reporter(enabled: boolean): { onEvent: (e: TrainingEvent) => void; stop
             );
           }
           break;
+        case 'snapshot':
+          if (!multi) log(`fold ${e.fold}: VSN importance snapshot ${e.path}`);
+          break;
         case 'early-stop':
           if (!multi) log(`fold ${e.fold} ${e.phase}: early stop after epoch ${e.epoch + 1} (best validation loss ${num(e.bestValidationLoss, 3)})`);
           break;
@@ -150,6 +155,7 @@ export function registerTrain(program: Command): void {
     .option('--epochs <p+f>', 'pretrain + finetune epochs, e.g. 30+50')
     .option('--windows <n>', 'training windows sampled per epoch (0 = all)')
     .option('--no-checkpoint', 'do not write a checkpoint')
+    .option('--stability-dir <dir>', 'write one VSN importance snapshot per fold (method tft_vsn) into this store')
     .option('--no-progress', 'no progress bars (one line per epoch)')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (flags: TrainFlags) => {

@@ -68,8 +68,10 @@ double weighted_tau_pair(const RankRows& R, int64_t a, int64_t b, Scratch& s) {
   // Common features in index order: scipy sees the filtered arrays, and its tie-breaks follow position.
   s.ia.clear();
   s.ib.clear();
+  s.fen.resize(static_cast<size_t>(R.n));  // reused below as the feature -> position map
   for (int64_t f = 0; f < R.n; ++f)
     if (da[f] >= 0 && db[f] >= 0) {
+      s.fen[f] = static_cast<int64_t>(s.ia.size());
       s.ia.push_back(da[f]);
       s.ib.push_back(db[f]);
     }
@@ -81,12 +83,24 @@ double weighted_tau_pair(const RankRows& R, int64_t a, int64_t b, Scratch& s) {
   auto kb = [&B](int32_t i) { return B[i]; };
 
   // Stable sorts by (a, b) and (b, a): equal keys keep position order, as numpy's lexsort does.
-  s.idx.resize(L);
-  s.idx2.resize(L);
-  std::iota(s.idx.begin(), s.idx.end(), 0);
-  std::iota(s.idx2.begin(), s.idx2.end(), 0);
-  std::stable_sort(s.idx.begin(), s.idx.end(), [&](int32_t i, int32_t j) { return A[i] != A[j] ? A[i] < A[j] : B[i] < B[j]; });
-  std::stable_sort(s.idx2.begin(), s.idx2.end(), [&](int32_t i, int32_t j) { return B[i] != B[j] ? B[i] < B[j] : A[i] < A[j]; });
+  // Without ties in a row, its presorted order restricted to the common features already is the
+  // lexicographic order: no sort per pair (the common case for real-valued importances).
+  auto order_of = [&](int64_t row, int64_t other, std::vector<int32_t>& out, const std::vector<int32_t>& K1,
+                      const std::vector<int32_t>& K2) {
+    out.resize(L);
+    if (R.distinct[row] == R.count[row]) {
+      const int32_t* o = R.row_order(row);
+      const uint8_t* po = R.row_present(other);
+      int64_t q = 0;
+      for (int32_t t = 0; t < R.count[row]; ++t)
+        if (po[o[t]]) out[q++] = static_cast<int32_t>(s.fen[o[t]]);
+    } else {
+      std::iota(out.begin(), out.end(), 0);
+      std::stable_sort(out.begin(), out.end(), [&](int32_t i, int32_t j) { return K1[i] != K1[j] ? K1[i] < K1[j] : K2[i] < K2[j]; });
+    }
+  };
+  order_of(a, b, s.idx, A, B);
+  order_of(b, a, s.idx2, B, A);
 
   // Ranks: the last element of the ascending order is rank 0 (weight 1).
   s.wa.resize(L);
