@@ -12,19 +12,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { TFTModel, Trainer, forwardFlops, getNumThreads, measureSgemmGflops, resolveConfig } from '../lib/index.js';
+import { randn } from '../test/helpers/random.js';
 
 const args = process.argv.slice(2);
 const python = args.includes('--python') ? args[args.indexOf('--python') + 1]! : '/usr/bin/python3';
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-function randn(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 4294967296;
-  };
-  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
-}
 
 async function main() {
   const config = resolveConfig({ nFeatures: 64, dHidden: 64, nHeads: 4, lstmLayers: 1, seqLen: 63, dropout: 0.1, seed: 1 });

@@ -21,6 +21,7 @@ import {
   readSafetensorsHeader,
   type TFTConfigInput,
 } from '../lib/index.js';
+import { randn } from './helpers/random.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/model');
 const CASES = ['plain', 'entities', 'xtrend', 'context_only', 'reference_size', 'single_step'];
@@ -32,14 +33,6 @@ function maxAbs(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-function randn(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 4294967296;
-  };
-  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
-}
 
 describe('parity with the PyTorch reference (reference/fixtures/make_model_fixtures.py)', () => {
   for (const name of CASES) {

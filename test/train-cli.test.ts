@@ -4,23 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { CheckpointManager, SnapshotStore } from '../lib/index.js';
-import { main } from '../lib/cli/main.js';
+import { runCli as capture } from './helpers/cli.js';
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
 
 describe('tft-native train', () => {
   it('trains on the bundled data, prints the plan and OOS summary, and writes a verifiable checkpoint', async () => {

@@ -11,27 +11,16 @@
  */
 export function rankBiasedOverlap(s: readonly string[], t: readonly string[], p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`p must be in (0, 1), got ${p}`);
-  const k = Math.min(s.length, t.length);
-  if (k === 0) return Number.NaN;
-  const seenS = new Set<string>();
-  const seenT = new Set<string>();
-  let x = 0;
-  let sum = 0;
-  let pd = 1;
-  for (let d = 1; d <= k; d++) {
-    const a = s[d - 1]!;
-    const b = t[d - 1]!;
-    if (a === b) x++;
-    else {
-      if (seenT.has(a)) x++;
-      if (seenS.has(b)) x++;
-    }
-    seenS.add(a);
-    seenT.add(b);
-    pd *= p;
-    sum += (x / d) * pd;
-  }
-  return (x / k) * pd + ((1 - p) / p) * sum;
+  const ids = new Map<string, number>();
+  const index = (list: readonly string[]) => Int32Array.from(list, (f) => ids.get(f) ?? (ids.set(f, ids.size), ids.size - 1));
+  const a = index(s);
+  const b = index(t);
+  const position = (list: Int32Array) => {
+    const pos = new Int32Array(ids.size).fill(0x7fffffff);
+    list.forEach((c, r) => (pos[c] = r));
+    return pos;
+  };
+  return rankBiasedOverlapIndexed(a, b, position(a), position(b), p);
 }
 
 /**

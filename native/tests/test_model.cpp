@@ -12,17 +12,16 @@
 #include "core/model/safetensors.h"
 #include "core/model/tft_model.h"
 #include "core/runtime.h"
+#include "fixtures.h"
 #include "harness.h"
 
 using namespace tft;
 using namespace tft::model;
+using tft::test::config_from_metadata;
+using tft::test::fixtures_dir;
 
 namespace {
 
-std::string fixtures_dir() {
-  if (const char* d = std::getenv("TFT_FIXTURES")) return d;
-  return "test/fixtures";
-}
 
 const char* kCases[] = {"plain", "entities", "xtrend", "context_only", "reference_size", "single_step"};
 
@@ -37,17 +36,7 @@ Fixture load_fixture(const std::string& name) {
   Fixture f;
   SafetensorsHeader h;
   for (auto& [k, t] : read_safetensors(dir + "/io.safetensors", &h)) f.io[k] = t;
-  auto num = [&](const char* k) { return std::stod(h.metadata.at(k)); };
-  f.config.n_features = static_cast<int64_t>(num("nFeatures"));
-  f.config.d_hidden = static_cast<int64_t>(num("dHidden"));
-  f.config.n_heads = static_cast<int64_t>(num("nHeads"));
-  f.config.lstm_layers = static_cast<int64_t>(num("lstmLayers"));
-  f.config.dropout = num("dropout");
-  f.config.seq_len = static_cast<int64_t>(num("seqLen"));
-  f.config.n_context = static_cast<int64_t>(num("nContext"));
-  f.config.max_position = num("maxPosition");
-  f.config.n_entities = static_cast<int64_t>(num("nEntities"));
-  f.config.seed = static_cast<uint64_t>(num("seed"));
+  f.config = config_from_metadata(h.metadata);
   for (auto& [k, t] : read_safetensors(dir + "/weights.safetensors")) f.weights[k] = t.contiguous();
   return f;
 }

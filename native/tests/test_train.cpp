@@ -10,18 +10,17 @@
 
 #include "core/model/safetensors.h"
 #include "core/train/trainer.h"
+#include "fixtures.h"
 #include "harness.h"
 
 using namespace tft;
 using namespace tft::model;
+using tft::test::config_from_metadata;
+using tft::test::fixtures_dir;
 using namespace tft::train;
 
 namespace {
 
-std::string fixtures_dir() {
-  if (const char* d = std::getenv("TFT_FIXTURES")) return d;
-  return "test/fixtures";
-}
 
 struct Batch {
   TftConfig config;
@@ -34,17 +33,7 @@ Batch load_batch() {
   SafetensorsHeader h;
   for (auto& [k, v] : read_safetensors(fixtures_dir() + "/training/batch.safetensors", &h)) b.t[k] = v.contiguous();
   b.meta = h.metadata;
-  auto num = [&](const char* k) { return std::stod(h.metadata.at(k)); };
-  b.config.n_features = static_cast<int64_t>(num("nFeatures"));
-  b.config.d_hidden = static_cast<int64_t>(num("dHidden"));
-  b.config.n_heads = static_cast<int64_t>(num("nHeads"));
-  b.config.lstm_layers = static_cast<int64_t>(num("lstmLayers"));
-  b.config.dropout = num("dropout");
-  b.config.seq_len = static_cast<int64_t>(num("seqLen"));
-  b.config.n_context = static_cast<int64_t>(num("nContext"));
-  b.config.max_position = num("maxPosition");
-  b.config.n_entities = static_cast<int64_t>(num("nEntities"));
-  b.config.seed = static_cast<uint64_t>(num("seed"));
+  b.config = config_from_metadata(h.metadata);
   return b;
 }
 

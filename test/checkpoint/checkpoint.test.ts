@@ -16,6 +16,7 @@ import {
   type CheckpointMetadataInput,
 } from '../../lib/index.js';
 import { main } from '../../lib/cli/main.js';
+import { randn } from '../helpers/random.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SAVER = path.join(ROOT, 'test/checkpoint/fixtures/saver.ts');
@@ -35,14 +36,6 @@ const meta = (over: Partial<CheckpointMetadataInput> = {}): CheckpointMetadataIn
   ...over,
 });
 
-function randn(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 0.5) / 4294967296;
-  };
-  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
-}
 
 const model = () => TFTModel.create({ nFeatures: 5, dHidden: 8, nHeads: 2, seqLen: 6, nEntities: 2, seed: 3 });
 const input = { x: randn(3 * 6 * 5, 1), batch: 3, entityIds: [0, 1, 1] };

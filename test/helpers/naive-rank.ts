@@ -1,3 +1,7 @@
+import { mulberry32 } from './random.js';
+
+export { mulberry32 };
+
 /**
  * O(n²) textbook definitions of the rank statistics, written independently of the native kernels, for
  * property tests. Pairs use the features present in both rankings (NaN = absent).
@@ -113,18 +117,6 @@ export function naiveTopKJaccard(a: ArrayLike<number>, b: ArrayLike<number>, k: 
   let inter = 0;
   for (const i of ta) if (tb.has(i)) inter++;
   return inter / (ta.size + tb.size - inter);
-}
-
-/** Seeded generator (mulberry32) so property-test failures reproduce. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function randomRankings(rng: () => number, m: number, n: number, levels: number, nanP: number): Float64Array {

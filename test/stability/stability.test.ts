@@ -21,7 +21,7 @@ import {
   stabilityConfigFrom,
   type StabilityLogger,
 } from '../../lib/index.js';
-import { main } from '../../lib/cli/main.js';
+import { runCli as cli } from '../helpers/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const FIX = path.join(ROOT, 'test/fixtures/stability');
@@ -33,23 +33,6 @@ function capturingLogger(): StabilityLogger & { infos: string[]; warns: string[]
   return { infos, warns, info: (m) => infos.push(m), warn: (m) => warns.push(m) };
 }
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  process.exitCode = undefined;
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-    process.exitCode = undefined;
-  }
-}
 
 describe('metrics against independent computations', () => {
   it('rank-biased overlap: worked examples', () => {

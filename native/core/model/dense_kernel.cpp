@@ -2,26 +2,14 @@
 
 #include <ATen/Parallel.h>
 
-// GCC 12 reports its own AVX-512 intrinsic headers as maybe-uninitialised (a known false positive).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
+#include "core/model/simd.h"
 
 #include <algorithm>
 
 namespace tft::model {
 namespace {
 
-bool cpu_has_avx512() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-}
-const bool kAvx512 = cpu_has_avx512();
-
-#define TFT_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
-
-TFT_AVX512 inline __mmask16 cols_mask(int64_t left) {
-  return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
-}
+TFT_AVX512 inline __mmask16 cols_mask(int64_t left) { return simd::lanes(left); }
 
 // Columns [j0, j0 + 16*NQ) (the last vector masked) for rows [r0, r1): 4-row register tiles; the single-row
 // tail accumulates in the same k order, so a row's result does not depend on its tile.
@@ -70,7 +58,7 @@ TFT_AVX512 void rows_avx512(const float* x, int64_t r0, int64_t r1, int64_t K, i
 
 }  // namespace
 
-bool dense_kernel_available() { return kAvx512; }
+bool dense_kernel_available() { return simd::has_avx512(); }
 
 void dense_rows(const float* x, int64_t M, int64_t K, int64_t ldx, const float* wt, int64_t N, const float* b,
                 float* y) {
@@ -88,7 +76,7 @@ const at::Tensor& DenseCache::transposed(const at::Tensor& w) {
 }
 
 at::Tensor dense_linear(DenseCache* cache, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
-  if (!cache || !kAvx512 || !x.is_cpu() || x.scalar_type() != at::kFloat || w.dim() != 2 ||
+  if (!cache || !simd::has_avx512() || !x.is_cpu() || x.scalar_type() != at::kFloat || w.dim() != 2 ||
       at::GradMode::is_enabled())
     return at::linear(x, w, b);
   const int64_t K = w.size(1), N = w.size(0);

@@ -1,26 +1,18 @@
 #include "core/model/vsn_kernel.h"
 
 #include <ATen/Parallel.h>
-// GCC 12 reports its own AVX-512 intrinsic headers as maybe-uninitialised (a known false positive).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "core/model/blocks.h"
+#include "core/model/simd.h"
 
 namespace tft::model {
 namespace {
 
 constexpr int64_t kRows = 128;  // rows per block: h, gamma and acc of a block stay in L1/L2
-
-bool cpu_has_avx512() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-}
-const bool kAvx512 = cpu_has_avx512();
 
 // ---- portable path ------------------------------------------------------------------------------------
 
@@ -71,25 +63,6 @@ void block_portable(const VsnKernelArgs& a, int64_t r0, int64_t rows, float* h, 
 
 // ---- AVX-512 path -------------------------------------------------------------------------------------
 
-#define TFT_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
-
-// exp(x) to ~1 ulp: x = n ln2 + r, |r| <= ln2/2, e^r by a degree-7 polynomial, scaled by 2^n (vscalefps).
-TFT_AVX512 inline __m512 exp512(__m512 x) {
-  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.3762626647949f)), _mm512_set1_ps(-87.3365478515625f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  return _mm512_scalef_ps(p, n);
-}
-
 TFT_AVX512 inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 
 // gamma[rows x 2d] = h[rows x d] * g[d x 2d] + bias, NQ zmm (16 floats each) of columns at a time, 4 rows
@@ -136,10 +109,7 @@ TFT_AVX512 void gemm_avx512(const float* h, int64_t rows, int64_t d, const float
 }
 
 // Loads d floats (d % 8 == 0) as 16-wide vectors with a masked tail.
-TFT_AVX512 inline __mmask16 tail_mask(int64_t k, int64_t d) {
-  const int64_t left = d - k;
-  return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
-}
+TFT_AVX512 inline __mmask16 tail_mask(int64_t k, int64_t d) { return simd::lanes(d - k); }
 
 TFT_AVX512 void block_avx512(const VsnKernelArgs& a, int64_t r0, int64_t rows, float* h, float* gamma, float* acc) {
   const int64_t F = a.f, d = a.d, d2 = 2 * d;
@@ -153,7 +123,7 @@ TFT_AVX512 void block_avx512(const VsnKernelArgs& a, int64_t r0, int64_t rows, f
       for (int64_t k = 0; k < d; k += 16) {
         const __mmask16 m = tail_mask(k, d);
         const __m512 t = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(m, u + k), _mm512_maskz_loadu_ps(m, c + k));
-        const __m512 neg = _mm512_sub_ps(exp512(_mm512_min_ps(t, zero)), one);  // ELU: e^t - 1 below zero
+        const __m512 neg = _mm512_sub_ps(simd::exp(_mm512_min_ps(t, zero)), one);  // ELU: e^t - 1 below zero
         _mm512_mask_storeu_ps(h + r * d + k, m, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, zero, _CMP_GT_OQ), neg, t));
       }
     }
@@ -171,7 +141,7 @@ TFT_AVX512 void block_avx512(const VsnKernelArgs& a, int64_t r0, int64_t rows, f
       __m512 sum = zero;
       for (int64_t k = 0; k < d; k += 16) {
         const __mmask16 m = tail_mask(k, d);
-        const __m512 gate = _mm512_div_ps(one, _mm512_add_ps(one, exp512(_mm512_sub_ps(zero, _mm512_maskz_loadu_ps(m, gr + d + k)))));
+        const __m512 gate = simd::sigmoid(_mm512_maskz_loadu_ps(m, gr + d + k));
         const __m512 zk = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, gr + k), gate,
                                           _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(m, p + k), _mm512_maskz_loadu_ps(m, b + k)));
         _mm512_mask_storeu_ps(z + k, m, zk);
@@ -199,7 +169,7 @@ TFT_AVX512 void block_avx512(const VsnKernelArgs& a, int64_t r0, int64_t rows, f
 
 }  // namespace
 
-bool vsn_kernel_vectorized(int64_t d) { return kAvx512 && d % 8 == 0; }
+bool vsn_kernel_vectorized(int64_t d) { return simd::has_avx512() && d % 8 == 0; }
 
 void vsn_fused_forward(const VsnKernelArgs& a) {
   const bool vec = vsn_kernel_vectorized(a.d);
