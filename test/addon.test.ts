@@ -118,4 +118,18 @@ describe('worker threads and clean exit', () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ ok: true });
   });
+  // Workers terminated while their jobs are queued and running (rank matrices, model predictions, a
+  // training epoch, each reading the worker's own typed arrays): the jobs are abandoned or waited for, and
+  // the process goes on and exits normally. Before per-job teardown hooks this crashed with SIGSEGV.
+  it.each(['rank', 'model', 'train'])('terminating a worker in the middle of %s jobs does not crash the process', (kind) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/workers/terminate-busy.ts'), kind], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    expect(r.signal).toBeNull();
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ terminated: 4, ok: true });
+  });
 });

@@ -189,7 +189,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
             return t->train_epoch(windows, seed, report, [cancelled] { return cancelled->load(); });
           },
           [](Napi::Env env, train::EpochStats& s) -> Napi::Value { return epoch_to_js(env, s); }, {Value()},
-          track_pending(handle_));
+          track_pending(handle_), [cancelled] { cancelled->store(true); });
     });
   }
 
