@@ -296,6 +296,15 @@ TEST(safetensors_reader_rejects_hostile_files) {
   REQUIRE_THROWS_CODE(read_safetensors_header(write("st_overflow", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]}}", four))), ErrorCode::Corrupt);
   REQUIRE_THROWS_CODE(read_safetensors_header(write("st_overlap", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four))), ErrorCode::Corrupt);
   REQUIRE_THROWS_CODE(read_safetensors_header(write("st_trailing", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four + four))), ErrorCode::Corrupt);
+  REQUIRE_THROWS_CODE(read_safetensors_header(write("st_dup", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", four + four))), ErrorCode::Corrupt);
+  const std::string tensor_a = "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}";
+  for (const char* esc : {"\\u00zz", "\\u12", "\\ud83d", "\\ude00", "\\ud83d\\u0041"}) {
+    const std::string json = std::string("{\"__metadata__\":{\"k\":\"") + esc + "\"}," + tensor_a + "}";
+    REQUIRE_THROWS_CODE(read_safetensors_header(write("st_escape", with_header(json, four))), ErrorCode::Corrupt);
+  }
+  const SafetensorsHeader esc = read_safetensors_header(
+      write("st_escape_ok", with_header("{\"__metadata__\":{\"k\":\"\\u00e9\\ud83d\\ude00\\u0041\"}," + tensor_a + "}", four)));
+  REQUIRE(esc.metadata.at("k") == "\xc3\xa9\xf0\x9f\x98\x80" "A");
   REQUIRE_THROWS_CODE(read_safetensors_header(dir + "/does-not-exist.safetensors"), ErrorCode::Io);
   const SafetensorsHeader ok = read_safetensors_header(write("st_ok", with_header("{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four)));
   REQUIRE(ok.tensors.size() == 1 && ok.metadata.at("k") == "v");

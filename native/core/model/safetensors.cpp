@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <unordered_set>
 
 #include "core/error.h"
 
@@ -73,6 +74,7 @@ class Parser {
   Json object(int depth) {
     Json j;
     j.kind = Json::Object;
+    std::unordered_set<std::string> seen;
     expect('{');
     if (peek() == '}') {
       ++i_;
@@ -80,6 +82,8 @@ class Parser {
     }
     for (;;) {
       std::string key = (peek() == '"') ? str() : (bad("expected a string key"), std::string());
+      // Duplicate keys would let two readers see different tensors under one name.
+      if (!seen.insert(key).second) bad("duplicate key '" + key + "'");
       expect(':');
       j.object.emplace_back(std::move(key), value(depth + 1));
       const char c = peek();
@@ -121,6 +125,20 @@ class Parser {
     j.integer = v;
     return j;
   }
+  // Exactly four hex digits (std::stoul would accept fewer and throw a non-typed error on none).
+  unsigned hex4() {
+    if (i_ + 4 > s_.size()) bad("short \\u escape");
+    unsigned v = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char h = s_[i_++];
+      v <<= 4;
+      if (h >= '0' && h <= '9') v |= static_cast<unsigned>(h - '0');
+      else if (h >= 'a' && h <= 'f') v |= static_cast<unsigned>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F') v |= static_cast<unsigned>(h - 'A' + 10);
+      else bad("bad hex digit in \\u escape");
+    }
+    return v;
+  }
   std::string str() {
     expect('"');
     std::string out;
@@ -144,15 +162,28 @@ class Parser {
         case 'r': out.push_back('\r'); break;
         case 't': out.push_back('\t'); break;
         case 'u': {
-          if (i_ + 4 > s_.size()) bad("short \\u escape");
-          const unsigned cp = static_cast<unsigned>(std::stoul(s_.substr(i_, 4), nullptr, 16));
-          i_ += 4;
-          if (cp < 0x80) out.push_back(static_cast<char>(cp));
-          else if (cp < 0x800) {
+          unsigned cp = hex4();
+          if (cp >= 0xD800 && cp <= 0xDBFF) {  // a UTF-16 surrogate pair encodes one code point
+            if (i_ + 2 > s_.size() || s_[i_] != '\\' || s_[i_ + 1] != 'u') bad("unpaired surrogate in \\u escape");
+            i_ += 2;
+            const unsigned lo = hex4();
+            if (lo < 0xDC00 || lo > 0xDFFF) bad("unpaired surrogate in \\u escape");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            bad("unpaired surrogate in \\u escape");
+          }
+          if (cp < 0x80) {
+            out.push_back(static_cast<char>(cp));
+          } else if (cp < 0x800) {
             out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
             out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          } else {
+          } else if (cp < 0x10000) {
             out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+          } else {
+            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
             out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
             out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
           }
