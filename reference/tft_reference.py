@@ -348,7 +348,10 @@ def strategy_returns(position, target, warmup=0, scale=None, cost_bps=0.0):
 
 def sharpe_loss(position, target, warmup=0, scale=None, cost_bps=0.0):
     r = strategy_returns(position, target, warmup, scale, cost_bps)
-    return -(r.mean() / (r.std() + 1e-9)) * math.sqrt(252.0)
+    # Population std, sqrt(E[R^2] - E[R]^2), as in the papers' Sharpe loss (computed centred).
+    mean = r.mean()
+    sd = (r - mean).pow(2).mean().sqrt()
+    return -(mean / (sd + 1e-9)) * math.sqrt(252.0)
 
 
 def gaussian_nll(mu, sigma, target, warmup=0):

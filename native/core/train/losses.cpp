@@ -29,7 +29,9 @@ at::Tensor strategy_returns(const LossInputs& in, const LossOptions& o) {
 LossValue compute_loss(const LossInputs& in, const LossOptions& o) {
   const at::Tensor r = strategy_returns(in, o);
   const at::Tensor mean = r.mean();
-  const at::Tensor sd = r.std();  // unbiased, as torch.std
+  // Population standard deviation, sqrt(E[R²] − E[R]²), as in the Sharpe loss of Deep Momentum Networks
+  // and X-Trend (computed centred, which is the same quantity without the cancellation).
+  const at::Tensor sd = (r - mean).pow(2).mean().sqrt();
   const at::Tensor sharpe = mean / (sd + 1e-9) * std::sqrt(252.0);
   LossValue v;
   v.sharpe = sharpe.item<double>();
