@@ -3,18 +3,20 @@
  *
  * Target and method names are validated path components (assertSafeName: no `..`, separators, NUL, absolute
  * paths, leading dots, empty); every path is checked to stay inside baseDir, symlinks included, so nothing
- * outside it is read or written. Writes are atomic (temporary file + fsync + rename) and run ids are UUIDv4,
- * so concurrent writers never collide. A file that cannot be read or is not a snapshot is reported with its
- * path and the reason, skipped, and left in place.
+ * outside it is read or written. Writes are atomic (temporary file + fsync, then a hard link to the final
+ * name, which fails if that name exists) and run ids are UUIDv4, so concurrent writers never collide and a
+ * caller-supplied run id never silently replaces an existing snapshot (ConflictError, unless
+ * `overwrite: true`). A file that cannot be read or is not a snapshot (an empty one included) is reported
+ * with its path and the reason, skipped, and left in place.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { ConflictError, InvalidArgumentError, IoError, NotFoundError } from '../errors.js';
+import { fsyncPath, writeFileAtomic, writeFileDurable } from '../io/atomic-write.js';
 import { assertSafeName, resolveInside } from '../io/safe-path.js';
-import { parseSnapshot, sortImportance, SNAPSHOT_SCHEMA_VERSION, type Snapshot } from './snapshot.js';
+import { parseSnapshot, parseTimestamp, sortImportance, SNAPSHOT_SCHEMA_VERSION, type Snapshot } from './snapshot.js';
 
 export const DEFAULT_BASE_DIR = 'artifacts/feature_importance';
 
@@ -36,6 +38,8 @@ export interface SnapshotInput {
   seed?: number | null;
   gitCommit?: string | null;
   metadata?: Record<string, unknown>;
+  /** Replace an existing snapshot with the same run id (default false: ConflictError). */
+  overwrite?: boolean;
 }
 
 export interface GroupKey {
@@ -44,8 +48,59 @@ export interface GroupKey {
   universeId: string | null;
 }
 
+/** A group's display label, `target/method[universe]`. Not unique (method `m[x]` vs method `m`, universe `x`). */
 export function groupId(g: GroupKey): string {
   return `${g.targetName}/${g.method}${g.universeId ? `[${g.universeId}]` : ''}`;
+}
+
+/** A group's identity: the (target, method, universe) tuple as JSON, unique for every distinct tuple. */
+export function groupKey(g: GroupKey): string {
+  return JSON.stringify([g.targetName, g.method, g.universeId]);
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const compareGroups = (a: GroupKey, b: GroupKey) =>
+  cmp(a.targetName, b.targetName) || cmp(a.method, b.method) || (a.universeId === b.universeId ? 0 : a.universeId === null ? -1 : b.universeId === null ? 1 : cmp(a.universeId, b.universeId));
+
+/** Snapshots split by (target, method, universe), groups ordered by target, method, then universe (none first). */
+export function groupSnapshots<S extends Snapshot>(snapshots: readonly S[]): Array<{ group: GroupKey; snapshots: S[] }> {
+  const groups = new Map<string, { group: GroupKey; snapshots: S[] }>();
+  for (const s of snapshots) {
+    const key = groupKey(s);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { group: { targetName: s.targetName, method: s.method, universeId: s.universeId }, snapshots: [] }));
+    g.snapshots.push(s);
+  }
+  return [...groups.values()].sort((a, b) => compareGroups(a.group, b.group));
+}
+
+/**
+ * Writes `content` to `file` atomically without replacing an existing file: a temporary file is made
+ * durable and hard-linked to the final name (link fails with EEXIST when the name is taken, atomically, so
+ * two writers of one run id cannot both win). On file systems without hard links, an existence check and a
+ * rename stand in: best effort, the race window is the check.
+ */
+async function writeFileExclusive(file: string, content: string): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomUUID()}`);
+  try {
+    await writeFileDurable(tmp, content);
+    try {
+      await link(tmp, file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new ConflictError(`${file}: a snapshot with this run id already exists (pass overwrite: true to replace it)`, 'runId');
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+      if (await stat(file).then(() => true, () => false)) throw new ConflictError(`${file}: a snapshot with this run id already exists (pass overwrite: true to replace it)`, 'runId');
+      await writeFileAtomic(file, content);
+    }
+    await fsyncPath(dir);
+  } catch (e) {
+    if (e instanceof ConflictError || e instanceof IoError) throw e;
+    throw new IoError(`${file}: write failed (${(e as Error).message})`, file, { cause: e });
+  } finally {
+    await rm(tmp, { force: true });
+  }
 }
 
 /** Runs `fn` over items with at most `limit` in flight. */
@@ -81,6 +136,8 @@ export class SnapshotStore {
     if (input.features.length !== input.importances.length) {
       throw new InvalidArgumentError(`importance: ${input.features.length} names but ${input.importances.length} values`, 'importance');
     }
+    // An empty snapshot says nothing about stability and would be an all-absent row in every rank kernel.
+    if (input.features.length === 0) throw new InvalidArgumentError('importance: no features; a snapshot needs at least one (feature, importance) pair', 'importance');
     const sorted = sortImportance(input.features, input.importances);
     const runId = input.runId ?? randomUUID();
     assertSafeName(runId, 'runId');
@@ -103,7 +160,9 @@ export class SnapshotStore {
     const dir = this.#dir(snapshot.targetName, snapshot.method);
     await mkdir(dir, { recursive: true });
     const file = resolveInside(dir, `${runId}.json`);
-    await writeFileAtomic(file, JSON.stringify(snapshot, null, 2) + '\n');
+    const text = JSON.stringify(snapshot, null, 2) + '\n';
+    if (input.overwrite) await writeFileAtomic(file, text);
+    else await writeFileExclusive(file, text);
     return { path: file, snapshot };
   }
 
@@ -132,7 +191,8 @@ export class SnapshotStore {
 
   /**
    * Every snapshot under baseDir (or one target / method), read with bounded concurrency. Files that fail
-   * (unreadable, not JSON, not a snapshot, or a path escaping baseDir) are returned in `issues`.
+   * (unreadable, not JSON, not a snapshot, no features, or a path escaping baseDir) are returned in `issues`.
+   * `universeId`: undefined = every universe, null = only snapshots without one, a string = that universe.
    */
   async list(filter: { targetName?: string; method?: string; universeId?: string | null } = {}): Promise<{ snapshots: Array<Snapshot & { path: string }>; issues: StoreIssue[] }> {
     const targets = filter.targetName !== undefined ? [assertSafeName(filter.targetName, 'targetName')] : await this.#subdirs(this.baseDir);
@@ -180,18 +240,15 @@ export class SnapshotStore {
         snapshots.push(r.snap);
       } else if ('issue' in r && r.issue) issues.push(r.issue);
     }
-    snapshots.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.runId.localeCompare(b.runId));
+    // Chronological (timestamps of different forms and offsets compared as instants), then by run id.
+    const time = new Map(snapshots.map((s) => [s, parseTimestamp(s.createdAt)]));
+    snapshots.sort((a, b) => time.get(a)! - time.get(b)! || cmp(a.runId, b.runId));
     return { snapshots, issues };
   }
 
   /** The (target, method, universe) groups present in the store. */
   async groups(): Promise<{ groups: GroupKey[]; issues: StoreIssue[] }> {
     const { snapshots, issues } = await this.list();
-    const seen = new Map<string, GroupKey>();
-    for (const s of snapshots) {
-      const g = { targetName: s.targetName, method: s.method, universeId: s.universeId };
-      seen.set(groupId(g), g);
-    }
-    return { groups: [...seen.values()].sort((a, b) => groupId(a).localeCompare(groupId(b))), issues };
+    return { groups: groupSnapshots(snapshots).map((g) => g.group), issues };
   }
 }
