@@ -2,17 +2,21 @@
  * Stability of one group (target, method[, universe]) over its runs.
  *
  * The runs' importances become one m × n matrix over the union of feature names (NaN where a run lacks a
- * feature), so each rank statistic is one native call: Kendall tau-b (features common to both runs, as
- * scipy) and the top-k overlap over all m²/2 pairs; weighted tau and rank-biased overlap over all pairs up
- * to `maxPairs` (default 5,000, i.e. m ≤ 100), beyond that over a seeded uniform sample of that many pairs,
- * with the sampling's standard error reported (about 0.002 for typical spreads). Cost: O(m·n log n) to rank, O(m²·n²/64) bit operations for Kendall,
- * O(m²·n/32) for the overlaps, O(min(m², maxPairs)·n log n) for weighted tau and RBO, O(m·n) for the
- * selection statistics.
+ * feature), so each rank statistic is one native call over every pair: Kendall tau-b and weighted tau on the
+ * features common to both runs (as scipy on that subset), the top-k overlap. Rank-biased overlap is exact
+ * over every pair too (eq. 32 of Webber et al., O(length) per pair, see metrics.ts). Estimating weighted tau
+ * and RBO from a seeded sample of pairs is an explicit opt-in (`samplePairs`), with the sample's standard
+ * error reported. Ties: equal importances are ordered by feature name in every metric.
+ *
+ * Cost (m runs, n features): O(m·n log n) to rank, O(m²·n²/64) bit operations for Kendall, O(m²·n log n) for
+ * weighted tau (the dominant term at n in the hundreds), O(m²·n) for RBO, O(m²·n/32) for the overlaps,
+ * O(m·n) for the selection statistics.
  */
-import { kendallTauMatrix, rankPairs, topKJaccardMatrix } from '../rank/rank-correlation.js';
+import { InvalidArgumentError } from '../errors.js';
+import { kendallTauMatrix, rankPairs, topKJaccardMatrix, weightedTauMatrix } from '../rank/rank-correlation.js';
 import type { Snapshot } from './snapshot.js';
-import type { GroupKey, StoreIssue } from './snapshot-store.js';
-import { nogueiraStability, rankBiasedOverlapIndexed, rboPForTopK, selectionFrequency, type NogueiraStability } from './metrics.js';
+import { groupId, groupKey, type GroupKey, type StoreIssue } from './snapshot-store.js';
+import { nogueiraStability, RboEvaluator, rankPositions, rboPForTopK, type NogueiraStability } from './metrics.js';
 import { DEFAULT_THRESHOLDS, type StabilityThresholds } from './config.js';
 
 export interface PairwiseMetric {
@@ -39,6 +43,9 @@ export interface ThresholdCheck {
   metric: 'topKOverlap' | 'kendallTau' | 'weightedTau' | 'rbo' | 'nogueira';
   value: number;
   threshold: number;
+  /** 'n/a': the metric is undefined (NaN) for this group, so it was not checked; that is never a pass. */
+  status: 'pass' | 'warn' | 'n/a';
+  /** status === 'pass'. */
   passed: boolean;
 }
 
@@ -54,10 +61,15 @@ export interface StabilityReport {
   nogueira: NogueiraStability;
   /** Every feature of the union, most frequently selected first. */
   selection: FeatureStability[];
+  /** The thresholds the checks used (minSelectionFrequency decides `stable`). */
+  thresholds: StabilityThresholds;
   checks: ThresholdCheck[];
   warnings: string[];
-  /** m×m matrices (row-major, run order = `runIds`), when requested. */
-  matrices?: { runIds: string[]; topKOverlap: Float64Array; kendallTau: Float64Array };
+  /**
+   * m×m matrices (row-major, run order = `runIds`), when requested; weighted tau and RBO only when every
+   * pair was computed (not with `samplePairs` below the number of pairs).
+   */
+  matrices?: { runIds: string[]; topKOverlap: Float64Array; kendallTau: Float64Array; weightedTau?: Float64Array; rbo?: Float64Array };
   issues: StoreIssue[];
   seconds: number;
 }
@@ -65,8 +77,12 @@ export interface StabilityReport {
 export interface AnalyzeOptions {
   topK?: number;
   thresholds?: Partial<StabilityThresholds>;
-  /** Pairs beyond which weighted tau and RBO are estimated from a seeded sample. */
-  maxPairs?: number;
+  /**
+   * Opt-in: estimate weighted tau and RBO from a seeded uniform sample of this many pairs when the group
+   * has more (the default computes every pair exactly). Kendall, top-K overlap and the selection
+   * statistics always use every pair and run.
+   */
+  samplePairs?: number;
   includeMatrices?: boolean;
   issues?: StoreIssue[];
 }
@@ -96,15 +112,9 @@ function upperTriangle(M: Float64Array, m: number): Float64Array {
   return out;
 }
 
-/** All pairs i < j, or a seeded uniform sample of `max` of them (without replacement). */
-function pairList(m: number, max: number, seed: number): { pairs: Int32Array; sampled: boolean } {
+/** A seeded uniform sample of `count` < m(m−1)/2 pairs i < j (without replacement), flat (i, j) indices. */
+function samplePairList(m: number, count: number, seed: number): Int32Array {
   const total = (m * (m - 1)) / 2;
-  if (total <= max) {
-    const pairs = new Int32Array(2 * total);
-    let k = 0;
-    for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) ((pairs[k++] = i), (pairs[k++] = j));
-    return { pairs, sampled: false };
-  }
   let s = seed >>> 0 || 1;
   const rnd = () => {
     s ^= s << 13;
@@ -113,8 +123,8 @@ function pairList(m: number, max: number, seed: number): { pairs: Int32Array; sa
     return (s >>> 0) / 4294967296;
   };
   const chosen = new Set<number>();
-  while (chosen.size < max) chosen.add(Math.floor(rnd() * total));
-  const pairs = new Int32Array(2 * max);
+  while (chosen.size < count) chosen.add(Math.floor(rnd() * total));
+  const pairs = new Int32Array(2 * count);
   let k = 0;
   for (const t of [...chosen].sort((a, b) => a - b)) {
     // invert the row-major upper-triangle index t -> (i, j)
@@ -125,11 +135,11 @@ function pairList(m: number, max: number, seed: number): { pairs: Int32Array; sa
     pairs[k++] = i;
     pairs[k++] = j;
   }
-  return { pairs, sampled: true };
+  return pairs;
 }
 
 /** Jaccard of each run's own top-k set (column indices) for every pair, through 32-bit bitsets. */
-function ownTopKJaccard(sets: number[][], m: number, n: number): Float64Array {
+function ownTopKJaccard(sets: readonly Int32Array[], m: number, n: number): Float64Array {
   const W = (n + 31) >>> 5;
   const bits = new Uint32Array(m * W);
   sets.forEach((cols, r) => cols.forEach((c) => (bits[r * W + (c >>> 5)]! |= 1 << (c & 31))));
@@ -151,87 +161,138 @@ function ownTopKJaccard(sets: number[][], m: number, n: number): Float64Array {
   return out;
 }
 
+/** Each run's ranking as column indices, equal importances by column (= name) order, as the native kernels. */
+function rankedColumns(snap: Snapshot, col: ReadonlyMap<string, number>): Int32Array {
+  const cols = Int32Array.from(snap.features, (f) => col.get(f)!);
+  const v = snap.importances;
+  for (let i = 0; i < cols.length; ) {
+    let j = i + 1;
+    while (j < cols.length && v[j] === v[i]) j++;
+    if (j - i > 1) cols.subarray(i, j).sort();
+    i = j;
+  }
+  return cols;
+}
+
+function positiveInteger(v: number | undefined, what: string): void {
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new InvalidArgumentError(`${what}: must be an integer ≥ 1, got ${v}`, what);
+}
+
+/**
+ * Analyses one group's runs (every snapshot of the same target, method and universe). Throws
+ * InvalidArgumentError for a bad option, a snapshot without features, or snapshots of different groups.
+ */
 export async function analyzeGroup(snapshots: readonly Snapshot[], opts: AnalyzeOptions = {}): Promise<StabilityReport> {
   const t0 = performance.now();
   const thresholds = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
   const topK = opts.topK ?? 20;
-  const maxPairs = opts.maxPairs ?? 5_000;
+  positiveInteger(topK, 'topK');
+  positiveInteger(opts.samplePairs, 'samplePairs');
   const m = snapshots.length;
   const first = snapshots[0];
   const group: GroupKey = first ? { targetName: first.targetName, method: first.method, universeId: first.universeId } : { targetName: '', method: '', universeId: null };
+  const key = groupKey(group);
+  for (const s of snapshots) {
+    if (groupKey(s) !== key) throw new InvalidArgumentError(`snapshots: run ${s.runId} belongs to ${groupId(s)}, not ${groupId(group)}`, 'snapshots');
+    // The store never yields one (empty files are store issues); an in-memory one would be an all-absent row.
+    if (s.features.length === 0) throw new InvalidArgumentError(`snapshots: run ${s.runId} of ${groupId(group)} has no features`, 'snapshots');
+  }
+  const label = groupId(group);
   const universe = [...new Set(snapshots.flatMap((s) => s.features))].sort();
   const n = universe.length;
   const col = new Map(universe.map((f, i) => [f, i]));
   const empty: PairwiseMetric = { mean: Number.NaN, min: Number.NaN, pairs: 0, sampled: false, standardError: 0 };
-  const selections = snapshots.map((s) => new Set(s.features.slice(0, topK)));
-  const freq = selectionFrequency(selections, universe);
+  const ranked = snapshots.map((s) => rankedColumns(s, col));
+  const selections = ranked.map((cols) => cols.subarray(0, Math.min(topK, cols.length)));
+  const chosen = new Float64Array(n);
   const rankSum = new Float64Array(n);
   const rankCount = new Float64Array(n);
-  for (const s of snapshots) {
-    s.features.forEach((f, r) => {
-      const c = col.get(f)!;
+  const Z = selections.map((sel) => {
+    const row = new Uint8Array(n);
+    for (const c of sel) ((row[c] = 1), (chosen[c] = chosen[c]! + 1));
+    return row;
+  });
+  for (const cols of ranked) {
+    cols.forEach((c, r) => {
       rankSum[c] = rankSum[c]! + r + 1;
       rankCount[c] = rankCount[c]! + 1;
     });
   }
   const selection: FeatureStability[] = universe
-    .map((f, i) => ({ feature: f, frequency: freq.get(f)!, meanRank: rankCount[i] ? rankSum[i]! / rankCount[i]! : Number.NaN, stable: freq.get(f)! >= thresholds.minSelectionFrequency }))
+    .map((f, i) => {
+      const frequency = m ? chosen[i]! / m : Number.NaN;
+      return { feature: f, frequency, meanRank: rankCount[i] ? rankSum[i]! / rankCount[i]! : Number.NaN, stable: frequency >= thresholds.minSelectionFrequency };
+    })
     .sort((a, b) => b.frequency - a.frequency || a.meanRank - b.meanRank || (a.feature < b.feature ? -1 : 1));
-  const Z = selections.map((sel) => {
-    const row = new Uint8Array(n);
-    for (const f of sel) row[col.get(f)!] = 1;
-    return row;
-  });
   const nogueira = nogueiraStability(Z);
 
   let topKOverlap = empty;
   let kendallTau = empty;
   let weightedTau = empty;
-  let rbo: PairwiseMetric & { p: number } = { ...empty, p: rboPForTopK(topK) };
+  const p = rboPForTopK(topK);
+  let rbo: PairwiseMetric & { p: number } = { ...empty, p };
   let matrices: StabilityReport['matrices'];
   if (m >= 2 && n >= 2) {
     const data = new Float64Array(m * n).fill(Number.NaN);
     snapshots.forEach((s, r) => s.features.forEach((f, i) => (data[r * n + col.get(f)!] = s.importances[i]!)));
     const input = { data, rows: m, cols: n };
     const complete = snapshots.every((snap) => snap.features.length === n);
-    const { pairs, sampled } = pairList(m, maxPairs, m * 7919 + n);
-    const [kendall, weighted, nativeJaccard] = await Promise.all([
+    const total = (m * (m - 1)) / 2;
+    const sample = opts.samplePairs !== undefined && total > opts.samplePairs ? samplePairList(m, opts.samplePairs, m * 7919 + n) : undefined;
+    // The native calls run off the JS thread; RBO is computed here meanwhile.
+    const pending = Promise.all([
       kendallTauMatrix(input),
-      rankPairs(input, 'weighted_tau', pairs),
+      sample ? rankPairs(input, 'weighted_tau', sample) : weightedTauMatrix(input),
       // With every feature in every run, "top-k over the features both runs have" is each run's own top-k.
       complete ? topKJaccardMatrix(input, Math.min(topK, n)) : Promise.resolve(undefined),
     ]);
-    const jac = nativeJaccard ?? ownTopKJaccard(selections.map((sel) => [...sel].map((f) => col.get(f)!)), m, n);
-    const p = rboPForTopK(topK);
-    const ranked = snapshots.map((snap) => Int32Array.from(snap.features, (f) => col.get(f)!));
-    const positions = ranked.map((cols) => {
-      const pos = new Int32Array(n).fill(0x7fffffff);
-      cols.forEach((c, r) => (pos[c] = r));
-      return pos;
-    });
-    const rbos = new Float64Array(pairs.length / 2);
-    for (let t = 0; t < rbos.length; t++) {
-      const i = pairs[2 * t]!;
-      const j = pairs[2 * t + 1]!;
-      rbos[t] = rankBiasedOverlapIndexed(ranked[i]!, ranked[j]!, positions[i]!, positions[j]!, p);
+    pending.catch(() => {}); // awaited below; keeps an early rejection from being reported as unhandled
+    const evaluator = new RboEvaluator(p);
+    const positions = ranked.map((cols) => rankPositions(cols, n));
+    let rbos: Float64Array;
+    let rboMatrix: Float64Array | undefined;
+    if (sample) {
+      rbos = new Float64Array(sample.length / 2);
+      for (let t = 0; t < rbos.length; t++) {
+        const i = sample[2 * t]!;
+        const j = sample[2 * t + 1]!;
+        rbos[t] = evaluator.pair(ranked[i]!, ranked[j]!, positions[i]!, positions[j]!);
+      }
+    } else {
+      rboMatrix = new Float64Array(m * m);
+      for (let i = 0; i < m; i++) {
+        rboMatrix[i * m + i] = 1;
+        for (let j = i + 1; j < m; j++) rboMatrix[i * m + j] = rboMatrix[j * m + i] = evaluator.pair(ranked[i]!, ranked[j]!, positions[i]!, positions[j]!);
+      }
+      rbos = upperTriangle(rboMatrix, m);
     }
+    const [kendall, weighted, nativeJaccard] = await pending;
+    const jac = nativeJaccard ?? ownTopKJaccard(selections, m, n);
     topKOverlap = summarize(upperTriangle(jac, m), false);
     kendallTau = summarize(upperTriangle(kendall, m), false);
-    weightedTau = summarize(weighted, sampled);
-    rbo = { ...summarize(rbos, sampled), p };
-    if (opts.includeMatrices) matrices = { runIds: snapshots.map((s) => s.runId), topKOverlap: jac, kendallTau: kendall };
+    weightedTau = summarize(sample ? weighted : upperTriangle(weighted, m), !!sample);
+    rbo = { ...summarize(rbos, !!sample), p };
+    if (opts.includeMatrices) {
+      matrices = { runIds: snapshots.map((s) => s.runId), topKOverlap: jac, kendallTau: kendall, ...(sample ? {} : { weightedTau: weighted, rbo: rboMatrix }) };
+    }
   }
-  const checks: ThresholdCheck[] = [
-    { metric: 'topKOverlap', value: topKOverlap.mean, threshold: thresholds.minTopKOverlap },
-    { metric: 'kendallTau', value: kendallTau.mean, threshold: thresholds.minKendallTau },
-    { metric: 'weightedTau', value: weightedTau.mean, threshold: thresholds.minWeightedTau },
-    { metric: 'rbo', value: rbo.mean, threshold: thresholds.minRbo },
-    { metric: 'nogueira', value: nogueira.value, threshold: thresholds.minNogueira },
-  ].map((c) => ({ ...c, metric: c.metric as ThresholdCheck['metric'], passed: !Number.isFinite(c.value) || c.value >= c.threshold }));
-  const warnings = checks
-    .filter((c) => !c.passed)
-    .map((c) => `${group.targetName}/${group.method}${group.universeId ? `[${group.universeId}]` : ''}: ${c.metric} ${c.value.toFixed(3)} is below the threshold ${c.threshold}`);
-  if (m < 2) warnings.push(`${group.targetName}/${group.method}: only ${m} run(s); stability needs at least two`);
+  const pairwiseWhy = () => (n < 2 ? 'fewer than two features in the group' : 'no pair of runs gives a finite value (fewer than two common features, or constant importances)');
+  const candidates: Array<[ThresholdCheck['metric'], number, number, () => string]> = [
+    ['topKOverlap', topKOverlap.mean, thresholds.minTopKOverlap, pairwiseWhy],
+    ['kendallTau', kendallTau.mean, thresholds.minKendallTau, pairwiseWhy],
+    ['weightedTau', weightedTau.mean, thresholds.minWeightedTau, pairwiseWhy],
+    ['rbo', rbo.mean, thresholds.minRbo, pairwiseWhy],
+    ['nogueira', nogueira.value, thresholds.minNogueira, () => nogueira.undefinedBecause ?? 'undefined'],
+  ];
+  const checks: ThresholdCheck[] = [];
+  const warnings: string[] = [];
+  if (m < 2) warnings.push(`${label}: only ${m} run(s); stability needs at least two (every metric n/a)`);
+  for (const [metric, value, threshold, why] of candidates) {
+    const status: ThresholdCheck['status'] = !Number.isFinite(value) ? 'n/a' : value >= threshold ? 'pass' : 'warn';
+    checks.push({ metric, value, threshold, status, passed: status === 'pass' });
+    if (status === 'warn') warnings.push(`${label}: ${metric} ${value.toFixed(3)} is below the threshold ${threshold}`);
+    else if (status === 'n/a' && m >= 2) warnings.push(`${label}: ${metric} is n/a (${why()}); not checked against the threshold ${threshold}`);
+  }
   return {
     group,
     runs: m,
@@ -243,6 +304,7 @@ export async function analyzeGroup(snapshots: readonly Snapshot[], opts: Analyze
     rbo,
     nogueira,
     selection,
+    thresholds,
     checks,
     warnings,
     matrices,

@@ -1,50 +1,124 @@
 /**
  * Stability metrics that are not rank correlations (those run natively, lib/rank): rank-biased overlap,
- * top-k selection, selection frequency and the Nogueira–Sechidis–Brown stability estimator.
+ * top-k selection, selection frequency and the Nogueira–Sechidis–Brown stability estimator. Rankings are
+ * strict orders: equal importances are ordered by feature name (see snapshot.ts), the tie order of every
+ * metric here and of the native top-k kernel (lower column index first, columns sorted by name).
  */
 
 /**
- * Extrapolated rank-biased overlap of two rankings (most important first), Webber, Moffat & Zobel (2010),
- * "A similarity measure for indefinite rankings", eq. 32, evaluated to depth k = min(|S|, |T|):
- *   RBO_ext = (X_k / k) p^k + ((1 − p) / p) Σ_{d=1..k} (X_d / d) p^d,   X_d = |S_{1:d} ∩ T_{1:d}|.
- * 1 for identical rankings, 0 for disjoint ones; p sets how top-heavy it is (expected depth 1 / (1 − p)).
+ * Extrapolated rank-biased overlap of two rankings (most important first, no repeated items), Webber, Moffat
+ * & Zobel (2010), "A similarity measure for indefinite rankings", ACM TOIS 28(4), section 4.2, eq. 32, with
+ * S the shorter list (length s) and L the longer (length l):
+ *   RBO_ext = ((1 − p)/p) [ Σ_{d=1..l} (X_d/d) p^d + Σ_{d=s+1..l} X_s (d − s)/(s d) p^d ] + [ (X_l − X_s)/l + X_s/s ] p^l,
+ * X_d = |S_{1:d} ∩ L_{1:d}| (S_{1:d} = all of S once d > s). The unseen tail of S is assumed to agree with L
+ * at the rate X_s/s seen at S's end; for s = l it is eq. 30, (X_k/k) p^k + ((1 − p)/p) Σ_{d≤k} (X_d/d) p^d.
+ * 1 for identical rankings, 0 for disjoint ones; p sets how top-heavy it is (expected depth 1/(1 − p)).
+ * NaN when either list is empty (the paper leaves it undefined).
  */
 export function rankBiasedOverlap(s: readonly string[], t: readonly string[], p: number): number {
-  if (!(p > 0 && p < 1)) throw new RangeError(`p must be in (0, 1), got ${p}`);
+  checkP(p);
   const ids = new Map<string, number>();
   const index = (list: readonly string[]) => Int32Array.from(list, (f) => ids.get(f) ?? (ids.set(f, ids.size), ids.size - 1));
   const a = index(s);
   const b = index(t);
-  const position = (list: Int32Array) => {
-    const pos = new Int32Array(ids.size).fill(0x7fffffff);
-    list.forEach((c, r) => (pos[c] = r));
-    return pos;
-  };
-  return rankBiasedOverlapIndexed(a, b, position(a), position(b), p);
+  return new RboEvaluator(p).pair(a, b, rankPositions(a, ids.size), rankPositions(b, ids.size));
+}
+
+function checkP(p: number): void {
+  if (!(p > 0 && p < 1)) throw new RangeError(`p must be in (0, 1), got ${p}`);
+}
+
+/** Absent from a ranking, in the positions of {@link rankPositions}. */
+export const RANK_ABSENT = 0x7fffffff;
+
+/** `pos[c]` = 0-based rank of column c in `ranking`, or RANK_ABSENT. */
+export function rankPositions(ranking: Int32Array, n: number): Int32Array {
+  const pos = new Int32Array(n).fill(RANK_ABSENT);
+  ranking.forEach((c, r) => (pos[c] = r));
+  return pos;
 }
 
 /**
- * The same RBO for rankings given as column indices (0 … n−1) with `positionB[c]` = rank of column c in B
- * (or a large value if absent), O(k) with no hashing: what group analysis runs over thousands of pairs.
+ * Eq. 32 for rankings given as column indices, exact and O(s) per pair (s the shorter length) with no
+ * hashing. A column c of both lists, at 0-based ranks r_S and r_L, counts in X_d exactly for d > max(r_S, r_L),
+ * so Σ_{d≤l} (X_d/d) p^d = Σ_c T_l[max(r_S, r_L)] with the tail sums T_l[t] = Σ_{d=t+1..l} p^d/d, computed
+ * once per list length; X_s counts the columns with max < s, X_l all common ones. Group analysis evaluates
+ * every pair of its runs through one evaluator.
  */
-export function rankBiasedOverlapIndexed(a: Int32Array, b: Int32Array, positionA: Int32Array, positionB: Int32Array, p: number): number {
-  const k = Math.min(a.length, b.length);
-  if (k === 0) return Number.NaN;
-  let x = 0;
-  let sum = 0;
-  let pd = 1;
-  for (let d = 1; d <= k; d++) {
-    const ca = a[d - 1]!;
-    const cb = b[d - 1]!;
-    if (ca === cb) x++;
-    else {
-      if (positionB[ca]! < d) x++;
-      if (positionA[cb]! < d) x++;
-    }
-    pd *= p;
-    sum += (x / d) * pd;
+export class RboEvaluator {
+  readonly p: number;
+  #pw = new Float64Array([1]);
+  #tails = new Map<number, Float64Array>();
+  #uneven = new Map<number, number>();
+
+  constructor(p: number) {
+    checkP(p);
+    this.p = p;
   }
-  return (x / k) * pd + ((1 - p) / p) * sum;
+
+  #powers(l: number): Float64Array {
+    if (this.#pw.length <= l) {
+      const pw = new Float64Array(Math.max(l + 1, 2 * this.#pw.length));
+      pw[0] = 1;
+      for (let d = 1; d < pw.length; d++) pw[d] = pw[d - 1]! * this.p;
+      this.#pw = pw;
+    }
+    return this.#pw;
+  }
+
+  #tail(l: number): Float64Array {
+    let t = this.#tails.get(l);
+    if (!t) {
+      const pw = this.#powers(l);
+      t = new Float64Array(l + 1);
+      // Summed from the deep end: each entry is a sum of positive terms, no cancellation.
+      for (let d = l; d >= 1; d--) t[d - 1] = t[d]! + pw[d]! / d;
+      this.#tails.set(l, t);
+    }
+    return t;
+  }
+
+  // Σ_{d=s+1..l} (d − s)/d p^d, the extrapolated overlap of S's unseen tail per unit of X_s/s.
+  #unevenSum(s: number, l: number): number {
+    const key = s * 2 ** 26 + l;
+    let v = this.#uneven.get(key);
+    if (v === undefined) {
+      const pw = this.#powers(l);
+      v = 0;
+      for (let d = s + 1; d <= l; d++) v += ((d - s) / d) * pw[d]!;
+      this.#uneven.set(key, v);
+    }
+    return v;
+  }
+
+  /** RBO_ext of rankings a and b (column indices), `posA`/`posB` from {@link rankPositions}. */
+  pair(a: Int32Array, b: Int32Array, posA: Int32Array, posB: Int32Array): number {
+    let S = a;
+    let posL = posB;
+    let l = b.length;
+    if (a.length > b.length) {
+      S = b;
+      posL = posA;
+      l = a.length;
+    }
+    const s = S.length;
+    if (s === 0) return Number.NaN;
+    const tail = this.#tail(l);
+    let acc = 0;
+    let xs = 0;
+    let xl = 0;
+    for (let r = 0; r < s; r++) {
+      const q = posL[S[r]!]!;
+      if (q >= l) continue;
+      const mx = r > q ? r : q;
+      acc += tail[mx]!;
+      xl++;
+      if (mx < s) xs++;
+    }
+    const p = this.p;
+    const extra = l > s && xs > 0 ? (xs / s) * this.#unevenSum(s, l) : 0;
+    return ((1 - p) / p) * (acc + extra) + ((xl - xs) / l + xs / s) * this.#powers(l)[l]!;
+  }
 }
 
 /** p so that the expected evaluation depth 1 / (1 − p) equals K: the top-K carries the weight. */
@@ -93,8 +167,10 @@ export interface NogueiraStability {
  * with M selections (rows of Z ∈ {0,1}^{M×d}), p̂_f the selection frequency of feature f and k̄ the mean
  * subset size; its variance from the paper's asymptotic result,
  *   v(Φ̂) = (4/M²) Σ_i (φ_i − φ̄)²,  φ_i = [ (1/d) Σ_f Z_if p̂_f − k_i k̄/d² + (Φ̂/2)(2 k_i k̄/d² − k_i/d − k̄/d + 1) ] / [ (k̄/d)(1 − k̄/d) ],
- * and the 95% interval Φ̂ ± 1.96 √v. Undefined (NaN, with the reason) for fewer than two runs, or when every
- * run selects nothing or everything (k̄ = 0 or d).
+ * and the 95% interval Φ̂ ± 1.96 √v (the paper's normal interval, not clipped to Φ̂'s range). Degenerate cases:
+ * fewer than two runs, no features, or every run selecting nothing or everything (k̄ = 0 or d: the
+ * denominator vanishes) are undefined, NaN with the reason; identical selections of 0 < k < d features are
+ * exactly Φ̂ = 1 with variance 0 and interval [1, 1].
  */
 export function nogueiraStability(Z: ReadonlyArray<Uint8Array>): NogueiraStability {
   const M = Z.length;
@@ -118,6 +194,9 @@ export function nogueiraStability(Z: ReadonlyArray<Uint8Array>): NogueiraStabili
   if (denom <= 0) return { ...nan(kbar === 0 ? 'no run selects any feature' : 'every run selects every feature'), meanSize: kbar };
   let s2 = 0;
   for (let f = 0; f < d; f++) s2 += p[f]! * (1 - p[f]!);
+  // Every p̂_f is 0 or 1 only when all selections are the same set; the φ_i below would then agree up to
+  // rounding, so the exact values are returned rather than a variance of ~1e-33.
+  if (s2 === 0) return { value: 1, variance: 0, ci95: [1, 1], meanSize: kbar, ...base };
   const phi = 1 - ((M / (M - 1)) * (s2 / d)) / denom;
   const phis = new Float64Array(M);
   for (let i = 0; i < M; i++) {
