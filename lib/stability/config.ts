@@ -1,6 +1,9 @@
 /**
  * Stability-tracking configuration: the seed's YAML keys, validated, with defaults; programmatic options
- * override the file.
+ * override the file. Only `safety.feature_importance` is read; other sections of the document are ignored,
+ * and unknown keys beside the known ones in that section are reported as warnings (real configs carry
+ * other settings there), while `stability_thresholds` stays strict: a misspelt threshold would otherwise
+ * silently fall back to its default.
  *
  *   safety:
  *     feature_importance:
@@ -15,12 +18,13 @@
  *         min_nogueira_stability: 0.6    # Nogueira et al. estimator of top-k selection
  *         min_selection_frequency: 0.5   # a feature is "stable" when in the top-k of at least this share of runs
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-import { IoError, SchemaError } from '../errors.js';
+import { InvalidArgumentError, IoError, SchemaError } from '../errors.js';
 import { DEFAULT_BASE_DIR } from './snapshot-store.js';
 
 export interface StabilityThresholds {
@@ -50,6 +54,22 @@ export interface StabilityConfig {
 
 export const DEFAULT_STABILITY_CONFIG: StabilityConfig = { autoAnalyze: false, baseDir: DEFAULT_BASE_DIR, topK: 20, thresholds: DEFAULT_THRESHOLDS };
 
+/** Receives configuration warnings (unknown keys); the default writes them to stderr. */
+export type ConfigWarn = (message: string) => void;
+
+export const warnToStderr: ConfigWarn = (m) => process.stderr.write(`[stability] WARNING ${m}\n`);
+
+/** Environment variable naming the stability config file. */
+export const STABILITY_CONFIG_ENV = 'TFT_STABILITY_CONFIG';
+
+/**
+ * Files looked up, relative to the working directory, when neither an option nor the environment names
+ * one: tft-native's configs/ folder, then the Python original's location (seed 000).
+ */
+export const DEFAULT_STABILITY_CONFIG_PATHS = ['configs/safety_config.yaml', 'CONFIG/training_config/safety_config.yaml'] as const;
+
+const KNOWN_SECTION_KEYS = ['auto_analyze_stability', 'base_dir', 'top_k', 'stability_thresholds'];
+
 const unit = z.number().min(-1).max(1);
 const YamlSchema = z
   .object({
@@ -72,22 +92,31 @@ const YamlSchema = z
               .strict()
               .optional(),
           })
-          .strict()
+          .passthrough()
+          .nullable()
           .optional(),
       })
       .passthrough()
+      .nullable()
       .optional(),
   })
   .passthrough();
 
-/** The stability section of a config document (other sections are ignored), merged over the defaults. */
-export function stabilityConfigFrom(doc: unknown, where = 'config'): StabilityConfig {
+/**
+ * The stability section of a config document (other sections are ignored), merged over the defaults.
+ * Unknown keys of `safety.feature_importance` go to `warn`; wrong types and unknown thresholds are
+ * SchemaErrors naming the key.
+ */
+export function stabilityConfigFrom(doc: unknown, where = 'config', warn: ConfigWarn = warnToStderr): StabilityConfig {
   const r = YamlSchema.safeParse(doc ?? {});
   if (!r.success) {
     const issue = r.error.issues[0]!;
     throw new SchemaError(`${where}: ${issue.path.join('.')}: ${issue.message}`, issue.path.join('.'));
   }
   const fi = r.data.safety?.feature_importance ?? {};
+  for (const k of Object.keys(fi)) {
+    if (!KNOWN_SECTION_KEYS.includes(k)) warn(`${where}: safety.feature_importance.${k}: not a stability setting, ignored (known: ${KNOWN_SECTION_KEYS.join(', ')})`);
+  }
   const t = fi.stability_thresholds ?? {};
   return {
     autoAnalyze: fi.auto_analyze_stability ?? DEFAULT_STABILITY_CONFIG.autoAnalyze,
@@ -104,24 +133,57 @@ export function stabilityConfigFrom(doc: unknown, where = 'config'): StabilityCo
   };
 }
 
-export function loadStabilityConfig(path: string): StabilityConfig {
+export function loadStabilityConfig(file: string, warn: ConfigWarn = warnToStderr): StabilityConfig {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new IoError(`${path}: cannot read (${(e as Error).message})`, path, { cause: e });
+    throw new IoError(`${file}: cannot read (${(e as Error).message})`, file, { cause: e });
   }
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw new SchemaError(`${path}: not valid YAML: ${(e as Error).message}`, path);
+    throw new SchemaError(`${file}: not valid YAML: ${(e as Error).message}`, file);
   }
-  return stabilityConfigFrom(doc, path);
+  return stabilityConfigFrom(doc, file, warn);
 }
 
-/** Programmatic options over a base config (the file's, or the defaults). */
+export interface ConfigLookup {
+  /** An explicit file (the hooks' `configPath`, the CLI's --config). */
+  configPath?: string;
+  /** Environment to read TFT_STABILITY_CONFIG from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Directory the default paths are relative to (default process.cwd()). */
+  cwd?: string;
+}
+
+/**
+ * Which config file applies, in this order: `configPath`, then $TFT_STABILITY_CONFIG, then the first of
+ * DEFAULT_STABILITY_CONFIG_PATHS that exists; null when none does (built-in defaults). A file named by the
+ * option or the environment must exist (IoError otherwise); the defaults are only used when present.
+ */
+export function resolveStabilityConfigPath(o: ConfigLookup = {}): { path: string; source: 'option' | 'env' | 'default' } | null {
+  if (o.configPath !== undefined) return { path: o.configPath, source: 'option' };
+  const fromEnv = (o.env ?? process.env)[STABILITY_CONFIG_ENV];
+  if (fromEnv) return { path: fromEnv, source: 'env' };
+  const cwd = o.cwd ?? process.cwd();
+  for (const rel of DEFAULT_STABILITY_CONFIG_PATHS) {
+    const p = path.resolve(cwd, rel);
+    if (existsSync(p)) return { path: p, source: 'default' };
+  }
+  return null;
+}
+
+/** The config that applies (see resolveStabilityConfigPath), loaded and validated, or the built-in defaults. */
+export function resolveStabilityConfig(o: ConfigLookup & { warn?: ConfigWarn } = {}): StabilityConfig {
+  const found = resolveStabilityConfigPath(o);
+  return found ? loadStabilityConfig(found.path, o.warn) : DEFAULT_STABILITY_CONFIG;
+}
+
+/** Programmatic options over a base config (the file's, or the defaults); a bad topK is an InvalidArgumentError. */
 export function mergeStabilityConfig(base: StabilityConfig, over: Partial<Omit<StabilityConfig, 'thresholds'>> & { thresholds?: Partial<StabilityThresholds> } = {}): StabilityConfig {
+  if (over.topK !== undefined && !(Number.isInteger(over.topK) && over.topK >= 1)) throw new InvalidArgumentError(`topK: must be an integer ≥ 1, got ${over.topK}`, 'topK');
   return {
     autoAnalyze: over.autoAnalyze ?? base.autoAnalyze,
     baseDir: over.baseDir ?? base.baseDir,

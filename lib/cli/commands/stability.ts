@@ -1,28 +1,56 @@
 /**
- * `tft-native stability analyze|analyze-all`: feature-importance stability across runs. Exit code 0 unless an
- * error occurs; with --fail-on-warning, 3 when a metric is below its threshold (for CI).
+ * `tft-native stability analyze|analyze-all`: feature-importance stability across runs.
+ *
+ * `analyze` takes one (target, method); without --universe every universe found for it is its own group
+ * (the seed's archives hold e.g. AAPL and ALL side by side). Exit codes: 0 when every group asked for was
+ * analysed (warnings included); 1 when a group's analysis failed (the other groups are still printed) or
+ * nothing matched; 2 for a usage error (e.g. --top-k 0); with --fail-on-warning, 3 when a metric is below
+ * its threshold or undefined (n/a). Skipped store files are reported but change no exit code.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError as UsageError, type Command } from 'commander';
 
-import { analyzeGroup } from '../../stability/analysis.js';
-import { DEFAULT_STABILITY_CONFIG, loadStabilityConfig, mergeStabilityConfig } from '../../stability/config.js';
+import { NotFoundError } from '../../errors.js';
+import { mergeStabilityConfig, resolveStabilityConfig, warnToStderr } from '../../stability/config.js';
+import { analyzeGroups, type GroupAnalyses } from '../../stability/hooks.js';
 import { formatReport, reportToJSON } from '../../stability/report-format.js';
 import { SnapshotStore, groupId } from '../../stability/snapshot-store.js';
-import type { Snapshot } from '../../stability/snapshot.js';
-import { NotFoundError } from '../../errors.js';
 
 interface Common {
   baseDir?: string;
-  topK?: string;
+  topK?: number;
+  samplePairs?: number;
   config?: string;
   json?: boolean;
   matrices?: boolean;
   failOnWarning?: boolean;
 }
 
+/** Commander argument parser: an integer ≥ 1, else a usage error (exit code 2). */
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`must be an integer ≥ 1, got '${v}'`);
+  return n;
+}
+
 function configFrom(o: Common) {
-  const base = o.config ? loadStabilityConfig(o.config) : DEFAULT_STABILITY_CONFIG;
-  return mergeStabilityConfig(base, { baseDir: o.baseDir, topK: o.topK !== undefined ? Number(o.topK) : undefined });
+  const base = resolveStabilityConfig({ configPath: o.config, warn: warnToStderr });
+  return mergeStabilityConfig(base, { baseDir: o.baseDir, topK: o.topK });
+}
+
+function print(result: GroupAnalyses, o: Common): void {
+  if (o.json) {
+    process.stdout.write(JSON.stringify({ reports: result.reports.map(reportToJSON), errors: result.errors, issues: result.issues }, null, 2) + '\n');
+    return;
+  }
+  const blocks = result.reports.map((r) => formatReport(r));
+  for (const e of result.errors) blocks.push(`${groupId(e.group)}: ${e.runs} runs: analysis FAILED: ${e.error.message} [${e.error.code}]`);
+  if (blocks.length) process.stdout.write(blocks.join('\n\n') + '\n');
+  for (const i of result.issues) process.stdout.write(`skipped ${i.path}: ${i.reason}\n`);
+}
+
+function exitCode(result: GroupAnalyses, o: Common): void {
+  if (result.errors.length > 0) process.exitCode = 1;
+  else if (o.failOnWarning && result.reports.some((r) => r.warnings.length > 0)) process.exitCode = 3;
 }
 
 export function registerStability(program: Command): void {
@@ -30,41 +58,36 @@ export function registerStability(program: Command): void {
   const common = (c: Command) =>
     c
       .option('--base-dir <dir>', 'snapshot store (default artifacts/feature_importance)')
-      .option('--top-k <k>', 'size of the top sets (default 20)')
-      .option('--config <file>', 'YAML with safety.feature_importance settings and thresholds')
-      .option('--json', 'machine-readable output')
+      .option('--top-k <k>', 'size of the top sets, an integer ≥ 1 (default 20)', positiveInt)
+      .option('--sample-pairs <n>', 'estimate weighted tau and RBO from a seeded sample of n pairs (default: every pair, exact)', positiveInt)
+      .option('--config <file>', 'YAML with safety.feature_importance settings (default: $TFT_STABILITY_CONFIG, then configs/safety_config.yaml)')
+      .option('--json', 'machine-readable output: { reports, errors, issues }')
       .option('--matrices', 'with --json: include the pairwise matrices')
-      .option('--fail-on-warning', 'exit with code 3 when a metric is below its threshold');
+      .option('--fail-on-warning', 'exit with code 3 when a metric is below its threshold or n/a');
   common(
     cmd
       .command('analyze')
-      .description('one (target, method[, universe]) group')
+      .description('one (target, method): each universe found is a group, or only --universe U')
       .requiredOption('--target <name>', 'target name')
       .requiredOption('--method <name>', 'importance method (lightgbm, tft_vsn, …)')
-      .option('--universe <id>', 'universe id (ALL for cross-sectional)'),
+      .option('--universe <id>', 'only this universe id (ALL for cross-sectional); default: every universe'),
   ).action(async (o: Common & { target: string; method: string; universe?: string }) => {
     const cfg = configFrom(o);
-    const { snapshots, issues } = await new SnapshotStore(cfg.baseDir).list({ targetName: o.target, method: o.method, universeId: o.universe ?? null });
+    const { snapshots, issues } = await new SnapshotStore(cfg.baseDir).list({ targetName: o.target, method: o.method, universeId: o.universe });
     if (snapshots.length === 0) {
+      for (const i of issues) process.stderr.write(`skipped ${i.path}: ${i.reason}\n`);
       throw new NotFoundError(`no snapshots for ${o.target}/${o.method}${o.universe ? `[${o.universe}]` : ''} under ${cfg.baseDir}`, o.target);
     }
-    const report = await analyzeGroup(snapshots, { topK: cfg.topK, thresholds: cfg.thresholds, issues, includeMatrices: o.matrices });
-    process.stdout.write((o.json ? JSON.stringify(reportToJSON(report), null, 2) : formatReport(report)) + '\n');
-    if (o.failOnWarning && report.warnings.length > 0) process.exitCode = 3;
+    const result = await analyzeGroups(snapshots, issues, { topK: cfg.topK, thresholds: cfg.thresholds, samplePairs: o.samplePairs, includeMatrices: o.matrices });
+    print(result, o);
+    exitCode(result, o);
   });
   common(cmd.command('analyze-all').description('every group of the store')).action(async (o: Common) => {
     const cfg = configFrom(o);
     const { snapshots, issues } = await new SnapshotStore(cfg.baseDir).list();
-    const groups = new Map<string, Snapshot[]>();
-    for (const s of snapshots) groups.set(groupId(s), [...(groups.get(groupId(s)) ?? []), s]);
-    const reports = [];
-    for (const id of [...groups.keys()].sort()) reports.push(await analyzeGroup(groups.get(id)!, { topK: cfg.topK, thresholds: cfg.thresholds, includeMatrices: o.matrices }));
-    if (o.json) process.stdout.write(JSON.stringify({ reports: reports.map(reportToJSON), issues }, null, 2) + '\n');
-    else {
-      if (reports.length === 0) process.stdout.write(`no snapshots under ${cfg.baseDir}\n`);
-      process.stdout.write(reports.map((r) => formatReport(r)).join('\n\n') + '\n');
-      for (const i of issues) process.stdout.write(`skipped ${i.path}: ${i.reason}\n`);
-    }
-    if (o.failOnWarning && reports.some((r) => r.warnings.length > 0)) process.exitCode = 3;
+    const result = await analyzeGroups(snapshots, issues, { topK: cfg.topK, thresholds: cfg.thresholds, samplePairs: o.samplePairs, includeMatrices: o.matrices });
+    if (!o.json && result.reports.length === 0 && result.errors.length === 0) process.stdout.write(`no snapshots under ${cfg.baseDir}\n`);
+    print(result, o);
+    exitCode(result, o);
   });
 }
