@@ -10,15 +10,16 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min
 
 export const TFTConfigSchema = z
   .object({
-    nFeatures: int(1),
+    // Upper bounds keep a config read from a file (a checkpoint's metadata.json) from implying absurd sizes.
+    nFeatures: int(1, 65_536),
     dHidden: int(1, 4096).default(64),
     nHeads: int(1).default(4),
     lstmLayers: int(1, 16).default(1),
     dropout: z.number().min(0).lt(1).default(0.1),
-    seqLen: int(1).default(63),
-    nContext: int(0).default(0),
+    seqLen: int(1, 65_536).default(63),
+    nContext: int(0, 4096).default(0),
     maxPosition: z.number().positive().finite().default(1),
-    nEntities: int(0).default(0),
+    nEntities: int(0, 1_000_000).default(0),
     seed: int(0, 2 ** 53 - 1).default(0),
   })
   .strict()

@@ -117,6 +117,8 @@ export interface NativeModelExports {
   NativeTftModel: new (config: NativeModelConfig, device: 'cpu' | 'cuda') => NativeTftModel;
   readSafetensorsHeader(path: string): NativeSafetensorsHeader;
   readSafetensors(path: string): Promise<NativeTensor[]>;
+  /** The parameters a (validated) config implies, in file order, without allocating them. */
+  parameterSpecsFor(config: NativeModelConfig): { name: string; shape: number[] }[];
 }
 
 export interface NativeTrainerData {

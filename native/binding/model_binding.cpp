@@ -86,6 +86,19 @@ Napi::Object prediction_to_js(Napi::Env env, const model::ForwardOutput& r) {
   return o;
 }
 
+Napi::Array specs_to_js(Napi::Env env, const std::vector<model::ParamSpec>& specs) {
+  auto arr = Napi::Array::New(env, specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto e = Napi::Object::New(env);
+    e.Set("name", specs[i].name);
+    auto shape = Napi::Array::New(env, specs[i].shape.size());
+    for (size_t k = 0; k < specs[i].shape.size(); ++k) shape.Set(k, Napi::Number::New(env, static_cast<double>(specs[i].shape[k])));
+    e.Set("shape", shape);
+    arr.Set(i, e);
+  }
+  return arr;
+}
+
 class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -385,18 +398,7 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
   Napi::Value ParameterSpecs(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       Napi::Env env = info.Env();
-      auto m = require_model(env);
-      const auto& specs = m->parameters().specs();
-      auto arr = Napi::Array::New(env, specs.size());
-      for (size_t i = 0; i < specs.size(); ++i) {
-        auto e = Napi::Object::New(env);
-        e.Set("name", specs[i].name);
-        auto shape = Napi::Array::New(env, specs[i].shape.size());
-        for (size_t k = 0; k < specs[i].shape.size(); ++k) shape.Set(k, Napi::Number::New(env, static_cast<double>(specs[i].shape[k])));
-        e.Set("shape", shape);
-        arr.Set(i, e);
-      }
-      return arr;
+      return specs_to_js(env, require_model(env)->parameters().specs());
     });
   }
 
@@ -453,6 +455,16 @@ Napi::Value ReadSafetensorsHeader(const Napi::CallbackInfo& info) {
   });
 }
 
+// The parameters a config implies, without allocating them: checkpoints compare a file's header with this
+// before building a model, so an edited config cannot make `load` allocate more than the file holds.
+Napi::Value ParameterSpecsFor(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const model::TftConfig config = parse_config(info[0]);
+    model::validate(config);
+    return specs_to_js(info.Env(), model::parameter_specs(config));
+  });
+}
+
 Napi::Value ReadSafetensors(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const std::string path = get_string(info[0], "path");
@@ -494,6 +506,7 @@ void register_model(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeTftModel", ctor);
   exports.Set("readSafetensorsHeader", Napi::Function::New(env, ReadSafetensorsHeader, "readSafetensorsHeader"));
   exports.Set("readSafetensors", Napi::Function::New(env, ReadSafetensors, "readSafetensors"));
+  exports.Set("parameterSpecsFor", Napi::Function::New(env, ParameterSpecsFor, "parameterSpecsFor"));
 }
 
 }  // namespace tft::binding
