@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 import { InvalidArgumentError, IoError, SchemaError } from '../errors.js';
+import { TFTConfigFields, headsDivideHidden, issuePath } from '../model/config.js';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -47,19 +48,19 @@ export const TrainingConfigSchema = z
       })
       .strict()
       .prefault({}),
-    model: z
-      .object({
-        dHidden: int(1).default(32),
-        nHeads: int(1).default(4),
-        lstmLayers: int(1).default(1),
-        dropout: z.number().min(0).lt(1).default(0.1),
-        seqLen: int(2).default(63),
-        maxPosition: z.number().positive().default(1),
+    model: TFTConfigFields.pick({ nHeads: true, lstmLayers: true, dropout: true, maxPosition: true, seed: true })
+      .extend({
+        // The model's own bounds, with training defaults; nFeatures, nEntities and nContext follow from the data.
+        dHidden: TFTConfigFields.shape.dHidden.unwrap().default(32),
+        /** Two steps at least: the loss skips warm-up steps and needs a position change to cost. */
+        seqLen: TFTConfigFields.shape.seqLen.unwrap().min(2).default(63),
         /** One embedding per asset (X-Trend); nEntities = number of symbols. */
         useEntities: z.boolean().default(true),
-        seed: int(0).default(0),
+        /** Where the model trains and predicts; 'cuda' needs a CUDA libtorch and a GPU (CudaUnavailableError otherwise). */
+        device: z.enum(['cpu', 'cuda']).default('cpu'),
       })
       .strict()
+      .refine(headsDivideHidden.check, { message: headsDivideHidden.message, path: [...headsDivideHidden.path] })
       .prefault({}),
     training: z
       .object({
@@ -115,7 +116,7 @@ export function resolveTrainingConfig(input: unknown, source = 'config'): Traini
   const r = TrainingConfigSchema.safeParse(input ?? {});
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    const where = issue.path.length ? issue.path.join('.') : '(root)';
+    const where = issuePath(issue) || '(root)';
     throw new SchemaError(`${source}: ${where}: ${issue.message}`, where);
   }
   return r.data;
