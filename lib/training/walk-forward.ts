@@ -8,8 +8,9 @@
  * Cost grows linearly in windows × epochs for training (the dominant term), and in assets × days for
  * features and rolling prediction.
  */
-import { CancelledError, InvalidArgumentError } from '../errors.js';
+import { CancelledError, CudaUnavailableError, InvalidArgumentError } from '../errors.js';
 import { FeatureBuilder, type FeaturePanel } from '../data/feature-builder.js';
+import { maxLookback } from '../data/feature-catalogue.js';
 import { MarketDataStore } from '../data/market-data-store.js';
 import { applyNormalization, fitNormalization, type Normalization } from '../data/normalization.js';
 import type { PricePanel } from '../data/price-panel.js';
@@ -17,11 +18,14 @@ import { buildTargets } from '../data/targets.js';
 import { TFTModel } from '../model/tft-model.js';
 import type { TFTConfig } from '../model/config.js';
 import { backtest, metricsFromReturns, type StrategyMetrics } from './backtest.js';
-import { DEFAULT_FEATURE_GROUPS, type TrainingConfig } from './config.js';
+import { DEFAULT_FEATURE_GROUPS, resolveTrainingConfig, type TrainingConfig } from './config.js';
 import { planFolds, type Fold } from './folds.js';
-import { Trainer, type EpochStats, type EvalStats, type LayerGradient, type StepProgress } from './trainer.js';
+import { Trainer, type EpochStats, type EvalStats, type LayerGradient, type StepProgress, type WindowSet } from './trainer.js';
 import type { StabilityReport } from '../stability/analysis.js';
 import { saveSnapshotHook } from '../stability/hooks.js';
+
+/** The label is the next-day return. */
+const HORIZON = 1;
 
 export type Phase = 'pretrain' | 'finetune';
 
@@ -31,8 +35,12 @@ export type TrainingEvent =
   | { type: 'fold-start'; fold: number; trainWindows: number; validationWindows: number }
   | { type: 'phase-start'; fold: number; phase: Phase; epochs: number; learningRate: number }
   | { type: 'step'; fold: number; phase: Phase; epoch: number; progress: StepProgress }
-  | { type: 'epoch'; fold: number; phase: Phase; epoch: number; epochs: number; train: EpochStats; validation: EvalStats; improved: boolean }
+  /** improved: the phase's best validation loss so far (resets patience); best: the fold's best so far (weights kept). */
+  | { type: 'epoch'; fold: number; phase: Phase; epoch: number; epochs: number; train: EpochStats; validation: EvalStats; improved: boolean; best: boolean }
+  /** The phase stopped after `patience` epochs without improving its own best validation loss. */
   | { type: 'early-stop'; fold: number; phase: Phase; epoch: number; bestValidationLoss: number }
+  /** The end of a phase: the weights are back at the fold's best epoch so far, which the next phase starts from. */
+  | { type: 'restore'; fold: number; phase: Phase; bestValidationLoss: number; bestEpoch: BestEpoch }
   | { type: 'fold-end'; fold: number; result: FoldResult }
   | { type: 'snapshot'; fold: number; path: string; report?: StabilityReport };
 
@@ -47,6 +55,31 @@ export interface EpochRecord {
   seconds: number;
   gradNorm: number;
   gradients: LayerGradient[];
+  /** Beat the phase's best validation loss so far (resets patience). */
+  improved: boolean;
+  /** Beat the fold's best validation loss so far: its weights were kept. */
+  best: boolean;
+}
+
+export interface BestEpoch {
+  phase: Phase;
+  epoch: number;
+}
+
+/**
+ * The windows a range actually used, each identified by its last day (a window ending on day t reads
+ * features on days t - seqLen + 1 … t and labels up to t + horizon). From the window sets handed to the
+ * native trainer and to rolling prediction, not from the plan.
+ */
+export interface WindowSpan {
+  windows: number;
+  /** First and last window end day. */
+  firstEnd: number;
+  lastEnd: number;
+  /** First day whose features a window reads. */
+  firstDay: number;
+  /** Last day a window's labels reach (lastEnd + horizon). */
+  lastLabelDay: number;
 }
 
 export interface FeatureWeight {
@@ -58,7 +91,13 @@ export interface FeatureWeight {
 export interface FoldResult {
   fold: Fold;
   epochs: EpochRecord[];
+  /** The fold's model is the one of this epoch: the lowest validation loss over both phases. */
   bestValidationLoss: number;
+  bestEpoch: BestEpoch | undefined;
+  /** What training (every sampled epoch together), validation and the OOS test actually read. */
+  windows: { train: WindowSpan; validation: WindowSpan; test: WindowSpan };
+  /** The normalisation the fold's model sees, fitted on the days its training windows read. */
+  normalization: Normalization;
   /** VSN weight per feature, averaged over the fold's validation windows; sorted descending. */
   vsnImportance: FeatureWeight[];
   /** Out-of-sample metrics over the test range (daily returns included). */
@@ -99,6 +138,25 @@ export interface TrainingResult {
   seconds: number;
 }
 
+function featureBuilder(config: TrainingConfig): FeatureBuilder {
+  const groups = config.features.names ? config.features.groups : (config.features.groups ?? DEFAULT_FEATURE_GROUPS);
+  return new FeatureBuilder({ groups, names: config.features.names, ohlcv: config.features.ohlcv });
+}
+
+/**
+ * Listed days in a row a symbol needs for the builder's features to be complete once: the longest lookback
+ * + 1. Handed to MarketDataStore.panel as minHistory, so a short symbol is reported with its file and rows.
+ * Undefined when the selection needs OHLCV columns the data lacks: FeatureBuilder.build then reports that.
+ */
+export function requiredHistory(builder: FeatureBuilder, hasOhlcv: boolean): number | undefined {
+  try {
+    return maxLookback(builder.specs(hasOhlcv)) + 1;
+  } catch (e) {
+    if (e instanceof InvalidArgumentError && e.argument === 'ohlcv') return undefined;
+    throw e;
+  }
+}
+
 async function loadDataset(config: TrainingConfig): Promise<TrainingDataset> {
   const path = config.data.path;
   const store = path === undefined ? await MarketDataStore.bundled() : await MarketDataStore.open(path);
@@ -108,6 +166,7 @@ async function loadDataset(config: TrainingConfig): Promise<TrainingDataset> {
       start: config.data.start,
       end: config.data.end,
       maxFillDays: config.data.maxFillDays,
+      minHistory: requiredHistory(featureBuilder(config), store.info().hasOhlcv),
     });
     return { prices };
   } finally {
@@ -115,9 +174,29 @@ async function loadDataset(config: TrainingConfig): Promise<TrainingDataset> {
   }
 }
 
-function buildFeatures(config: TrainingConfig, prices: PricePanel): FeaturePanel {
-  const groups = config.features.names ? config.features.groups : (config.features.groups ?? DEFAULT_FEATURE_GROUPS);
-  return new FeatureBuilder({ groups, names: config.features.names, ohlcv: config.features.ohlcv }).build(prices);
+function span(windows: readonly WindowSet[], T: number, horizon: number): WindowSpan {
+  let n = 0;
+  let firstEnd = Number.POSITIVE_INFINITY;
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  for (const w of windows) {
+    n += w.size;
+    for (let i = 1; i < w.pairs.length; i += 2) {
+      firstEnd = Math.min(firstEnd, w.pairs[i]!);
+      lastEnd = Math.max(lastEnd, w.pairs[i]!);
+    }
+  }
+  return { windows: n, firstEnd, lastEnd, firstDay: firstEnd - T + 1, lastLabelDay: lastEnd + horizon };
+}
+
+/** Fails before any data is read when CUDA was asked for and cannot be had, with the addon's reason. */
+function checkDevice(device: 'cpu' | 'cuda'): void {
+  if (device !== 'cuda') return;
+  try {
+    TFTModel.create({ nFeatures: 1, dHidden: 1, nHeads: 1, seqLen: 1 }, { device }).dispose();
+  } catch (e) {
+    if (e instanceof CudaUnavailableError) throw new CudaUnavailableError(`model.device: ${e.message}`, 'model.device');
+    throw e;
+  }
 }
 
 /** A copy of days [start, end] of every asset: [A, end - start + 1, F]. */
@@ -130,14 +209,16 @@ function sliceDays(values: Float32Array, A: number, D: number, F: number, start:
 
 export async function trainWalkForward(opts: WalkForwardOptions): Promise<TrainingResult> {
   const t0 = performance.now();
-  const { config } = opts;
+  // Validated again (a hand-built config skips resolveTrainingConfig): bad values fail before any data is read.
+  const config = resolveTrainingConfig(opts.config);
+  checkDevice(config.model.device);
   const emit = opts.onEvent ?? (() => {});
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new CancelledError('training was cancelled', 'signal');
   };
   const dataset = opts.dataset ?? (await loadDataset(config));
   const prices = dataset.prices;
-  const features = dataset.features ?? buildFeatures(config, prices);
+  const features = dataset.features ?? featureBuilder(config).build(prices);
   if (features.dates.length !== prices.dates.length || features.symbols.length !== prices.symbols.length) {
     throw new InvalidArgumentError('dataset: features and prices must share symbols and calendar', 'dataset');
   }
@@ -146,7 +227,7 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
   const F = features.names.length;
   emit({ type: 'data', symbols: A, days: D, features: F, maxLookback: features.maxLookback, firstDate: prices.dates[0]!, lastDate: prices.dates[D - 1]! });
 
-  const targets = buildTargets(prices, { horizons: [1], volSpan: config.targets.volSpan, sigmaTarget: config.targets.sigmaTarget });
+  const targets = buildTargets(prices, { horizons: [HORIZON], volSpan: config.targets.volSpan, sigmaTarget: config.targets.sigmaTarget });
   const target = targets.scaledNextDayReturn;
   const scale = new Float32Array(A * D);
   for (let i = 0; i < scale.length; i++) scale[i] = config.targets.sigmaTarget / (targets.sigma[i]! * Math.sqrt(252));
@@ -159,7 +240,7 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
     validationDays: config.folds.validationDays,
     scheme: config.folds.scheme,
     trainDays: config.folds.trainDays,
-    horizon: 1,
+    horizon: HORIZON,
     maxLookback: features.maxLookback,
     window: T,
   });
@@ -189,7 +270,7 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
       maxPosition: config.model.maxPosition,
       nEntities: config.model.useEntities ? A : 0,
       seed: config.model.seed + fold.index,
-    });
+    }, { device: config.model.device });
     modelConfig = model.config;
     const trainer = new Trainer(
       model,
@@ -218,7 +299,13 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
       }
       emit({ type: 'fold-start', fold: fold.index, trainWindows: trainWindows.size, validationWindows: validationWindows.size });
       const epochs: EpochRecord[] = [];
+      const trained: WindowSet[] = [];
+      // Early stopping: each phase stops after `patience` epochs without beating its own best validation
+      // loss; the weights of the fold's best epoch so far are kept, and restored at the end of every phase.
+      // So finetuning starts from the best pretrained weights, and the fold's model is the epoch with the
+      // lowest validation loss over both phases.
       let best = Number.POSITIVE_INFINITY;
+      let bestEpoch: BestEpoch | undefined;
       let epochCounter = 0;
       for (const [phase, count, lr] of [
         ['pretrain', tc.pretrainEpochs, tc.learningRate],
@@ -227,24 +314,31 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
         if (count === 0) continue;
         trainer.learningRate = lr;
         emit({ type: 'phase-start', fold: fold.index, phase, epochs: count, learningRate: lr });
+        let phaseBest = Number.POSITIVE_INFINITY;
         let stale = 0;
         for (let e = 0; e < count; e++) {
           checkAbort();
           const seed = tc.seed * 7919 + fold.index * 104729 + epochCounter++;
           const sample = tc.maxWindowsPerEpoch > 0 ? trainWindows.sample(tc.maxWindowsPerEpoch, seed + 1) : trainWindows;
+          trained.push(sample);
           const train = await trainer.trainEpoch(sample, {
             shuffleSeed: seed,
             signal: opts.signal,
             onStep: (progress) => emit({ type: 'step', fold: fold.index, phase, epoch: e, progress }),
           });
           const validation = await trainer.evaluate(validationWindows);
-          const improved = validation.loss < best - 1e-9;
+          const improved = validation.loss < phaseBest - 1e-9;
           if (improved) {
-            best = validation.loss;
-            trainer.saveBest();
+            phaseBest = validation.loss;
             stale = 0;
           } else {
             stale++;
+          }
+          const isBest = validation.loss < best - 1e-9;
+          if (isBest) {
+            best = validation.loss;
+            bestEpoch = { phase, epoch: e };
+            trainer.saveBest();
           }
           epochs.push({
             phase,
@@ -257,15 +351,20 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
             seconds: train.seconds,
             gradNorm: train.gradNorm,
             gradients: train.gradients,
+            improved,
+            best: isBest,
           });
-          emit({ type: 'epoch', fold: fold.index, phase, epoch: e, epochs: count, train, validation, improved });
+          emit({ type: 'epoch', fold: fold.index, phase, epoch: e, epochs: count, train, validation, improved, best: isBest });
           if (stale >= tc.patience) {
-            emit({ type: 'early-stop', fold: fold.index, phase, epoch: e, bestValidationLoss: best });
+            emit({ type: 'early-stop', fold: fold.index, phase, epoch: e, bestValidationLoss: phaseBest });
             break;
           }
         }
+        if (bestEpoch) {
+          trainer.restoreBest();
+          emit({ type: 'restore', fold: fold.index, phase, bestValidationLoss: best, bestEpoch });
+        }
       }
-      if (Number.isFinite(best)) trainer.restoreBest();
       const weights = await trainer.vsnImportance(validationWindows);
       const vsnImportance = features.names
         .map((name, i) => ({ name, group: features.groups[i]!, weight: weights[i]! }))
@@ -280,10 +379,17 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
       const position = new Float32Array(A * D).fill(Number.NaN);
       for (let a = 0; a < A; a++) position.set(rolled.position.subarray(a * days, (a + 1) * days), a * D + from);
       const oos = backtest({ position, target, scale, assets: A, days: D, start: fold.test.start, end: fold.test.end, costBps: tc.costBps });
+      const testSpan = { windows: 0, firstEnd: fold.test.start, lastEnd: fold.test.end, firstDay: from, lastLabelDay: fold.test.end + HORIZON };
+      for (let a = 0; a < A; a++) {
+        for (let d = fold.test.start; d <= fold.test.end; d++) if (Number.isFinite(position[a * D + d]!)) testSpan.windows++;
+      }
       const result: FoldResult = {
         fold,
         epochs,
         bestValidationLoss: best,
+        bestEpoch,
+        windows: { train: span(trained, T, HORIZON), validation: span([validationWindows], T, HORIZON), test: testSpan },
+        normalization: norm,
         vsnImportance,
         oos,
         trainWindows: trainWindows.size,

@@ -9,6 +9,7 @@ import { featureCatalogue, maxLookback, type FeatureSpec } from '../../data/feat
 import { DEFAULT_MAX_FILL_DAYS, MarketDataStore, bundledDataPath } from '../../data/market-data-store.js';
 import { panelCoverage } from '../../data/price-panel.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { requiredHistory } from '../../training/walk-forward.js';
 
 interface InfoOptions {
   data?: string[];
@@ -109,8 +110,10 @@ async function features(opts: FeaturesOptions): Promise<void> {
   }
   const store = await openStore(opts.data);
   try {
-    const panel = await store.panel({ maxFillDays: fillDays(opts.maxFillDays) });
     const builder = new FeatureBuilder({ ...(groups ? { groups } : {}), ohlcv: opts.closeOnly ? false : 'auto' });
+    // The store checks history itself so that a short symbol is reported with its file and rows.
+    const minHistory = opts.allowShortHistory ? undefined : requiredHistory(builder, store.info().hasOhlcv);
+    const panel = await store.panel({ maxFillDays: fillDays(opts.maxFillDays), minHistory });
     const t0 = performance.now();
     const fp = builder.build(panel, { allowShortHistory: Boolean(opts.allowShortHistory) });
     const ms = performance.now() - t0;

@@ -20,6 +20,7 @@ interface TrainFlags {
   folds?: string;
   epochs?: string;
   windows?: string;
+  device?: string;
   checkpoint?: boolean;
   stabilityDir?: string;
   json?: boolean;
@@ -30,7 +31,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const num = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 function overridesFrom(f: TrainFlags): Record<string, unknown> {
-  const o: Record<string, Record<string, unknown>> = { data: {}, folds: {}, training: {}, output: {} };
+  const o: Record<string, Record<string, unknown>> = { data: {}, model: {}, folds: {}, training: {}, output: {} };
   if (f.data?.length) o.data!.path = f.data.length === 1 ? f.data[0] : f.data;
   if (f.symbols) o.data!.symbols = f.symbols.split(',').map((s) => s.trim()).filter(Boolean);
   if (f.start) o.data!.start = f.start;
@@ -42,6 +43,7 @@ function overridesFrom(f: TrainFlags): Record<string, unknown> {
     o.training!.finetuneEpochs = ft ?? 0;
   }
   if (f.windows) o.training!.maxWindowsPerEpoch = Number(f.windows);
+  if (f.device) o.model!.device = f.device;
   if (f.out) o.output!.checkpointRoot = f.out;
   if (f.stabilityDir) o.output!.stabilityDir = f.stabilityDir;
   if (f.checkpoint === false) o.output!.saveCheckpoint = false;
@@ -101,12 +103,15 @@ function reporter(enabled: boolean): { onEvent: (e: TrainingEvent) => void; stop
           } else {
             log(
               `fold ${e.fold} ${e.phase} epoch ${e.epoch + 1}/${e.epochs}: train loss ${num(e.train.loss, 3)} (Sharpe ${num(e.train.sharpe)}), ` +
-                `validation loss ${num(e.validation.loss, 3)} (Sharpe ${num(e.validation.sharpe)})${e.improved ? ' *' : ''}, ${num(e.train.seconds, 1)} s`,
+                `validation loss ${num(e.validation.loss, 3)} (Sharpe ${num(e.validation.sharpe)})${e.best ? ' *' : ''}, ${num(e.train.seconds, 1)} s`,
             );
           }
           break;
         case 'snapshot':
           if (!multi) log(`fold ${e.fold}: VSN importance snapshot ${e.path}`);
+          break;
+        case 'restore':
+          if (!multi) log(`fold ${e.fold} ${e.phase}: weights of ${e.bestEpoch.phase} epoch ${e.bestEpoch.epoch + 1} kept (validation loss ${num(e.bestValidationLoss, 3)})`);
           break;
         case 'early-stop':
           if (!multi) log(`fold ${e.fold} ${e.phase}: early stop after epoch ${e.epoch + 1} (best validation loss ${num(e.bestValidationLoss, 3)})`);
@@ -154,6 +159,7 @@ export function registerTrain(program: Command): void {
     .option('--folds <n>', 'number of walk-forward folds')
     .option('--epochs <p+f>', 'pretrain + finetune epochs, e.g. 30+50')
     .option('--windows <n>', 'training windows sampled per epoch (0 = all)')
+    .option('--device <cpu|cuda>', "where the model trains and predicts (default cpu; 'cuda' needs a CUDA libtorch and a GPU)")
     .option('--no-checkpoint', 'do not write a checkpoint')
     .option('--stability-dir <dir>', 'write one VSN importance snapshot per fold (method tft_vsn) into this store')
     .option('--no-progress', 'no progress bars (one line per epoch)')
