@@ -3,7 +3,8 @@
  *
  * Layout: `{root}/{modelType}/v{version}_{timestamp}/` with `model.safetensors` (float32 weights, readable by
  * PyTorch without code execution), `metadata.json` (CheckpointMetadata with the sha256 of every other file),
- * and optionally `feature_selector.json` and `study.json`.
+ * and optionally `feature_selector.json` and `study.json`. The safetensors header carries the digest of the
+ * metadata (metadataDigest), so metadata.json cannot be edited without load noticing.
  *
  * Save is atomic: files go to `{root}/{modelType}/.tmp-{pid}-{uuid}/`, each fsynced, then one rename puts
  * the folder in place and the parent directory is fsynced. A crash leaves either the complete checkpoint or
@@ -13,18 +14,25 @@
  * exactly one process: concurrent savers each get their own version. Markers are never removed, so a
  * version is never reused, even after prune; a crash between reservation and rename leaves a gap.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { CorruptFileError, InvalidArgumentError, IoError, NotFoundError, StateDictError, TftError } from '../errors.js';
-import { resolveConfig } from '../model/config.js';
-import { TFTModel, readSafetensorsHeader } from '../model/tft-model.js';
+import { CorruptFileError, InvalidArgumentError, IoError, NotFoundError, SchemaError, StateDictError, TftError } from '../errors.js';
+import { TFTModel, readSafetensorsHeader, type SafetensorsHeader } from '../model/tft-model.js';
+import { loadAddon } from '../native/loader.js';
 import { fsyncPath, writeFileDurable } from '../io/atomic-write.js';
 import { assertSafeName, resolveInside } from '../io/safe-path.js';
-import { validateMetadata, type CheckpointMetadata, type CheckpointMetadataInput } from './metadata.js';
+import {
+  METADATA_DIGEST_KEY,
+  METADATA_SCHEMA_VERSION,
+  metadataDigest,
+  validateMetadata,
+  type CheckpointMetadata,
+  type CheckpointMetadataInput,
+} from './metadata.js';
 
 export const WEIGHTS_FILE = 'model.safetensors';
 export const METADATA_FILE = 'metadata.json';
@@ -32,12 +40,19 @@ export const SELECTOR_FILE = 'feature_selector.json';
 export const STUDY_FILE = 'study.json';
 const OPTIONAL_FILES = new Set([SELECTOR_FILE, STUDY_FILE]);
 const CHECKPOINT_DIR = /^v(\d+)_(\d{8}T\d{6}\d{3}Z)$/;
+const GIT_TIMEOUT_MS = 5000;
 
 export interface SaveOptions {
   /** The feature selector's state (any JSON value), stored as feature_selector.json. */
   featureSelector?: unknown;
   /** The tuner's study (any JSON value), stored as study.json. */
   study?: unknown;
+  /** The commit to record (null: none); by default HEAD of the repository containing `repository`. */
+  gitCommit?: string | null;
+  /** Whether the working tree differed from gitCommit (only with an explicit gitCommit; default null). */
+  gitDirty?: boolean | null;
+  /** A folder inside the git working tree to record (default: the current directory). */
+  repository?: string;
 }
 
 export interface CheckpointSummary {
@@ -68,23 +83,42 @@ export interface LoadedCheckpoint {
 async function sha256File(file: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of createReadStream(file)) {
+  // 1 MiB reads: a fraction of the default's per-chunk overhead on weight files, with bounded memory.
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     hash.update(chunk as Buffer);
     bytes += (chunk as Buffer).length;
   }
   return { sha256: hash.digest('hex'), bytes };
 }
 
-function timestamp(d: Date): string {
+/** The folder-name form of createdAt: UTC, `YYYYMMDDTHHMMSSmmmZ`. */
+export function checkpointTimestamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('.', '');
 }
 
-function gitCommit(): string | null {
+function git(args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // --no-optional-locks: `status` would otherwise refresh (and lock) the index of the user's checkout.
+    execFile('git', ['--no-optional-locks', ...args], { cwd, encoding: 'utf8', timeout: GIT_TIMEOUT_MS, windowsHide: true }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
+  });
+}
+
+/** HEAD and whether tracked files differ from it; nulls outside a repository or without git. */
+async function gitState(cwd: string): Promise<{ commit: string | null; dirty: boolean | null }> {
+  let commit: string;
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() || null;
+    commit = (await git(['rev-parse', '--verify', 'HEAD'], cwd)).trim();
   } catch {
-    return null;
+    return { commit: null, dirty: null };
   }
+  if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) return { commit: null, dirty: null };
+  const dirty = await git(['status', '--porcelain', '--untracked-files=no'], cwd).then(
+    (out) => out.trim().length > 0,
+    () => null,
+  );
+  return { commit, dirty };
 }
 
 function pidAlive(pid: number): boolean {
@@ -101,18 +135,101 @@ function io(e: unknown, what: string, p: string): never {
   throw new IoError(`${p}: ${what} failed (${(e as Error).message})`, p, { cause: e });
 }
 
+/** Reads metadata.json of a folder: schema, and that the folder is where that metadata says it belongs. */
+async function readMetadataOf(folder: string): Promise<{ metadata: CheckpointMetadata; digest: string }> {
+  const file = path.join(folder, METADATA_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      const exists = await stat(folder).then(() => true, () => false);
+      throw exists ? new CorruptFileError(`${file}: missing`, file) : new NotFoundError(`${folder}: no such checkpoint`, folder);
+    }
+    io(e, 'reading', file);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new CorruptFileError(`${file}: not valid JSON (${(e as Error).message})`, file);
+  }
+  const metadata = validateMetadata(doc, file);
+  // A folder copied or renamed by hand must not pass for another version or model type: list, loadLatest
+  // and prune go by these names.
+  const expected = `v${metadata.version}_${checkpointTimestamp(new Date(metadata.createdAt))}`;
+  if (path.basename(folder) !== expected) {
+    throw new CorruptFileError(`${file}: version ${metadata.version}, created ${metadata.createdAt}, belongs in a folder named ${expected}, not ${path.basename(folder)}`, file);
+  }
+  if (path.basename(path.dirname(folder)) !== metadata.modelType) {
+    throw new CorruptFileError(`${file}: model type '${metadata.modelType}', but the checkpoint lies under '${path.basename(path.dirname(folder))}'`, file);
+  }
+  // The digest is taken over the document as stored, before zod fills any default.
+  return { metadata, digest: metadataDigest(doc as Record<string, unknown>) };
+}
+
+async function safetensorsHeaderBytes(file: string): Promise<number> {
+  const fh = await open(file, 'r');
+  try {
+    const b = Buffer.alloc(8);
+    const { bytesRead } = await fh.read(b, 0, 8, 0);
+    if (bytesRead < 8) throw new CorruptFileError(`${file}: shorter than a safetensors header`, file);
+    return Number(b.readBigUInt64LE(0));
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The config's parameters against the file's header: the same names, float32, the same shapes, and a file
+ * exactly as long as those tensors need. Nothing is allocated from the config before this has passed.
+ */
+async function checkTensorsAgainstConfig(metadata: CheckpointMetadata, header: SafetensorsHeader, weights: string, bytes: number, metaFile: string): Promise<void> {
+  let specs: { name: string; shape: number[] }[];
+  try {
+    specs = loadAddon().parameterSpecsFor(metadata.config);
+  } catch (e) {
+    if (!(e instanceof TftError)) throw e;
+    throw new SchemaError(`${metaFile}: ${e.message}`, e.argument ?? 'config');
+  }
+  const have = new Map(header.tensors.map((t) => [t.name, t]));
+  let dataBytes = 0;
+  for (const spec of specs) {
+    const t = have.get(spec.name);
+    if (!t) throw new StateDictError(`${weights}: tensor '${spec.name}' is missing`, spec.name);
+    if (t.shape.join(',') !== spec.shape.join(',')) {
+      throw new StateDictError(`${weights}: tensor '${spec.name}' has shape [${t.shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`, spec.name);
+    }
+    if (t.dtype !== 'F32') throw new StateDictError(`${weights}: tensor '${spec.name}' is ${t.dtype}, checkpoints hold F32`, spec.name);
+    dataBytes += 4 * spec.shape.reduce((a, b) => a * b, 1);
+    have.delete(spec.name);
+  }
+  if (have.size > 0) throw new StateDictError(`${weights}: unexpected tensors ${[...have.keys()].join(', ')}`, [...have.keys()][0]);
+  const expected = 8 + (await safetensorsHeaderBytes(weights)) + dataBytes;
+  if (bytes !== expected) throw new CorruptFileError(`${weights}: ${bytes} bytes, the config's tensors need ${expected}`, weights);
+}
+
 export class CheckpointManager {
   readonly root: string;
+  #versionClashes = 0;
 
   constructor(root = 'checkpoints') {
     this.root = path.resolve(root);
+  }
+
+  /**
+   * How often this manager found the version it tried to reserve already taken (by another process or a
+   * concurrent save of its own) and moved on to the next one. For tests and diagnostics.
+   */
+  get versionClashes(): number {
+    return this.#versionClashes;
   }
 
   #typeDir(modelType: string): string {
     return resolveInside(this.root, assertSafeName(modelType, 'modelType'));
   }
 
-  async #nextVersion(dir: string): Promise<number> {
+  async #reserveVersion(dir: string): Promise<number> {
     const names = await readdir(dir).catch(() => [] as string[]);
     let max = 0;
     for (const n of names) {
@@ -125,6 +242,7 @@ export class CheckpointManager {
         return v;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') io(e, 'reserving a version', dir);
+        this.#versionClashes++;
       }
     }
   }
@@ -154,14 +272,13 @@ export class CheckpointManager {
   /** Writes a new checkpoint of `metadata.modelType` atomically and returns its folder. */
   async save(model: TFTModel, input: CheckpointMetadataInput, opts: SaveOptions = {}): Promise<string> {
     const dir = this.#typeDir(input.modelType);
+    const git = opts.gitCommit !== undefined ? { commit: opts.gitCommit, dirty: opts.gitDirty ?? null } : await gitState(opts.repository ?? process.cwd());
     await mkdir(dir, { recursive: true }).catch((e) => io(e, 'creating the checkpoint folder', dir));
     await this.cleanup(input.modelType);
     const tmp = path.join(dir, `.tmp-${process.pid}-${randomUUID()}`);
     await mkdir(tmp).catch((e) => io(e, 'creating a temporary folder', tmp));
     try {
       const files: CheckpointMetadata['files'] = {};
-      await model.saveWeights(path.join(tmp, WEIGHTS_FILE), { format: 'pt', modelType: input.modelType });
-      files[WEIGHTS_FILE] = await sha256File(path.join(tmp, WEIGHTS_FILE));
       for (const [name, value] of [
         [SELECTOR_FILE, opts.featureSelector],
         [STUDY_FILE, opts.study],
@@ -170,15 +287,18 @@ export class CheckpointManager {
         await writeFileDurable(path.join(tmp, name), JSON.stringify(value, null, 2) + '\n');
         files[name] = await sha256File(path.join(tmp, name));
       }
-      const version = await this.#nextVersion(dir);
+      // The version comes before the weights: the weights file carries the digest of metadata that
+      // includes the version.
+      const version = await this.#reserveVersion(dir);
       const created = new Date();
       const metadata = validateMetadata(
         {
-          schemaVersion: 1,
+          ...input,
+          schemaVersion: METADATA_SCHEMA_VERSION,
           version,
           createdAt: created.toISOString(),
-          gitCommit: gitCommit(),
-          ...input,
+          gitCommit: git.commit,
+          gitDirty: git.dirty,
           nFeatures: model.config.nFeatures,
           config: { ...model.config },
           normalization: input.normalization ?? null,
@@ -186,13 +306,16 @@ export class CheckpointManager {
           featureSelection: input.featureSelection ?? null,
           hpTuning: input.hpTuning ?? null,
           oos: input.oos ?? null,
-          files,
+          files: {},
         },
         'metadata',
       );
-      await writeFileDurable(path.join(tmp, METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n');
+      const digest = metadataDigest(metadata);
+      await model.saveWeights(path.join(tmp, WEIGHTS_FILE), { format: 'pt', modelType: input.modelType, [METADATA_DIGEST_KEY]: digest });
+      files[WEIGHTS_FILE] = await sha256File(path.join(tmp, WEIGHTS_FILE));
+      await writeFileDurable(path.join(tmp, METADATA_FILE), JSON.stringify({ ...metadata, files }, null, 2) + '\n');
       await fsyncPath(tmp);
-      const final = path.join(dir, `v${version}_${timestamp(created)}`);
+      const final = path.join(dir, `v${version}_${checkpointTimestamp(created)}`);
       await rename(tmp, final).catch((e) => io(e, 'moving the checkpoint into place', final));
       await fsyncPath(dir);
       return final;
@@ -203,23 +326,24 @@ export class CheckpointManager {
   }
 
   /**
-   * Verifies and loads a checkpoint folder: metadata schema, the size and sha256 of every file, no
-   * unlisted file, and every tensor's name and shape against the config, all before building the model.
+   * Verifies and loads a checkpoint folder: metadata schema and placement, the size and sha256 of every
+   * file, no unlisted file, the metadata digest recorded in the weights, and every tensor's name, dtype and
+   * shape against the config, all before building the model.
    */
   async load(dir: string): Promise<LoadedCheckpoint> {
     const folder = path.resolve(dir);
-    const metadata = await this.#readMetadata(folder);
+    const metaFile = path.join(folder, METADATA_FILE);
+    const { metadata, digest } = await readMetadataOf(folder);
     const listed = new Set(Object.keys(metadata.files));
-    if (!listed.has(WEIGHTS_FILE)) throw new CorruptFileError(`${folder}: metadata lists no ${WEIGHTS_FILE}`, path.join(folder, METADATA_FILE));
+    if (!listed.has(WEIGHTS_FILE)) throw new CorruptFileError(`${metaFile}: lists no ${WEIGHTS_FILE}`, metaFile);
     for (const name of await readdir(folder)) {
       if (name !== METADATA_FILE && !listed.has(name)) {
         throw new CorruptFileError(`${path.join(folder, name)}: not part of the checkpoint (unlisted in metadata.json)`, path.join(folder, name));
       }
     }
+    let weightBytes = 0;
     for (const [name, entry] of Object.entries(metadata.files)) {
-      if (name !== WEIGHTS_FILE && !OPTIONAL_FILES.has(name)) {
-        throw new CorruptFileError(`${folder}: metadata lists an unknown file '${name}'`, path.join(folder, METADATA_FILE));
-      }
+      if (name !== WEIGHTS_FILE && !OPTIONAL_FILES.has(name)) throw new CorruptFileError(`${metaFile}: lists an unknown file '${name}'`, metaFile);
       const file = resolveInside(folder, name);
       let actual: { sha256: string; bytes: number };
       try {
@@ -230,25 +354,16 @@ export class CheckpointManager {
       }
       if (actual.bytes !== entry.bytes) throw new CorruptFileError(`${file}: ${actual.bytes} bytes, metadata says ${entry.bytes} (truncated or replaced)`, file);
       if (actual.sha256 !== entry.sha256) throw new CorruptFileError(`${file}: sha256 mismatch (modified since it was saved)`, file);
-    }
-    const config = resolveConfig(metadata.config as Parameters<typeof resolveConfig>[0]);
-    if (config.nFeatures !== metadata.nFeatures) {
-      throw new CorruptFileError(`${folder}: config.nFeatures (${config.nFeatures}) differs from nFeatures (${metadata.nFeatures})`, path.join(folder, METADATA_FILE));
+      if (name === WEIGHTS_FILE) weightBytes = actual.bytes;
     }
     const weights = path.join(folder, WEIGHTS_FILE);
     const header = readSafetensorsHeader(weights);
-    const model = TFTModel.create(config);
+    const recorded = header.metadata[METADATA_DIGEST_KEY];
+    if (recorded === undefined) throw new CorruptFileError(`${weights}: no '${METADATA_DIGEST_KEY}' in the safetensors metadata (not written as a checkpoint)`, weights);
+    if (recorded !== digest) throw new CorruptFileError(`${metaFile}: edited since it was saved (its digest differs from the one recorded in ${WEIGHTS_FILE})`, metaFile);
+    await checkTensorsAgainstConfig(metadata, header, weights, weightBytes, metaFile);
+    const model = TFTModel.create(metadata.config);
     try {
-      const have = new Map(header.tensors.map((t) => [t.name, t.shape]));
-      for (const spec of model.parameterSpecs()) {
-        const shape = have.get(spec.name);
-        if (!shape) throw new StateDictError(`${weights}: tensor '${spec.name}' is missing`, spec.name);
-        if (shape.join(',') !== spec.shape.join(',')) {
-          throw new StateDictError(`${weights}: tensor '${spec.name}' has shape [${shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`, spec.name);
-        }
-        have.delete(spec.name);
-      }
-      if (have.size > 0) throw new StateDictError(`${weights}: unexpected tensors ${[...have.keys()].join(', ')}`, [...have.keys()][0]);
       await model.loadWeights(weights);
     } catch (e) {
       model.dispose();
@@ -258,27 +373,6 @@ export class CheckpointManager {
     if (listed.has(SELECTOR_FILE)) extra.featureSelector = JSON.parse(await readFile(path.join(folder, SELECTOR_FILE), 'utf8'));
     if (listed.has(STUDY_FILE)) extra.study = JSON.parse(await readFile(path.join(folder, STUDY_FILE), 'utf8'));
     return { model, metadata, path: folder, ...extra };
-  }
-
-  async #readMetadata(folder: string): Promise<CheckpointMetadata> {
-    const file = path.join(folder, METADATA_FILE);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        const exists = await stat(folder).then(() => true, () => false);
-        throw exists ? new CorruptFileError(`${file}: missing`, file) : new NotFoundError(`${folder}: no such checkpoint`, folder);
-      }
-      io(e, 'reading', file);
-    }
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      throw new CorruptFileError(`${file}: not valid JSON (${(e as Error).message})`, file);
-    }
-    return validateMetadata(doc, file);
   }
 
   /** Every complete checkpoint (and the folders that look like one but fail to parse), oldest first. */
@@ -292,7 +386,7 @@ export class CheckpointManager {
         if (!CHECKPOINT_DIR.test(n)) continue;
         const folder = path.join(dir, n);
         try {
-          const m = await this.#readMetadata(folder);
+          const { metadata: m } = await readMetadataOf(folder);
           checkpoints.push({ path: folder, modelType: m.modelType, version: m.version, createdAt: m.createdAt, nFeatures: m.nFeatures, nAssets: m.nAssets, oos: m.oos, gitCommit: m.gitCommit });
         } catch (e) {
           issues.push({ path: folder, reason: (e as Error).message });
@@ -332,15 +426,7 @@ export class CheckpointManager {
   }
 }
 
-/** Reads and validates a checkpoint's metadata without loading the model. */
+/** Reads and validates a checkpoint's metadata (schema and folder placement) without loading the model. */
 export async function readCheckpointMetadata(dir: string): Promise<CheckpointMetadata> {
-  const file = path.join(path.resolve(dir), METADATA_FILE);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(await readFile(file, 'utf8'));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`${file}: no such file`, file);
-    throw new CorruptFileError(`${file}: not valid JSON (${(e as Error).message})`, file);
-  }
-  return validateMetadata(doc, file);
+  return (await readMetadataOf(path.resolve(dir))).metadata;
 }

@@ -1,14 +1,35 @@
 /**
  * CheckpointMetadata: everything needed to rebuild, verify and understand a checkpoint, schema-validated on
- * write and on read (schemaVersion 1). The manager fills version, createdAt, gitCommit, the model's config
- * and the sha256 of every file; callers give the rest (CheckpointMetadataInput).
+ * write and on read (schemaVersion 2). The manager fills version, createdAt, gitCommit, gitDirty, the model's
+ * config and the sha256 of every file; callers give the rest (CheckpointMetadataInput).
+ *
+ * The metadata itself is covered by a digest (`metadataDigest`): the sha256 of its canonical JSON without the
+ * `files` member, stored in the safetensors header of model.safetensors, whose own sha256 is in `files`.
  */
+import { createHash } from 'node:crypto';
+
 import { z } from 'zod';
 
-import { SchemaError } from '../errors.js';
+import { SchemaError, TftError } from '../errors.js';
+import { assertSafeName } from '../io/safe-path.js';
+import { TFTConfigSchema } from '../model/config.js';
+
+export const METADATA_SCHEMA_VERSION = 2;
 
 const finite = z.number().refine(Number.isFinite, 'must be finite');
 const nullableFinite = z.number().nullable();
+
+const uniqueStrings = z.array(z.string()).refine((a) => new Set(a).size === a.length, 'must not contain duplicates');
+
+/** A model type becomes a folder name: the same rule as the manager's path check, so a loaded one is safe. */
+const safeName = z.string().superRefine((s, ctx) => {
+  try {
+    assertSafeName(s, 'modelType');
+  } catch (e) {
+    if (!(e instanceof TftError)) throw e;
+    ctx.addIssue({ code: 'custom', message: e.message.replace(/^modelType: /, '') });
+  }
+});
 
 export const FileEntrySchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0) }).strict();
 
@@ -45,31 +66,55 @@ export const FoldInfoSchema = z
 
 export const OosMetricsSchema = z.object({ sharpe: nullableFinite, totalReturn: nullableFinite, maxDrawdown: nullableFinite }).strict();
 
+export const FeatureSelectionSchema = z
+  .object({
+    /** The features the model uses (a subset of featureNames, in the model's order). */
+    selected: uniqueStrings,
+    /** Per feature (any candidate, not only the selected ones): its stability score. */
+    stabilityScores: z.record(z.string(), finite),
+    /** How the scores were made, e.g. 'tft_vsn' (mean VSN importance over walk-forward folds). */
+    method: z.string().min(1).optional(),
+    /** The number of folds the scores average over. */
+    folds: z.number().int().min(1).optional(),
+    /** Mean Kendall tau between the folds' feature rankings; null with fewer than two folds. */
+    rankStability: z.number().min(-1).max(1).nullable().optional(),
+  })
+  .strict();
+
+export const HpTuningSchema = z.object({ bestParams: z.record(z.string(), z.unknown()), bestValue: nullableFinite.optional() }).strict();
+
+export const TrainingInfoSchema = z
+  .object({
+    folds: z.array(FoldInfoSchema),
+    epochs: z.object({ pretrain: z.number().int().min(0), finetune: z.number().int().min(0) }).strict().optional(),
+    lossMode: z.string().optional(),
+    seconds: z.number().min(0).optional(),
+  })
+  .strict();
+
 export const CheckpointMetadataSchema = z
   .object({
-    schemaVersion: z.literal(1),
+    schemaVersion: z.literal(METADATA_SCHEMA_VERSION),
     version: z.number().int().min(1),
-    modelType: z.string().min(1),
+    modelType: safeName,
     createdAt: z.string().datetime(),
-    gitCommit: z.string().nullable(),
-    featureNames: z.array(z.string()),
+    /** HEAD of the repository the saving process ran in (SHA-1 or SHA-256 object name), or null. */
+    gitCommit: z
+      .string()
+      .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'must be a full lower-case hex commit id')
+      .nullable(),
+    /** Whether tracked files differed from gitCommit when saving; null when unknown. */
+    gitDirty: z.boolean().nullable(),
+    featureNames: uniqueStrings,
     nFeatures: z.number().int().min(1),
     nAssets: z.number().int().min(0),
-    assetNames: z.array(z.string()),
-    /** The full model config (TFTConfig); validated again by resolveConfig when the model is rebuilt. */
-    config: z.record(z.string(), z.unknown()),
+    assetNames: uniqueStrings,
+    /** The full model config, with the model's own bounds: a checkpoint cannot describe a model TFTModel.create would refuse. */
+    config: TFTConfigSchema,
     normalization: NormalizationSchema.nullable(),
-    trainingInfo: z
-      .object({
-        folds: z.array(FoldInfoSchema),
-        epochs: z.object({ pretrain: z.number().int().min(0), finetune: z.number().int().min(0) }).strict().optional(),
-        lossMode: z.string().optional(),
-        seconds: z.number().min(0).optional(),
-      })
-      .strict()
-      .nullable(),
-    featureSelection: z.object({ selected: z.array(z.string()), stabilityScores: z.record(z.string(), finite) }).strict().nullable(),
-    hpTuning: z.object({ bestParams: z.record(z.string(), z.unknown()), bestValue: nullableFinite.optional() }).strict().nullable(),
+    trainingInfo: TrainingInfoSchema.nullable(),
+    featureSelection: FeatureSelectionSchema.nullable(),
+    hpTuning: HpTuningSchema.nullable(),
     oos: OosMetricsSchema.nullable(),
     /** sha256 and size of every other file of the checkpoint folder. */
     files: z.record(z.string(), FileEntrySchema),
@@ -77,9 +122,20 @@ export const CheckpointMetadataSchema = z
   .strict()
   .refine((m) => m.featureNames.length === m.nFeatures, { message: 'featureNames must have nFeatures entries', path: ['featureNames'] })
   .refine((m) => m.assetNames.length === m.nAssets, { message: 'assetNames must have nAssets entries', path: ['assetNames'] })
+  .refine((m) => m.config.nFeatures === m.nFeatures, { message: 'config.nFeatures must equal nFeatures', path: ['config', 'nFeatures'] })
+  .refine((m) => m.config.nEntities === 0 || m.config.nEntities === m.nAssets, {
+    // Entity id i is asset assetNames[i]: a table of another size would leave assets without an embedding
+    // or embeddings without an asset.
+    message: 'config.nEntities must be 0 or equal nAssets',
+    path: ['config', 'nEntities'],
+  })
   .refine((m) => m.normalization === null || m.normalization.names.join('\u0000') === m.featureNames.join('\u0000'), {
     message: 'normalization.names must equal featureNames',
     path: ['normalization'],
+  })
+  .refine((m) => m.featureSelection === null || m.featureSelection.selected.every((f) => m.featureNames.includes(f)), {
+    message: 'featureSelection.selected must be a subset of featureNames',
+    path: ['featureSelection', 'selected'],
   });
 
 export type CheckpointMetadata = z.output<typeof CheckpointMetadataSchema>;
@@ -87,7 +143,19 @@ export type CheckpointMetadata = z.output<typeof CheckpointMetadataSchema>;
 /** What a caller passes to save(); the manager adds the rest. */
 export type CheckpointMetadataInput = Omit<
   CheckpointMetadata,
-  'schemaVersion' | 'version' | 'createdAt' | 'gitCommit' | 'files' | 'config' | 'nFeatures' | 'normalization' | 'trainingInfo' | 'featureSelection' | 'hpTuning' | 'oos'
+  | 'schemaVersion'
+  | 'version'
+  | 'createdAt'
+  | 'gitCommit'
+  | 'gitDirty'
+  | 'files'
+  | 'config'
+  | 'nFeatures'
+  | 'normalization'
+  | 'trainingInfo'
+  | 'featureSelection'
+  | 'hpTuning'
+  | 'oos'
 > & {
   normalization?: CheckpointMetadata['normalization'];
   trainingInfo?: CheckpointMetadata['trainingInfo'];
@@ -97,11 +165,51 @@ export type CheckpointMetadataInput = Omit<
 };
 
 export function validateMetadata(doc: unknown, where: string): CheckpointMetadata {
+  if (typeof doc === 'object' && doc !== null && 'schemaVersion' in doc && doc.schemaVersion !== METADATA_SCHEMA_VERSION) {
+    const v = (doc as { schemaVersion: unknown }).schemaVersion;
+    throw new SchemaError(
+      `${where}: schemaVersion: ${JSON.stringify(v)} is not supported (this version reads ${METADATA_SCHEMA_VERSION}; ` +
+        'version 1 had no metadata digest: load its weights with TFTModel.loadWeights and save a new checkpoint)',
+      'schemaVersion',
+    );
+  }
   const r = CheckpointMetadataSchema.safeParse(doc);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    const field = issue.path.join('.') || '(root)';
+    const field = issue.path.map(String).join('.') || '(root)';
     throw new SchemaError(`${where}: ${field}: ${issue.message}`, field);
   }
   return r.data;
 }
+
+/**
+ * Canonical JSON (as RFC 8785): object keys sorted by UTF-16 code units, no whitespace, strings escaped and
+ * numbers written as JSON.stringify does (shortest round-trip form). Members whose value is undefined are
+ * dropped, as JSON.stringify drops them. reference/checkpoint_interop.py implements the same for Python.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    const s = JSON.stringify(value);
+    if (s === undefined) throw new TypeError(`canonicalJson: ${typeof value} has no JSON form`);
+    return s;
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+}
+
+/**
+ * The digest that binds metadata.json to the weights: sha256 (hex) of the UTF-8 canonical JSON of the
+ * metadata document without its `files` member (which holds the weights file's own hash, so including it
+ * would be circular).
+ */
+export function metadataDigest(doc: Readonly<Record<string, unknown>>): string {
+  const { files: _files, ...rest } = doc;
+  return createHash('sha256').update(canonicalJson(rest), 'utf8').digest('hex');
+}
+
+/** The key of the digest in model.safetensors' `__metadata__`. */
+export const METADATA_DIGEST_KEY = 'tft_native.metadata_sha256';

@@ -1,15 +1,79 @@
 /**
  * Saving a walk-forward run as a checkpoint: the last fold's model (the production model, as in seed 004)
  * with everything inference needs — config, the feature names and their normalisation, asset names — and
- * what the run measured: fold ranges, epochs, per-fold and overall OOS metrics.
+ * what the run measured: fold ranges, epochs, per-fold and overall OOS metrics, and the VSN ranking of the
+ * features over the folds (featureSelection).
  */
-import { CheckpointManager } from '../checkpoint/checkpoint-manager.js';
+import { CheckpointManager, type SaveOptions } from '../checkpoint/checkpoint-manager.js';
+import type { CheckpointMetadata } from '../checkpoint/metadata.js';
 import { normalizationToJSON } from '../data/normalization.js';
+import { kendallTauMatrixSync } from '../rank/rank-correlation.js';
 import type { TrainingResult } from './walk-forward.js';
 
 const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
-export async function saveTrainingCheckpoint(result: TrainingResult, manager?: CheckpointManager): Promise<string> {
+export interface TrainingCheckpointOptions {
+  /** The tuner's best parameters when an HP search produced this run; null (the default) when none ran. */
+  hpTuning?: CheckpointMetadata['hpTuning'];
+  /** The tuner's study, stored as study.json. */
+  study?: unknown;
+  /** Passed to CheckpointManager.save (by default HEAD of the current directory's repository). */
+  gitCommit?: SaveOptions['gitCommit'];
+  gitDirty?: SaveOptions['gitDirty'];
+}
+
+/**
+ * The run's feature selection: every feature is in use (the VSN weighs them softly, it drops none), each
+ * scored by its VSN importance averaged over the folds; rankStability is the mean Kendall tau between the
+ * folds' importance vectors (how much the ranking moves from fold to fold), null with fewer than two folds.
+ */
+export function featureSelectionOf(result: Pick<TrainingResult, 'featureNames' | 'folds'>): CheckpointMetadata['featureSelection'] {
+  const folds = result.folds.filter((f) => f.vsnImportance.length > 0);
+  if (folds.length === 0) return null;
+  const F = result.featureNames.length;
+  const column = new Map(result.featureNames.map((n, i) => [n, i]));
+  const rows = folds.map((f) => {
+    const row = new Float64Array(F).fill(Number.NaN);
+    for (const w of f.vsnImportance) {
+      const i = column.get(w.name);
+      if (i !== undefined) row[i] = w.weight;
+    }
+    return row;
+  });
+  const stabilityScores: Record<string, number> = {};
+  result.featureNames.forEach((name, i) => {
+    let sum = 0;
+    let n = 0;
+    for (const row of rows) {
+      if (Number.isFinite(row[i]!)) {
+        sum += row[i]!;
+        n++;
+      }
+    }
+    if (n > 0) stabilityScores[name] = sum / n;
+  });
+  let rankStability: number | null = null;
+  if (rows.length >= 2) {
+    const m = rows.length;
+    const tau = kendallTauMatrixSync(rows);
+    let sum = 0;
+    let n = 0;
+    for (let a = 0; a < m; a++) {
+      for (let b = a + 1; b < m; b++) {
+        const t = tau[a * m + b]!;
+        if (Number.isFinite(t)) {
+          sum += t;
+          n++;
+        }
+      }
+    }
+    // Rounding can carry a mean of ±1 taus a hair past the bound the schema checks.
+    if (n > 0) rankStability = Math.max(-1, Math.min(1, sum / n));
+  }
+  return { selected: [...result.featureNames], stabilityScores, method: 'tft_vsn', folds: folds.length, rankStability };
+}
+
+export async function saveTrainingCheckpoint(result: TrainingResult, manager?: CheckpointManager, opts: TrainingCheckpointOptions = {}): Promise<string> {
   const m = manager ?? new CheckpointManager(result.config.output.checkpointRoot);
   const norm = normalizationToJSON(result.normalization);
   return m.save(
@@ -37,11 +101,21 @@ export async function saveTrainingCheckpoint(result: TrainingResult, manager?: C
         lossMode: result.config.training.lossMode,
         seconds: result.seconds,
       },
+      featureSelection: featureSelectionOf(result),
+      hpTuning: opts.hpTuning ?? null,
       oos: { sharpe: finiteOrNull(result.oos.sharpe), totalReturn: finiteOrNull(result.oos.totalReturn), maxDrawdown: finiteOrNull(result.oos.maxDrawdown) },
     },
     {
-      // The last fold's VSN ranking: what the feature selector will start from.
-      featureSelector: { source: 'tft_vsn', fold: result.folds.at(-1)?.fold.index, vsnImportance: result.folds.at(-1)?.vsnImportance ?? [] },
+      // The last fold's VSN ranking (what the feature selector will start from) and every fold's.
+      featureSelector: {
+        source: 'tft_vsn',
+        fold: result.folds.at(-1)?.fold.index,
+        vsnImportance: result.folds.at(-1)?.vsnImportance ?? [],
+        perFold: result.folds.map((f) => ({ fold: f.fold.index, vsnImportance: f.vsnImportance })),
+      },
+      study: opts.study,
+      gitCommit: opts.gitCommit,
+      gitDirty: opts.gitDirty,
     },
   );
 }

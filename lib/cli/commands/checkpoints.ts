@@ -1,4 +1,8 @@
-/** `tft-native checkpoints list|show`: what is saved, and whether it verifies. */
+/**
+ * `tft-native checkpoints list|show`: what is saved, and whether it verifies. `list` reports folders that look
+ * like checkpoints but cannot be read on stderr and still exits 0 (the readable ones are listed); with
+ * --fail-on-warning it exits 3 when there are any, as the other commands' warnings do.
+ */
 import type { Command } from 'commander';
 
 import { CheckpointManager } from '../../checkpoint/checkpoint-manager.js';
@@ -13,8 +17,10 @@ export function registerCheckpoints(program: Command): void {
     .option('--root <dir>', 'checkpoint root', 'checkpoints')
     .option('--model-type <type>', 'only this model type')
     .option('--json', 'machine-readable output')
-    .action(async (o: { root: string; modelType?: string; json?: boolean }) => {
+    .option('--fail-on-warning', 'exit with code 3 when a folder could not be read as a checkpoint')
+    .action(async (o: { root: string; modelType?: string; json?: boolean; failOnWarning?: boolean }) => {
       const { checkpoints, issues } = await new CheckpointManager(o.root).scan(o.modelType);
+      if (o.failOnWarning && issues.length > 0) process.exitCode = 3;
       if (o.json) {
         process.stdout.write(JSON.stringify({ checkpoints, issues }, null, 2) + '\n');
         return;
@@ -29,6 +35,10 @@ export function registerCheckpoints(program: Command): void {
         }
       }
       for (const i of issues) process.stderr.write(`unreadable: ${i.path}: ${i.reason}\n`);
+      if (issues.length > 0) {
+        const n = issues.length === 1 ? '1 folder' : `${issues.length} folders`;
+        process.stderr.write(`warning: ${n} could not be read as a checkpoint (--fail-on-warning makes this exit 3)\n`);
+      }
     });
   cmd
     .command('show <dir>')
@@ -43,13 +53,19 @@ export function registerCheckpoints(program: Command): void {
         return;
       }
       const lines = [
-        `${loaded.path}: verified (sha256 of ${Object.keys(m.files).length} file(s), ${m.nFeatures} features, tensors match the config)`,
-        `model type ${m.modelType}, version ${m.version}, created ${m.createdAt}${m.gitCommit ? `, git ${m.gitCommit.slice(0, 12)}` : ''}`,
+        `${loaded.path}: verified (sha256 of ${Object.keys(m.files).length} file(s), metadata digest, ${m.nFeatures} features, tensors match the config)`,
+        `model type ${m.modelType}, version ${m.version}, created ${m.createdAt}${m.gitCommit ? `, git ${m.gitCommit.slice(0, 12)}${m.gitDirty ? ' (dirty)' : ''}` : ''}`,
         `config: ${Object.entries(m.config).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`,
         `assets (${m.nAssets}): ${m.assetNames.slice(0, 12).join(', ')}${m.nAssets > 12 ? ', …' : ''}`,
         `features (${m.nFeatures}): ${m.featureNames.slice(0, 12).join(', ')}${m.nFeatures > 12 ? ', …' : ''}`,
         `normalization: ${m.normalization ? `fitted on ${m.normalization.startDate ?? '?'} .. ${m.normalization.endDate ?? '?'}` : 'none'}`,
       ];
+      if (m.featureSelection) {
+        const f = m.featureSelection;
+        const how = [f.method, f.folds !== undefined ? `over ${f.folds} fold(s)` : undefined, f.rankStability != null ? `rank stability ${num(f.rankStability)}` : undefined].filter(Boolean);
+        lines.push(`feature selection: ${f.selected.length} selected${how.length ? ` (${how.join(', ')})` : ''}`);
+      }
+      if (m.hpTuning) lines.push(`HP tuning: best value ${num(m.hpTuning.bestValue)}, ${Object.entries(m.hpTuning.bestParams).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
       if (m.oos) lines.push(`OOS: Sharpe ${num(m.oos.sharpe)}, total return ${num(m.oos.totalReturn, 3)}, max drawdown ${num(m.oos.maxDrawdown, 3)}`);
       for (const f of m.trainingInfo?.folds ?? []) {
         lines.push(`  fold ${f.index}: train ${f.train.start}..${f.train.end}, test ${f.test.start}..${f.test.end}, Sharpe ${num(f.sharpe)}`);
