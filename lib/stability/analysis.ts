@@ -248,7 +248,13 @@ export async function analyzeGroup(snapshots: readonly Snapshot[], opts: Analyze
     ]);
     pending.catch(() => {}); // awaited below; keeps an early rejection from being reported as unhandled
     const evaluator = new RboEvaluator(p);
-    const positions = ranked.map((cols) => rankPositions(cols, n));
+    // One buffer for every run's positions: a pair's two rows are read in column order.
+    const posBuffer = new Int32Array(m * n);
+    const positions = ranked.map((cols, r) => {
+      const pos = posBuffer.subarray(r * n, (r + 1) * n);
+      pos.set(rankPositions(cols, n));
+      return pos;
+    });
     let rbos: Float64Array;
     let rboMatrix: Float64Array | undefined;
     if (sample) {
@@ -256,13 +262,13 @@ export async function analyzeGroup(snapshots: readonly Snapshot[], opts: Analyze
       for (let t = 0; t < rbos.length; t++) {
         const i = sample[2 * t]!;
         const j = sample[2 * t + 1]!;
-        rbos[t] = evaluator.pair(ranked[i]!, ranked[j]!, positions[i]!, positions[j]!);
+        rbos[t] = evaluator.pair(positions[i]!, positions[j]!, ranked[i]!.length, ranked[j]!.length);
       }
     } else {
       rboMatrix = new Float64Array(m * m);
       for (let i = 0; i < m; i++) {
         rboMatrix[i * m + i] = 1;
-        for (let j = i + 1; j < m; j++) rboMatrix[i * m + j] = rboMatrix[j * m + i] = evaluator.pair(ranked[i]!, ranked[j]!, positions[i]!, positions[j]!);
+        for (let j = i + 1; j < m; j++) rboMatrix[i * m + j] = rboMatrix[j * m + i] = evaluator.pair(positions[i]!, positions[j]!, ranked[i]!.length, ranked[j]!.length);
       }
       rbos = upperTriangle(rboMatrix, m);
     }
