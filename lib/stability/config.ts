@@ -10,6 +10,7 @@
  *       auto_analyze_stability: true     # analyse a group after each snapshot saved into it
  *       base_dir: artifacts/feature_importance
  *       top_k: 20
+ *       sample_pairs: 5000               # opt-in: weighted tau and RBO from a seeded sample of pairs (default: all, exact)
  *       stability_thresholds:
  *         min_top_k_overlap: 0.7         # mean pairwise Jaccard of the top-k sets
  *         min_kendall_tau: 0.6           # mean pairwise Kendall tau-b
@@ -49,10 +50,12 @@ export interface StabilityConfig {
   autoAnalyze: boolean;
   baseDir: string;
   topK: number;
+  /** Opt-in sampling of weighted tau and RBO (AnalyzeOptions.samplePairs); null = every pair, exact. */
+  samplePairs: number | null;
   thresholds: StabilityThresholds;
 }
 
-export const DEFAULT_STABILITY_CONFIG: StabilityConfig = { autoAnalyze: false, baseDir: DEFAULT_BASE_DIR, topK: 20, thresholds: DEFAULT_THRESHOLDS };
+export const DEFAULT_STABILITY_CONFIG: StabilityConfig = { autoAnalyze: false, baseDir: DEFAULT_BASE_DIR, topK: 20, samplePairs: null, thresholds: DEFAULT_THRESHOLDS };
 
 /** Receives configuration warnings (unknown keys); the default writes them to stderr. */
 export type ConfigWarn = (message: string) => void;
@@ -68,7 +71,7 @@ export const STABILITY_CONFIG_ENV = 'TFT_STABILITY_CONFIG';
  */
 export const DEFAULT_STABILITY_CONFIG_PATHS = ['configs/safety_config.yaml', 'CONFIG/training_config/safety_config.yaml'] as const;
 
-const KNOWN_SECTION_KEYS = ['auto_analyze_stability', 'base_dir', 'top_k', 'stability_thresholds'];
+const KNOWN_SECTION_KEYS = ['auto_analyze_stability', 'base_dir', 'top_k', 'sample_pairs', 'stability_thresholds'];
 
 const unit = z.number().min(-1).max(1);
 const YamlSchema = z
@@ -80,6 +83,7 @@ const YamlSchema = z
             auto_analyze_stability: z.boolean().optional(),
             base_dir: z.string().min(1).optional(),
             top_k: z.number().int().min(1).optional(),
+            sample_pairs: z.number().int().min(1).nullable().optional(),
             stability_thresholds: z
               .object({
                 min_top_k_overlap: unit.optional(),
@@ -122,6 +126,7 @@ export function stabilityConfigFrom(doc: unknown, where = 'config', warn: Config
     autoAnalyze: fi.auto_analyze_stability ?? DEFAULT_STABILITY_CONFIG.autoAnalyze,
     baseDir: fi.base_dir ?? DEFAULT_STABILITY_CONFIG.baseDir,
     topK: fi.top_k ?? DEFAULT_STABILITY_CONFIG.topK,
+    samplePairs: fi.sample_pairs ?? null,
     thresholds: {
       minTopKOverlap: t.min_top_k_overlap ?? DEFAULT_THRESHOLDS.minTopKOverlap,
       minKendallTau: t.min_kendall_tau ?? DEFAULT_THRESHOLDS.minKendallTau,
@@ -181,13 +186,16 @@ export function resolveStabilityConfig(o: ConfigLookup & { warn?: ConfigWarn } =
   return found ? loadStabilityConfig(found.path, o.warn) : DEFAULT_STABILITY_CONFIG;
 }
 
-/** Programmatic options over a base config (the file's, or the defaults); a bad topK is an InvalidArgumentError. */
+/** Programmatic options over a base config (the file's, or the defaults); a bad topK or samplePairs is an InvalidArgumentError. */
 export function mergeStabilityConfig(base: StabilityConfig, over: Partial<Omit<StabilityConfig, 'thresholds'>> & { thresholds?: Partial<StabilityThresholds> } = {}): StabilityConfig {
-  if (over.topK !== undefined && !(Number.isInteger(over.topK) && over.topK >= 1)) throw new InvalidArgumentError(`topK: must be an integer ≥ 1, got ${over.topK}`, 'topK');
+  for (const [key, v] of [['topK', over.topK], ['samplePairs', over.samplePairs]] as const) {
+    if (v !== undefined && v !== null && !(Number.isInteger(v) && v >= 1)) throw new InvalidArgumentError(`${key}: must be an integer ≥ 1, got ${v}`, key);
+  }
   return {
     autoAnalyze: over.autoAnalyze ?? base.autoAnalyze,
     baseDir: over.baseDir ?? base.baseDir,
     topK: over.topK ?? base.topK,
+    samplePairs: over.samplePairs !== undefined ? over.samplePairs : base.samplePairs,
     thresholds: { ...base.thresholds, ...over.thresholds },
   };
 }

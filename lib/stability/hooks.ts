@@ -44,13 +44,15 @@ interface ConfigOptions {
   /** A YAML file with the `safety.feature_importance` section (must exist). */
   configPath?: string;
   topK?: number;
+  /** Opt-in: weighted tau and RBO from a seeded sample of this many pairs (null: every pair, the default). */
+  samplePairs?: number | null;
   thresholds?: Partial<StabilityThresholds>;
   logger?: StabilityLogger;
 }
 
 function configOf(o: ConfigOptions, over: { baseDir?: string; autoAnalyze?: boolean }, log: StabilityLogger): StabilityConfig {
   const base = o.config ?? resolveStabilityConfig({ configPath: o.configPath, warn: (m) => log.warn(m) });
-  return mergeStabilityConfig(base, { ...over, topK: o.topK, thresholds: o.thresholds });
+  return mergeStabilityConfig(base, { ...over, topK: o.topK, samplePairs: o.samplePairs, thresholds: o.thresholds });
 }
 
 export interface SaveSnapshotHookOptions extends ConfigOptions {
@@ -109,7 +111,7 @@ export async function saveSnapshotHook(o: SaveSnapshotHookOptions): Promise<Save
   if (!cfg.autoAnalyze) return saved;
   try {
     const { snapshots, issues } = await store.list({ targetName: o.targetName, method: o.method, universeId: o.universeId ?? null });
-    const report = await analyzeGroup(snapshots, { topK: cfg.topK, thresholds: cfg.thresholds, issues });
+    const report = await analyzeGroup(snapshots, { topK: cfg.topK, samplePairs: cfg.samplePairs ?? undefined, thresholds: cfg.thresholds, issues });
     logReport(report, log);
     return { ...saved, report };
   } catch (e) {
@@ -190,5 +192,5 @@ export async function analyzeAllStabilityHook(o: AnalyzeAllOptions = {}): Promis
   const cfg = configOf(o, { baseDir: o.outputDir }, log);
   const { snapshots, issues } = await new SnapshotStore(cfg.baseDir).list();
   for (const i of issues) log.warn(`skipped ${i.path}: ${i.reason}`);
-  return analyzeGroups(snapshots, issues, { topK: cfg.topK, thresholds: cfg.thresholds }, log);
+  return analyzeGroups(snapshots, issues, { topK: cfg.topK, samplePairs: cfg.samplePairs ?? undefined, thresholds: cfg.thresholds }, log);
 }

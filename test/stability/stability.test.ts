@@ -472,12 +472,17 @@ describe('hooks, configuration, thresholds and warnings', () => {
     const warned: string[] = [];
     const real = loadStabilityConfig(f, (m) => warned.push(m));
     expect(real.topK).toBe(7);
+    expect(real.samplePairs).toBeNull();
     expect(real.thresholds.minRbo).toBe(0.4);
     expect(warned).toHaveLength(1);
     expect(warned[0]).toMatch(/safety\.feature_importance\.save_raw_importances: not a stability setting, ignored/);
     // the known keys stay validated, and a misspelt threshold is an error, not a silent default
     writeFileSync(f, 'safety:\n  feature_importance:\n    top_k: 0\n    other: 1\n');
     expect(() => loadStabilityConfig(f, () => {})).toThrow(SchemaError);
+    writeFileSync(f, 'safety:\n  feature_importance:\n    sample_pairs: 2.5\n');
+    expect(() => loadStabilityConfig(f)).toThrow(/sample_pairs/);
+    writeFileSync(f, 'safety:\n  feature_importance:\n    sample_pairs: 2\n');
+    expect(loadStabilityConfig(f).samplePairs).toBe(2);
     writeFileSync(f, 'safety:\n  feature_importance:\n    stability_thresholds:\n      min_kendal_tau: 0.5\n');
     expect(() => loadStabilityConfig(f)).toThrow(/min_kendal_tau/);
     const base = tmp();
@@ -511,9 +516,12 @@ describe('hooks, configuration, thresholds and warnings', () => {
     expect(second.report!.topK).toBe(2);
     expect(second.report!.thresholds.minKendallTau).toBe(-1);
     expect(second.report!.checks.find((c) => c.metric === 'kendallTau')!.status).toBe('pass');
-    // programmatic options still win over the file
-    const third = await saveSnapshotHook({ targetName: 't', method: 'm', outputDir: base, importance: { a: 1, b: 2, c: 3 }, configPath: explicit, topK: 1, autoAnalyze: true, logger: log });
+    // programmatic options still win over the file; sampling is opt-in (3 runs, 3 pairs: 2 sampled)
+    const third = await saveSnapshotHook({ targetName: 't', method: 'm', outputDir: base, importance: { a: 1, b: 2, c: 3 }, configPath: explicit, topK: 1, samplePairs: 2, autoAnalyze: true, logger: log });
     expect(third.report!.topK).toBe(1);
+    expect(third.report!.weightedTau).toMatchObject({ sampled: true, pairs: 2 });
+    expect(third.report!.kendallTau).toMatchObject({ sampled: false, pairs: 3 });
+    expect(second.report!.weightedTau.sampled).toBe(false);
     const previous = process.env.TFT_STABILITY_CONFIG;
     process.env.TFT_STABILITY_CONFIG = fromEnv;
     try {

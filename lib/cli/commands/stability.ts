@@ -34,7 +34,7 @@ function positiveInt(v: string): number {
 
 function configFrom(o: Common) {
   const base = resolveStabilityConfig({ configPath: o.config, warn: warnToStderr });
-  return mergeStabilityConfig(base, { baseDir: o.baseDir, topK: o.topK });
+  return mergeStabilityConfig(base, { baseDir: o.baseDir, topK: o.topK, samplePairs: o.samplePairs });
 }
 
 function print(result: GroupAnalyses, o: Common): void {
@@ -78,14 +78,14 @@ export function registerStability(program: Command): void {
       for (const i of issues) process.stderr.write(`skipped ${i.path}: ${i.reason}\n`);
       throw new NotFoundError(`no snapshots for ${o.target}/${o.method}${o.universe ? `[${o.universe}]` : ''} under ${cfg.baseDir}`, o.target);
     }
-    const result = await analyzeGroups(snapshots, issues, { topK: cfg.topK, thresholds: cfg.thresholds, samplePairs: o.samplePairs, includeMatrices: o.matrices });
+    const result = await analyzeGroups(snapshots, issues, { topK: cfg.topK, thresholds: cfg.thresholds, samplePairs: cfg.samplePairs ?? undefined, includeMatrices: o.matrices });
     print(result, o);
     exitCode(result, o);
   });
   common(cmd.command('analyze-all').description('every group of the store')).action(async (o: Common) => {
     const cfg = configFrom(o);
     const { snapshots, issues } = await new SnapshotStore(cfg.baseDir).list();
-    const result = await analyzeGroups(snapshots, issues, { topK: cfg.topK, thresholds: cfg.thresholds, samplePairs: o.samplePairs, includeMatrices: o.matrices });
+    const result = await analyzeGroups(snapshots, issues, { topK: cfg.topK, thresholds: cfg.thresholds, samplePairs: cfg.samplePairs ?? undefined, includeMatrices: o.matrices });
     if (!o.json && result.reports.length === 0 && result.errors.length === 0) process.stdout.write(`no snapshots under ${cfg.baseDir}\n`);
     print(result, o);
     exitCode(result, o);
