@@ -136,6 +136,7 @@ export interface NativeTrainerOptions {
   clipNorm?: number;
   batchSize?: number;
   window?: number;
+  contextLen?: number;
   seed?: number;
   lossMode?: 'sharpe' | 'joint_mle';
   mleWeight?: number;
@@ -183,6 +184,8 @@ export interface NativeTrainer {
   evaluate(windows: Int32Array): Promise<NativeEvalStats>;
   vsnImportance(windows: Int32Array): Promise<Float64Array>;
   validWindows(firstLastDay: number, lastLastDay: number): Int32Array;
+  sampleContext(firstDay: number, key?: number): Int32Array;
+  contextLength(): number;
   setLearningRate(lr: number): void;
   saveBest(): void;
   restoreBest(): void;

@@ -24,6 +24,12 @@ export interface TrainerOptions {
   batchSize?: number;
   /** Window length T (default model.config.seqLen). */
   window?: number;
+  /**
+   * X-Trend models (nContext > 0): days per context sequence (default: the window length). Each target
+   * window gets nContext sequences with finite features, from any asset, each ending before the window's
+   * first day; drawn afresh every epoch, fixed for evaluation.
+   */
+  contextLen?: number;
   /** Seeds shuffling-independent randomness (dropout masks). */
   seed?: number;
   lossMode?: LossMode;
@@ -116,9 +122,25 @@ export class Trainer implements Disposable {
     this.#learningRate = lr;
   }
 
-  /** Windows whose days all have finite features and labels, ending in [firstLastDay, lastLastDay]. */
+  /**
+   * Windows whose days all have finite features and labels, ending in [firstLastDay, lastLastDay] (for an
+   * X-Trend model, only those with at least one context sequence ending before they start).
+   */
   validWindows(firstLastDay: number, lastLastDay: number): WindowSet {
     return new WindowSet(this.#native.validWindows(firstLastDay, lastLastDay));
+  }
+
+  /** Days per context sequence (X-Trend models; 0 for a plain TFT). */
+  get contextLength(): number {
+    return this.model.config.nContext > 0 ? this.#native.contextLength() : 0;
+  }
+
+  /**
+   * A context set for predictions from `firstDay` on (e.g. an out-of-sample block): nContext (asset, last
+   * day) sequences, each ending before `firstDay`, drawn deterministically from (seed, key).
+   */
+  sampleContext(firstDay: number, key = 0): WindowSet {
+    return new WindowSet(this.#native.sampleContext(firstDay, key));
   }
 
   /** One pass over the windows in shuffled minibatches. An aborted signal stops between steps (CancelledError). */

@@ -64,6 +64,15 @@ Napi::Object epoch_to_js(Napi::Env env, const train::EpochStats& s) {
   return o;
 }
 
+Napi::Int32Array windows_to_js(Napi::Env env, const std::vector<train::Window>& w) {
+  auto out = Napi::Int32Array::New(env, 2 * w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    out[2 * i] = static_cast<int32_t>(w[i].asset);
+    out[2 * i + 1] = static_cast<int32_t>(w[i].last);
+  }
+  return out;
+}
+
 class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -73,6 +82,8 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
                            InstanceMethod<&TrainerWrap::Evaluate>("evaluate"),
                            InstanceMethod<&TrainerWrap::VsnImportance>("vsnImportance"),
                            InstanceMethod<&TrainerWrap::ValidWindows>("validWindows"),
+                           InstanceMethod<&TrainerWrap::SampleContext>("sampleContext"),
+                           InstanceMethod<&TrainerWrap::ContextLength>("contextLength"),
                            InstanceMethod<&TrainerWrap::SetLearningRate>("setLearningRate"),
                            InstanceMethod<&TrainerWrap::SaveBest>("saveBest"),
                            InstanceMethod<&TrainerWrap::RestoreBest>("restoreBest"),
@@ -117,6 +128,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
         o.clip_norm = num("clipNorm", o.clip_norm);
         o.batch_size = static_cast<int64_t>(num("batchSize", static_cast<double>(o.batch_size)));
         o.window = static_cast<int64_t>(num("window", 0));
+        o.context_len = static_cast<int64_t>(num("contextLen", 0));
         o.seed = static_cast<uint64_t>(num("seed", 0));
         o.loss.mle_weight = num("mleWeight", o.loss.mle_weight);
         o.loss.warmup = static_cast<int64_t>(num("warmupSteps", 0));
@@ -236,13 +248,24 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   Napi::Value ValidWindows(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       auto t = require(info.Env());
-      const auto w = t->valid_windows(get_int(info[0], "firstLastDay"), get_int(info[1], "lastLastDay"));
-      auto out = Napi::Int32Array::New(info.Env(), 2 * w.size());
-      for (size_t i = 0; i < w.size(); ++i) {
-        out[2 * i] = static_cast<int32_t>(w[i].asset);
-        out[2 * i + 1] = static_cast<int32_t>(w[i].last);
-      }
-      return out;
+      return windows_to_js(info.Env(), t->valid_windows(get_int(info[0], "firstLastDay"), get_int(info[1], "lastLastDay")));
+    });
+  }
+
+  // The candidates are fixed when the trainer is built, so these read no state an epoch changes.
+  Napi::Value SampleContext(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      auto t = require(info.Env());
+      const int64_t first = get_int(info[0], "firstDay");
+      const int64_t key = info[1].IsUndefined() ? 0 : get_int(info[1], "key");
+      const auto w = t->sample_context(first, static_cast<uint64_t>(key), ~uint64_t{0}, t->seed());
+      return windows_to_js(info.Env(), w);
+    });
+  }
+
+  Napi::Value ContextLength(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      return Napi::Number::New(info.Env(), static_cast<double>(require(info.Env())->context_len()));
     });
   }
 

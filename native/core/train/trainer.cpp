@@ -59,9 +59,6 @@ Trainer::Trainer(std::shared_ptr<model::TftModel> model, TrainData data, TrainOp
     if (A > 0 && (data_.entity.min().item<int64_t>() < 0 || data_.entity.max().item<int64_t>() >= c.n_entities))
       fail(ErrorCode::OutOfRange, "entityIds", "ids must be in [0, nEntities)");
   }
-  if (c.n_context > 0)
-    fail(ErrorCode::InvalidArgument, "config.nContext",
-         "training X-Trend context sets is not supported by this trainer; train with nContext = 0");
   if (options_.batch_size < 1) fail(ErrorCode::InvalidArgument, "batchSize", "must be >= 1");
   if (!(options_.learning_rate > 0)) fail(ErrorCode::InvalidArgument, "learningRate", "must be > 0");
   if (options_.loss.warmup < 0 || options_.loss.warmup >= window_)
@@ -69,6 +66,21 @@ Trainer::Trainer(std::shared_ptr<model::TftModel> model, TrainData data, TrainOp
   at::Tensor bad = at::logical_not(at::isfinite(data_.features).all(-1)) | at::logical_not(at::isfinite(data_.target));
   if (options_.loss.cost_bps > 0 && data_.scale.defined()) bad = bad | at::logical_not(at::isfinite(data_.scale));
   day_ok_cumsum_ = at::cat({at::zeros({A, 1}, at::kLong), bad.to(at::kLong).cumsum(1)}, 1);
+  if (c.n_context > 0) {
+    if (options_.context_len < 0) fail(ErrorCode::InvalidArgument, "contextLen", "must be >= 1 (or 0 for the window length)");
+    context_len_ = options_.context_len > 0 ? options_.context_len : window_;
+    if (context_len_ > D) fail(ErrorCode::InvalidArgument, "contextLen", "is longer than the panel");
+    // Context sequences carry features only, so only their features must be finite.
+    const at::Tensor feat_bad = at::logical_not(at::isfinite(data_.features).all(-1)).to(at::kLong);
+    const at::Tensor cs = at::cat({at::zeros({A, 1}, at::kLong), feat_bad.cumsum(1)}, 1).contiguous();
+    const auto acc = cs.accessor<int64_t, 2>();
+    const int64_t L = context_len_;
+    for (int64_t t = L - 1; t < D; ++t)  // days outer: the list comes out sorted by last day
+      for (int64_t a = 0; a < A; ++a)
+        if (acc[a][t + 1] - acc[a][t + 1 - L] == 0) context_candidates_.push_back({a, t});
+  } else if (options_.context_len != 0) {
+    fail(ErrorCode::InvalidArgument, "contextLen", "this model has no context set (config.nContext = 0)");
+  }
 
   model_->parameters().set_requires_grad(true);
   std::vector<at::Tensor> params(model_->parameters().tensors().begin(), model_->parameters().tensors().end());
@@ -79,13 +91,46 @@ Trainer::Trainer(std::shared_ptr<model::TftModel> model, TrainData data, TrainOp
 
 Trainer::~Trainer() = default;
 
+size_t Trainer::contexts_before(int64_t first_day) const {
+  return static_cast<size_t>(std::lower_bound(context_candidates_.begin(), context_candidates_.end(), first_day,
+                                              [](const Window& w, int64_t d) { return w.last < d; }) -
+                             context_candidates_.begin());
+}
+
+std::vector<Window> Trainer::context_of(const Window& target, uint64_t seed) const {
+  return sample_context(target.last - window_ + 1, static_cast<uint64_t>(target.asset), static_cast<uint64_t>(target.last), seed);
+}
+
+std::vector<Window> Trainer::sample_context(int64_t first_day, uint64_t key_a, uint64_t key_b, uint64_t seed) const {
+  const int64_t C = model_->config().n_context;
+  if (C == 0) fail(ErrorCode::InvalidArgument, "context", "this model has no context set (config.nContext = 0)");
+  const size_t n = contexts_before(first_day);
+  if (n == 0)
+    fail(ErrorCode::InvalidArgument, "windows", "no context sequence of " + std::to_string(context_len_) +
+                                                    " days with finite features ends before day " + std::to_string(first_day));
+  std::vector<Window> out(static_cast<size_t>(C));
+  for (int64_t k = 0; k < C; ++k) {
+    // splitmix64 of the (seed, key, slot) counter: independent of batching and threads.
+    uint64_t z = seed ^ (key_a * 0x9E3779B97F4A7C15ull) ^ (key_b * 0xC2B2AE3D27D4EB4Full) ^
+                 (static_cast<uint64_t>(k + 1) * 0x165667B19E3779F9ull);
+    z += 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    out[static_cast<size_t>(k)] = context_candidates_[static_cast<size_t>(z % n)];
+  }
+  return out;
+}
+
 std::vector<Window> Trainer::valid_windows(int64_t first_last, int64_t last_last) const {
   std::vector<Window> out;
   const int64_t A = data_.features.size(0), D = data_.features.size(1), T = window_;
+  const bool needs_context = model_->config().n_context > 0;
   const auto cs = day_ok_cumsum_.accessor<int64_t, 2>();
   for (int64_t a = 0; a < A; ++a)
     for (int64_t t = std::max(first_last, T - 1); t <= std::min(last_last, D - 1); ++t)
-      if (cs[a][t + 1] - cs[a][t + 1 - T] == 0) out.push_back({a, t});
+      if (cs[a][t + 1] - cs[a][t + 1 - T] == 0 && (!needs_context || contexts_before(t - T + 1) > 0))
+        out.push_back({a, t});
   return out;
 }
 
@@ -100,11 +145,15 @@ void Trainer::check_windows(const std::vector<Window>& w) const {
       fail(ErrorCode::NonFinite, "windows", "window " + std::to_string(i) + " (asset " + std::to_string(w[i].asset) +
                                                 ", last day " + std::to_string(w[i].last) +
                                                 ") contains a non-finite feature or target");
+    if (model_->config().n_context > 0 && contexts_before(w[i].last - T + 1) == 0)
+      fail(ErrorCode::InvalidArgument, "windows", "window " + std::to_string(i) + " (asset " + std::to_string(w[i].asset) +
+                                                      ", last day " + std::to_string(w[i].last) +
+                                                      ") has no context sequence ending before it starts");
   }
 }
 
 model::ModelInput Trainer::gather(const std::vector<Window>& w, size_t begin, size_t end, at::Tensor* target,
-                                  at::Tensor* scale) const {
+                                  at::Tensor* scale, uint64_t context_seed) const {
   const int64_t n = static_cast<int64_t>(end - begin), T = window_, D = data_.features.size(1);
   std::vector<int64_t> rows(static_cast<size_t>(n * T));
   std::vector<int64_t> assets(static_cast<size_t>(n));
@@ -122,6 +171,26 @@ model::ModelInput Trainer::gather(const std::vector<Window>& w, size_t begin, si
   if (scale && data_.scale.defined()) *scale = data_.scale.view({-1}).index_select(0, idx).view({n, T}).to(dev);
   if (data_.entity.defined() && model_->config().n_entities > 0)
     in.entity = data_.entity.to(at::kLong).index_select(0, at::from_blob(assets.data(), {n}, at::kLong).clone()).to(dev);
+  const int64_t C = model_->config().n_context;
+  if (C > 0) {
+    const int64_t L = context_len_;
+    std::vector<int64_t> crow(static_cast<size_t>(n * C * L)), cass(static_cast<size_t>(n * C));
+    for (int64_t i = 0; i < n; ++i) {
+      const std::vector<Window> ctx = context_of(w[begin + i], context_seed);
+      for (int64_t k = 0; k < C; ++k) {
+        const Window& cw = ctx[static_cast<size_t>(k)];
+        cass[static_cast<size_t>(i * C + k)] = cw.asset;
+        for (int64_t t = 0; t < L; ++t) crow[static_cast<size_t>((i * C + k) * L + t)] = cw.asset * D + cw.last - L + 1 + t;
+      }
+    }
+    const at::Tensor cidx = at::from_blob(crow.data(), {n * C * L}, at::kLong).clone();
+    in.context = data_.features.view({-1, data_.features.size(2)}).index_select(0, cidx).view({n, C, L, -1}).to(dev);
+    if (data_.entity.defined() && model_->config().n_entities > 0)
+      in.context_entity = data_.entity.to(at::kLong)
+                              .index_select(0, at::from_blob(cass.data(), {n * C}, at::kLong).clone())
+                              .view({n, C})
+                              .to(dev);
+  }
   return in;
 }
 
@@ -148,12 +217,13 @@ EpochStats Trainer::train_epoch(const std::vector<Window>& windows, uint64_t shu
   fo.all_steps = true;
   fo.training = true;
   model::DropoutRng dropout_rng{options_.seed ^ (shuffle_seed * 0x9E3779B97F4A7C15ull), 0};
+  const uint64_t epoch_context_seed = options_.seed ^ (shuffle_seed * 0xD1B54A32D192ED03ull) ^ 0x5851F42D4C957F2Dull;
   fo.rng = &dropout_rng;
   for (int64_t s = 0; s < steps; ++s) {
     if (cancelled && cancelled()) throw Error(ErrorCode::Cancelled, "training was cancelled", "signal");
     const size_t b0 = static_cast<size_t>(s * B), b1 = std::min(order.size(), b0 + static_cast<size_t>(B));
     LossInputs li;
-    const model::ModelInput in = gather(order, b0, b1, &li.target, &li.scale);
+    const model::ModelInput in = gather(order, b0, b1, &li.target, &li.scale, epoch_context_seed);
     const model::ForwardOutput out = model_->forward(in, fo);
     li.position = out.position;
     li.mu = out.mu;
@@ -231,7 +301,7 @@ EvalStats Trainer::evaluate(const std::vector<Window>& windows) {
   for (size_t b0 = 0; b0 < windows.size(); b0 += B) {
     const size_t b1 = std::min(windows.size(), b0 + B);
     at::Tensor t, sc;
-    const model::ModelInput in = gather(windows, b0, b1, &t, &sc);
+    const model::ModelInput in = gather(windows, b0, b1, &t, &sc, options_.seed);
     const model::ForwardOutput out = model_->forward(in, fo);
     pos.push_back(out.position);
     mu.push_back(out.mu);
@@ -265,7 +335,7 @@ at::Tensor Trainer::vsn_importance(const std::vector<Window>& windows) {
   const size_t B = 256;
   for (size_t b0 = 0; b0 < windows.size(); b0 += B) {
     const size_t b1 = std::min(windows.size(), b0 + B);
-    const model::ModelInput in = gather(windows, b0, b1, nullptr, nullptr);
+    const model::ModelInput in = gather(windows, b0, b1, nullptr, nullptr, options_.seed);
     const model::ForwardOutput out = model_->forward(in, fo);
     sum += out.vsn_weights.to(at::kCPU).to(at::kDouble).sum(at::IntArrayRef{0, 1});
     count += out.vsn_weights.size(0) * out.vsn_weights.size(1);

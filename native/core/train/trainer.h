@@ -29,6 +29,7 @@ struct TrainOptions {
   double clip_norm = 1.0;     // max global gradient norm; <= 0 disables clipping
   int64_t batch_size = 64;
   int64_t window = 0;         // T; 0 = config.seqLen
+  int64_t context_len = 0;    // X-Trend context sequences' length; 0 = the window length
   LossOptions loss;
   uint64_t seed = 0;
 };
@@ -92,20 +93,38 @@ class Trainer {
   void restore_best();  // back to the snapshot (early stopping)
   bool has_best() const { return !best_.empty(); }
 
-  // Windows whose T days have finite features and finite targets (and scale, when costs are on).
+  // Windows whose T days have finite features and finite targets (and scale, when costs are on); for an
+  // X-Trend model also at least one context sequence that ends before the window starts.
   std::vector<Window> valid_windows(int64_t first_last, int64_t last_last) const;
   void check_windows(const std::vector<Window>& w) const;
   int64_t window() const { return window_; }
+  int64_t context_len() const { return context_len_; }
+  uint64_t seed() const { return options_.seed; }
+
+  // X-Trend context set of a target window: nContext sequences of contextLen days with finite features,
+  // from any asset, each ending strictly before the target window's first day (so the context never sees
+  // the target's days, let alone its labels). Drawn uniformly with replacement from those candidates by a
+  // counter-based hash of (seed, asset, last day, slot): the same window gets the same context whatever the
+  // batch it is in or the thread count. Training draws a fresh context every epoch (the seed mixes in the
+  // shuffle seed, as X-Trend's episodic sampling); evaluation and VSN importance use a fixed one.
+  std::vector<Window> context_of(const Window& target, uint64_t seed) const;
+  // A context set for predictions starting at `first_day` (e.g. an out-of-sample block): nContext sequences
+  // ending before that day, drawn as above with `key` in place of the window.
+  std::vector<Window> sample_context(int64_t first_day, uint64_t key_a, uint64_t key_b, uint64_t seed) const;
 
  private:
   model::ModelInput gather(const std::vector<Window>& w, size_t begin, size_t end, at::Tensor* target,
-                           at::Tensor* scale) const;
+                           at::Tensor* scale, uint64_t context_seed) const;
+  // Candidates ending before day `first_day` (a prefix of context_candidates_, which is sorted by last day).
+  size_t contexts_before(int64_t first_day) const;
 
   std::shared_ptr<model::TftModel> model_;
   TrainData data_;
   TrainOptions options_;
   int64_t window_;
   at::Tensor day_ok_cumsum_;  // [A, D+1] prefix count of invalid days
+  int64_t context_len_ = 0;
+  std::vector<Window> context_candidates_;  // sorted by last day
   std::unique_ptr<struct AdamState> adam_;
   std::vector<at::Tensor> best_;
 };
