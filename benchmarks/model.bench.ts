@@ -40,7 +40,7 @@ async function main() {
   writeFileSync(path.join(dir, 'panel.f32'), panel);
   writeFileSync(
     path.join(dir, 'plan.json'),
-    JSON.stringify({ assets: A, days: D, batch_loop: 128, latency_reps: 20, rolling_windows_loop: 128, rolling_windows_batched: 1024 }),
+    JSON.stringify({ assets: A, days: D, batch: B, chunk: 64, reps: 3, latency_reps: 50, rolling_windows: 512 }),
   );
 
   // --- native --------------------------------------------------------------------------------------
@@ -87,7 +87,7 @@ async function main() {
   // --- PyTorch reference -------------------------------------------------------------------------------
   let ref: Record<string, number> | undefined;
   if (!args.includes('--no-python')) {
-    process.stdout.write('running the PyTorch reference (loop-style VSN is slow: about a minute)…\n');
+    process.stdout.write('running the PyTorch reference (loop-style VSN is slow: a minute or two)…\n');
     ref = JSON.parse(execFileSync(python, [path.join(ROOT, 'reference/bench/model_reference.py'), dir, '--threads', String(threads)], { encoding: 'utf8' }));
   }
 
@@ -123,8 +123,8 @@ async function main() {
   const w = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   for (const row of rows) out('  ' + row.map((v, c) => (c === 0 ? v.padEnd(w[c]!) : v.padStart(w[c]!))).join('   '));
   if (ref) {
-    out(`  (PyTorch loop-style timed on ${ref.loop_batch_sequences} sequences / ${ref.loop_rolling_windows} windows; batched on ${ref.batched_batch_sequences} / ${ref.batched_rolling_windows}; rolling = every window of one asset as a batch)`);
-    out(`  max |tft-native − PyTorch| on the B=${B} positions: ${ref.max_abs_diff_positions!.toExponential(2)}`);
+    out(`  (PyTorch, both variants: the same ${ref.loop_batch_sequences} sequences and ${ref.loop_rolling_windows} rolling windows (every window of one asset), in chunks of ${ref.chunk}, median of 3 runs after a warm-up)`);
+    out(`  max |tft-native − PyTorch| on the B=${B} positions: loop ${ref.loop_max_abs_diff_positions!.toExponential(2)}, batched ${ref.batched_max_abs_diff_positions!.toExponential(2)}`);
   }
   const achieved = (flops.executed * seqPerS) / 1e9;
   out(`\n  sgemm (1024², ${threads} threads): ${sgemm.toFixed(1)} GFLOP/s`);
