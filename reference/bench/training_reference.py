@@ -31,7 +31,8 @@ def main():
     target = torch.from_numpy(np.fromfile(os.path.join(d, "target.f32"), dtype=np.float32)).reshape(A, D)
     pairs = np.fromfile(os.path.join(d, "windows.i32"), dtype=np.int32).reshape(-1, 2)
     out = {"threads": threads}
-    for label, batched, n in (("loop", False, plan["loop_windows"]), ("batched", True, plan["batched_windows"])):
+    for label, batched in (("loop", False), ("batched", True)):
+        n = plan["windows"]  # the same windows tft-native is timed on
         m = R.TFTReference(cfg, batched_vsn=batched)
         m.load_state_dict(weights)
         m.train()
