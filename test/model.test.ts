@@ -105,6 +105,62 @@ describe('rolling prediction', () => {
   });
 });
 
+describe('rolling prediction of an X-Trend model (context set and entities)', () => {
+  it('equals predictBatch on the same windows with the shared context: position, mu and sigma (≤1e-6)', async () => {
+    const A = 3;
+    const D = 24;
+    const F = 5;
+    const T = 6;
+    const C = 2;
+    const L = 7;
+    const model = TFTModel.create({ nFeatures: F, dHidden: 16, nHeads: 4, seqLen: T, nContext: C, nEntities: 4, seed: 8 });
+    const values = randn(A * D * F, 21);
+    const entityIds = [2, 0, 3];
+    const context = randn(C * L * F, 22);
+    const contextEntityIds = [1, 3];
+    const rolling = await model.predictRolling({ values, assets: A, days: D }, { entityIds, context, contextLen: L, contextEntityIds });
+    const W = D - T + 1;
+    const windows = new Float32Array(A * W * T * F);
+    const wid = new Int32Array(A * W);
+    // every window sees the same context set: repeat it (and its ids) per window for predictBatch
+    const ctx = new Float32Array(A * W * C * L * F);
+    const cid = new Int32Array(A * W * C);
+    for (let a = 0; a < A; a++) {
+      for (let w = 0; w < W; w++) {
+        const b = a * W + w;
+        windows.set(values.subarray((a * D + w) * F, (a * D + w + T) * F), b * T * F);
+        wid[b] = entityIds[a]!;
+        ctx.set(context, b * C * L * F);
+        cid.set(contextEntityIds, b * C);
+      }
+    }
+    const batch = await model.predictBatch({ x: windows, batch: A * W, steps: T, entityIds: wid, context: ctx, contextLen: L, contextEntityIds: cid });
+    let worst = 0;
+    for (const key of ['position', 'mu', 'sigma'] as const) {
+      for (let a = 0; a < A; a++) {
+        for (let d = 0; d < D; d++) {
+          const r = rolling[key][a * D + d]!;
+          if (d < T - 1) {
+            expect(Number.isNaN(r)).toBe(true);
+            continue;
+          }
+          const diff = Math.abs(r - batch[key][a * W + d - T + 1]!);
+          worst = Math.max(worst, diff);
+          expect(diff, `${key} asset ${a} day ${d}`).toBeLessThanOrEqual(1e-6);
+        }
+      }
+    }
+    // the context matters: a different context set moves the outputs, so the comparison is not vacuous
+    const other = await model.predictRolling({ values, assets: A, days: D }, { entityIds, context: randn(C * L * F, 23), contextLen: L, contextEntityIds });
+    let moved = 0;
+    for (let i = 0; i < A * D; i++) if (i % D >= T - 1) moved = Math.max(moved, Math.abs(other.position[i]! - rolling.position[i]!));
+    expect(moved).toBeGreaterThan(1e-4);
+    console.log(`X-Trend rolling vs predictBatch: max |difference| over position, mu, sigma ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThanOrEqual(1e-6);
+    model.dispose();
+  });
+});
+
 describe('state dict and weights files', () => {
   it('round-trips through stateDict/loadStateDict and safetensors, bit for bit', async () => {
     const a = TFTModel.create({ nFeatures: 5, dHidden: 8, nHeads: 2, seqLen: 6, nContext: 2, seed: 1 });
@@ -197,6 +253,142 @@ describe('bad input gets typed errors; nothing crashes', () => {
     big.dispose();
     expect(() => big.predict({ x: randn(40 * 16, 3), batch: 1 })).toThrow(DisposedError);
     expect(() => big.dispose()).not.toThrow();
+  });
+});
+
+describe('model config validation', () => {
+  // One bad value per field (and per bound): each is an InvalidArgumentError naming `config.<field>`.
+  const cases: [field: string, config: Record<string, unknown>][] = [
+    ['nFeatures', { nFeatures: undefined }],
+    ['nFeatures', { nFeatures: 0 }],
+    ['nFeatures', { nFeatures: 2.5 }],
+    ['nFeatures', { nFeatures: '3' }],
+    ['nFeatures', { nFeatures: 65_537 }],
+    ['dHidden', { dHidden: 0 }],
+    ['dHidden', { dHidden: 8.5 }],
+    ['dHidden', { dHidden: 4097, nHeads: 1 }],
+    ['nHeads', { nHeads: 0 }],
+    ['nHeads', { dHidden: 10, nHeads: 4 }],
+    ['lstmLayers', { lstmLayers: 0 }],
+    ['lstmLayers', { lstmLayers: 17 }],
+    ['dropout', { dropout: -0.1 }],
+    ['dropout', { dropout: 1 }],
+    ['dropout', { dropout: Number.NaN }],
+    ['seqLen', { seqLen: 0 }],
+    ['seqLen', { seqLen: 3.5 }],
+    ['seqLen', { seqLen: 65_537 }],
+    ['nContext', { nContext: -1 }],
+    ['nContext', { nContext: 4097 }],
+    ['maxPosition', { maxPosition: 0 }],
+    ['maxPosition', { maxPosition: -1 }],
+    ['maxPosition', { maxPosition: Number.POSITIVE_INFINITY }],
+    ['nEntities', { nEntities: -1 }],
+    ['nEntities', { nEntities: 1.5 }],
+    ['nEntities', { nEntities: 1_000_001 }],
+    ['seed', { seed: -1 }],
+    ['seed', { seed: 0.5 }],
+    ['seed', { seed: 2 ** 53 }],
+    ['bogus', { bogus: 1 }],
+    ['n_features', { n_features: 4 }],
+  ];
+  it.each(cases)('config.%s: %j is refused', (field, bad) => {
+    const config = { nFeatures: 4, ...bad } as TFTConfigInput;
+    let err: unknown;
+    try {
+      TFTModel.create(config).dispose();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect((err as InvalidArgumentError).code).toBe('ERR_INVALID_ARG');
+    expect((err as InvalidArgumentError).argument).toBe(`config.${field}`);
+    expect((err as Error).message).toMatch(new RegExp(`^config\\.${field}: `));
+  });
+  it('accepts every bound itself', () => {
+    for (const c of [
+      { nFeatures: 1, dHidden: 1, nHeads: 1, seqLen: 1, lstmLayers: 1, dropout: 0, maxPosition: 1e-6, seed: 0 },
+      { nFeatures: 2, dHidden: 4096, nHeads: 4096, lstmLayers: 16, seqLen: 2, dropout: 0.999, nEntities: 0, seed: 2 ** 53 - 1 },
+    ]) {
+      expect(() => TFTModel.create(c).dispose()).not.toThrow();
+    }
+  });
+});
+
+describe('X-Trend inputs: context sets and entity ids', () => {
+  const B = 2;
+  const T = 4;
+  const F = 3;
+  const C = 2;
+  const L = 5;
+  const m = TFTModel.create({ nFeatures: F, dHidden: 8, nHeads: 2, seqLen: T, nContext: C, nEntities: 3, seed: 1 });
+  const x = randn(B * T * F, 31);
+  const context = randn(B * C * L * F, 32);
+  const good = { x, batch: B, entityIds: [0, 2], context, contextLen: L, contextEntityIds: [0, 1, 2, 0] };
+  const nanContext = Float32Array.from(context);
+  nanContext[7] = Number.NaN;
+  type Case = [name: string, input: Record<string, unknown>, error: new (...a: never[]) => Error, argument: string, message: RegExp];
+  const cases: Case[] = [
+    ['context one value short', { context: context.subarray(1) }, ShapeError, 'context', /context: has 59 values but the shape 2 x 2 x 5 x 3 needs 60/],
+    ['context one sequence too many', { context: randn(B * (C + 1) * L * F, 3) }, ShapeError, 'context', /context: has 90 values/],
+    ['contextLen not matching the context', { contextLen: 4 }, ShapeError, 'context', /context: has 60 values but the shape 2 x 2 x 4 x 3 needs 48/],
+    ['contextLen missing', { contextLen: undefined }, InvalidArgumentError, 'contextLen', /contextLen/],
+    ['contextLen fractional', { contextLen: 2.5 }, InvalidArgumentError, 'contextLen', /contextLen: must be an integer/],
+    ['context as Float64Array', { context: new Float64Array(context.length) }, DTypeError, 'context', /context: must be a Float32Array/],
+    ['context with NaN', { context: nanContext }, NonFiniteError, 'context', /context: contains NaN or Inf at \[batch, context, time, feature\] = \[0, 0, 2, 1\]/],
+    ['context missing', { context: undefined, contextLen: undefined }, InvalidArgumentError, 'context', /context: this X-Trend model needs a context set of 2 sequences/],
+    ['contextEntityIds missing', { contextEntityIds: undefined }, ShapeError, 'contextEntityIds', /contextEntityIds: needs \[batch, nContext\] ids/],
+    ['contextEntityIds too short', { contextEntityIds: [0, 1, 2] }, ShapeError, 'contextEntityIds', /contextEntityIds: has 3 ids, expected 4/],
+    ['contextEntityIds too long', { contextEntityIds: [0, 1, 2, 0, 1] }, ShapeError, 'contextEntityIds', /contextEntityIds: has 5 ids, expected 4/],
+    ['contextEntityIds = nEntities', { contextEntityIds: [0, 1, 3, 0] }, OutOfRangeError, 'contextEntityIds', /contextEntityIds: entity id 3 is outside \[0, 3\)/],
+    ['contextEntityIds negative', { contextEntityIds: [0, -1, 2, 0] }, OutOfRangeError, 'contextEntityIds', /entity id -1 is outside/],
+    ['contextEntityIds fractional', { contextEntityIds: [0, 1.5, 2, 0] }, InvalidArgumentError, 'contextEntityIds', /ids must be integers/],
+    ['entityIds too short', { entityIds: [0] }, ShapeError, 'entityIds', /entityIds: has 1 ids, expected 2/],
+    ['entityIds too long', { entityIds: [0, 1, 2] }, ShapeError, 'entityIds', /entityIds: has 3 ids, expected 2/],
+    ['entityIds = nEntities', { entityIds: [0, 3] }, OutOfRangeError, 'entityIds', /entityIds: entity id 3 is outside \[0, 3\)/],
+    ['entityIds negative', { entityIds: [-1, 0] }, OutOfRangeError, 'entityIds', /entity id -1 is outside/],
+    ['entityIds missing', { entityIds: undefined }, InvalidArgumentError, 'entityIds', /entityIds: this model has an entity embedding \(nEntities = 3\)/],
+  ];
+  it('the well-formed input predicts', () => {
+    expect(m.predict(good).position.length).toBe(B);
+  });
+  it.each(cases)('%s: typed error naming the argument, sync and async', async (_name, change, error, argument, message) => {
+    const input = { ...good, ...change } as Parameters<TFTModel['predict']>[0];
+    let err: unknown;
+    try {
+      m.predict(input);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(error);
+    expect((err as { argument?: string }).argument).toBe(argument);
+    expect((err as Error).message).toMatch(message);
+    const async = await m.predictBatch(input).catch((e: unknown) => e);
+    expect(async).toBeInstanceOf(error);
+    expect((async as { argument?: string }).argument).toBe(argument);
+  });
+  it('rolling prediction checks its shared context set and ids the same way', async () => {
+    const A = 2;
+    const D = 10;
+    const panel = { values: randn(A * D * F, 33), assets: A, days: D };
+    const ctx = randn(C * L * F, 34);
+    const ok = { entityIds: [0, 1], context: ctx, contextLen: L, contextEntityIds: [0, 2] };
+    expect((await m.predictRolling(panel, ok)).position.length).toBe(A * D);
+    const expectError = async (o: Record<string, unknown>, error: new (...a: never[]) => Error, argument: string, message: RegExp) => {
+      const e = await m.predictRolling(panel, { ...ok, ...o }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(error);
+      expect((e as { argument?: string }).argument).toBe(argument);
+      expect((e as Error).message).toMatch(message);
+    };
+    await expectError({ context: ctx.subarray(1) }, ShapeError, 'context', /context: has 29 values but the shape 2 x 5 x 3 needs 30/);
+    // a per-window context set is not the shared [nContext, contextLen, F] one
+    await expectError({ context: randn(A * C * L * F, 1) }, ShapeError, 'context', /needs 30/);
+    await expectError({ context: undefined, contextLen: undefined }, ShapeError, 'context', /needs a shared context set \[nContext = 2, contextLen, nFeatures\]/);
+    await expectError({ contextEntityIds: [0] }, ShapeError, 'contextEntityIds', /has 1 ids, expected 2/);
+    await expectError({ contextEntityIds: [0, 3] }, OutOfRangeError, 'contextEntityIds', /entity id 3 is outside \[0, 3\)/);
+    await expectError({ contextEntityIds: undefined }, ShapeError, 'contextEntityIds', /needs nContext ids/);
+    await expectError({ entityIds: [0] }, ShapeError, 'entityIds', /has 1 ids, expected 2/);
+    await expectError({ entityIds: [0, 5] }, OutOfRangeError, 'entityIds', /entity id 5 is outside/);
+    await expectError({ entityIds: undefined }, ShapeError, 'entityIds', /one id per asset \(2\)/);
   });
 });
 
