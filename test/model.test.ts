@@ -422,3 +422,20 @@ describe('performance behaviour', () => {
     expect(growth).toBeLessThan(40 * 1024 * 1024);
   });
 });
+describe('inputs the model has no use for are refused, naming the argument', () => {
+  const x = randn(2 * 4 * 3, 1);
+  it('contextEntityIds for a model without entities (nEntities = 0)', () => {
+    const plain = TFTModel.create({ nFeatures: 3, dHidden: 8, nHeads: 2, seqLen: 4 });
+    expect(() => plain.predict({ x, batch: 2, contextEntityIds: [0, 0] })).toThrow(/contextEntityIds: this model has no context set/);
+    const contextOnly = TFTModel.create({ nFeatures: 3, dHidden: 8, nHeads: 2, seqLen: 4, nContext: 2 });
+    expect(() => contextOnly.predict({ x, batch: 2, context: randn(2 * 2 * 5 * 3, 2), contextLen: 5, contextEntityIds: [0, 1, 2, 3] })).toThrow(
+      /contextEntityIds: this model has no entity embedding/,
+    );
+  });
+  it('a context set for a plain TFT (nContext = 0)', async () => {
+    const plain = TFTModel.create({ nFeatures: 3, dHidden: 8, nHeads: 2, seqLen: 4 });
+    expect(() => plain.predict({ x, batch: 2, context: randn(2 * 2 * 5 * 3, 2), contextLen: 5 })).toThrow(InvalidArgumentError);
+    await expect(plain.predictRolling({ values: randn(2 * 6 * 3, 3), assets: 2, days: 6 }, { context: randn(2 * 5 * 3, 2), contextLen: 5 })).rejects.toThrow(InvalidArgumentError);
+    expect(() => plain.predict({ x, batch: 2, context: randn(2 * 2 * 5 * 3, 2), contextLen: 5 })).toThrow(/context: this model has no context set \(config.nContext = 0\)/);
+  });
+});

@@ -86,6 +86,20 @@ Napi::Object prediction_to_js(Napi::Env env, const model::ForwardOutput& r) {
   return o;
 }
 
+bool has(const Napi::Object& o, const char* key) { return o.Has(key) && !o.Get(key).IsUndefined(); }
+
+// Inputs a model has no use for are refused (as entityIds are), before their shape is checked against a
+// configuration that has no room for them.
+void check_context_wanted(const model::TftConfig& cfg) {
+  if (cfg.n_context == 0)
+    throw Error(ErrorCode::InvalidArgument, "context: this model has no context set (config.nContext = 0)", "context");
+}
+void check_context_entities_wanted(const model::TftConfig& cfg) {
+  if (cfg.n_entities == 0)
+    throw Error(ErrorCode::InvalidArgument,
+                "contextEntityIds: this model has no entity embedding (config.nEntities = 0)", "contextEntityIds");
+}
+
 Napi::Array specs_to_js(Napi::Env env, const std::vector<model::ParamSpec>& specs) {
   auto arr = Napi::Array::New(env, specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -199,12 +213,18 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
       if (o.Has("chunkSize") && !o.Get("chunkSize").IsUndefined()) a.options.chunk_size = get_int(o.Get("chunkSize"), "chunkSize");
       if (o.Has("entityIds") && !o.Get("entityIds").IsUndefined()) a.input.entity = int_ids(o.Get("entityIds"), "entityIds", {B});
       if (o.Has("context") && !o.Get("context").IsUndefined()) {
+        check_context_wanted(cfg);
         FloatInput c = get_float_array(o.Get("context"), "context");
         const int64_t Tc = get_int(o.Get("contextLen"), "contextLen");
         a.input.context = float_view(c, {B, cfg.n_context, Tc, cfg.n_features}, "context", env);
         a.keep.push_back(c.object);
-        if (o.Has("contextEntityIds") && !o.Get("contextEntityIds").IsUndefined())
+        if (has(o, "contextEntityIds")) {
+          check_context_entities_wanted(cfg);
           a.input.context_entity = int_ids(o.Get("contextEntityIds"), "contextEntityIds", {B, cfg.n_context});
+        }
+      } else if (has(o, "contextEntityIds") && cfg.n_context == 0) {
+        // (with nContext > 0 the missing context set itself is the error the core reports)
+        throw Error(ErrorCode::InvalidArgument, "contextEntityIds: this model has no context set (config.nContext = 0)", "contextEntityIds");
       }
     }
     return a;
@@ -260,12 +280,17 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
           ro.chunk_windows = get_int(o.Get("chunkWindows"), "chunkWindows");
         if (o.Has("entityIds") && !o.Get("entityIds").IsUndefined()) entity = int_ids(o.Get("entityIds"), "entityIds", {A});
         if (o.Has("context") && !o.Get("context").IsUndefined()) {
+          check_context_wanted(cfg);
           FloatInput c = get_float_array(o.Get("context"), "context");
           const int64_t Tc = get_int(o.Get("contextLen"), "contextLen");
           ro.context = float_view(c, {cfg.n_context, Tc, cfg.n_features}, "context", env);
           keep.push_back(c.object);
-          if (o.Has("contextEntityIds") && !o.Get("contextEntityIds").IsUndefined())
+          if (has(o, "contextEntityIds")) {
+            check_context_entities_wanted(cfg);
             ro.context_entity = int_ids(o.Get("contextEntityIds"), "contextEntityIds", {cfg.n_context});
+          }
+        } else if (has(o, "contextEntityIds") && cfg.n_context == 0) {
+          throw Error(ErrorCode::InvalidArgument, "contextEntityIds: this model has no context set (config.nContext = 0)", "contextEntityIds");
         }
       }
       return NativeJob<model::RollingOutput>::Start(
