@@ -1,5 +1,7 @@
 #include "core/runtime.h"
 
+#include "core/cpu_features.h"
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
@@ -150,8 +152,8 @@ Capabilities capabilities() {
   detect_blas(caps);
   __builtin_cpu_init();
   caps.avx2 = __builtin_cpu_supports("avx2");
-  caps.avx512 = __builtin_cpu_supports("avx512f");
-  caps.avx512_vpopcnt = __builtin_cpu_supports("avx512vpopcntdq");
+  caps.avx512 = cpu::has_avx512();  // what the kernels use (TFT_DISABLE_AVX512 turns it off)
+  caps.avx512_vpopcnt = cpu::has_avx512_popcount();
   return caps;
 }
 

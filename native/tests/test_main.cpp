@@ -1,15 +1,23 @@
-// Runs every registered test, or those whose name contains argv[1]. Exit code 1 if any failed.
+// Runs every registered test, or those whose name contains one of the arguments. Exit code 1 if any failed.
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "core/runtime.h"
 #include "harness.h"
 
 int main(int argc, char** argv) {
   tft::init_default_threads();
-  const std::string filter = argc > 1 ? argv[1] : "";
+  std::vector<std::string> filters(argv + 1, argv + argc);
+  auto selected = [&](const std::string& name) {
+    if (filters.empty()) return true;
+    for (const auto& f : filters)
+      if (name.find(f) != std::string::npos) return true;
+    return false;
+  };
   int passed = 0, failed = 0, skipped = 0;
   for (const auto& c : tft::test::registry()) {
-    if (!filter.empty() && c.name.find(filter) == std::string::npos) continue;
+    if (!selected(c.name)) continue;
     const auto t0 = std::chrono::steady_clock::now();
     try {
       c.fn();

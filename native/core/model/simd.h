@@ -9,18 +9,14 @@
 
 #include <cstdint>
 
+#include "core/cpu_features.h"
+
 #define TFT_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
 
 namespace tft::model::simd {
 
-// AVX-512F and DQ: everything the kernels use. Evaluated once per process.
-inline bool has_avx512() {
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-  }();
-  return yes;
-}
+// AVX-512F and DQ: everything the kernels use (core/cpu_features.h decides, once per process).
+inline bool has_avx512() { return cpu::has_avx512(); }
 
 // Mask for the first min(16, left) lanes.
 TFT_AVX512 inline __mmask16 lanes(int64_t left) {

@@ -117,6 +117,14 @@ void kendall_matrix_fenwick(const RankRows& R, double* out) {
   mirror(out, R.m);
 }
 
+int64_t memory_budget_bytes() {
+  if (const char* v = std::getenv("TFT_RANK_MEMORY_MB")) {
+    const long long mb = std::atoll(v);
+    if (mb > 0) return mb * 1024 * 1024;
+  }
+  return int64_t{1} << 30;  // 1 GiB of bit planes at most; bigger problems are tiled
+}
+
 namespace {
 
 // Bit planes of every row of a block, built in parallel.
@@ -152,13 +160,6 @@ void build_block(const RankRows& R, const SignBitLayout& layout, int64_t first, 
   });
 }
 
-int64_t memory_budget_bytes() {
-  if (const char* v = std::getenv("TFT_RANK_MEMORY_MB")) {
-    const long long mb = std::atoll(v);
-    if (mb > 0) return mb * 1024 * 1024;
-  }
-  return int64_t{1} << 30;  // 1 GiB of bit planes at most; bigger problems are tiled
-}
 
 // All pairs a <= b between two blocks, blocked like a GEMM: word chunks of kChunk words so a panel of
 // kPanel b-rows stays in L2 while every 4-row a-tile of a thread's group streams past it; 4x1 register

@@ -38,6 +38,9 @@ void kendall_matrix_cuda(const RankRows& R, double* out);
 bool kendall_prefers_bitset(int64_t m, int64_t n);
 
 double weighted_tau_pair(const RankRows& R, int64_t a, int64_t b, Scratch& s);
+void weighted_tau_matrix(const RankRows& R, double* out);
+// Bytes of bit planes the bitset kernels may hold at once (TFT_RANK_MEMORY_MB, default 1 GiB).
+int64_t memory_budget_bytes();
 double spearman_pair(const RankRows& R, int64_t a, int64_t b, Scratch& s);
 void spearman_matrix(const RankRows& R, double* out);
 double topk_jaccard_pair(const RankRows& R, int64_t a, int64_t b, int64_t k, Scratch& s);

@@ -79,10 +79,7 @@ std::vector<double> matrix(const double* x, int64_t m, int64_t n, Statistic stat
       break;
     case Statistic::WeightedTau:
       use_cuda(device, stat, m, n);
-      detail::for_each_pair(m, [&](int64_t a, int64_t b, detail::Scratch& s) {
-        out[a * m + b] = detail::weighted_tau_pair(R, a, b, s);
-      });
-      detail::mirror(out.data(), m);
+      detail::weighted_tau_matrix(R, out.data());
       break;
     case Statistic::Spearman:
       use_cuda(device, stat, m, n);

@@ -4,18 +4,14 @@
 
 #include <cstring>
 
+#include "core/cpu_features.h"
+
 namespace tft::rank {
 namespace {
 
-// Each kernel exists in a portable and an AVX-512 form; the choice is made once at run time, so a prebuilt
-// binary runs on any x86-64 and still uses VPOPCNTQ where the CPU has it.
-bool detect_avx512_popcnt() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vpopcntdq");
-}
-
-const bool kAvx512 = detect_avx512_popcnt();
+// Each kernel exists in a portable and an AVX-512 form; the choice is made once at run time
+// (core/cpu_features.h), so a prebuilt binary runs on any x86-64 and still uses VPOPCNTQ where it can.
+const bool kAvx512 = cpu::has_avx512_popcount();
 
 void build_portable(const double* row, const SignBitLayout& L, uint64_t* z, uint64_t* p) {
   const int64_t n = L.n;

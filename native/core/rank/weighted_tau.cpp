@@ -5,11 +5,22 @@
 // With additive weights a discordant pair (i, j) contributes w_i + w_j, so the discordant weight is
 // sum_i w_i d_i where d_i counts i's discordant partners. d_i does not depend on the weighting, so one
 // Fenwick pass serves both halves: O(L log L) per pair for L common features.
+//
+// The matrix has a faster path for pairs of rows that are complete (no absent feature) and tie-free, the
+// usual case for real-valued importances. Then every weight depends on its own row alone, scipy's tie terms
+// vanish, and with G_r[i] the bitset of features ranked above i in row r, d_i = popcount(G_a[i] ^ G_b[i]):
+//   tau = 1 - sum_i (w_a(i) + w_b(i)) d_i / ((n - 1) H_n),   w_r(i) = 1 / (1 + rank of i from the top in r),
+// n * ceil(n/64) XOR-popcounts per pair instead of two Fenwick passes with their scattered loads
+// (1,000 x 300: 0.1 s instead of 2-4 s on two cores). Other pairs take the general path.
+#include <ATen/Parallel.h>
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
+#include "core/cpu_features.h"
 #include "core/rank/rank_detail.h"
 
 namespace tft::rank::detail {
@@ -144,6 +155,145 @@ double weighted_tau_pair(const RankRows& R, int64_t a, int64_t b, Scratch& s) {
   if (!tie_sums(s.idx, s.idx2, s.wa, ka, kb, u1, v1, t1)) return kNaN;
   if (!tie_sums(s.idx2, s.idx, s.wb, kb, ka, u2, v2, t2)) return kNaN;
   return (half_tau(sa, L, u1, v1, t1, ea) + half_tau(sb, L, u2, v2, t2, eb)) / 2.0;
+}
+
+namespace {
+
+// The bit planes of a block of complete, tie-free rows and their weights w_c(i). Bit j of feature i's
+// bitset is set when j ranks above i; word k of every feature's bitset is stored contiguously (a "slice"
+// of np = n rounded up to 8 words), so one pair is W passes of 8-wide XOR-popcounts over the features.
+// Built from each row's presorted order in O(n W).
+struct CleanBlock {
+  int64_t n = 0, np = 0, W = 0;
+  std::vector<uint64_t> bits;  // [row][k][np]
+  std::vector<double> w;       // [row][np], 0 in the padding
+  const uint64_t* slices(int64_t c) const { return bits.data() + c * W * np; }
+  const double* weights(int64_t c) const { return w.data() + c * np; }
+};
+
+void build_clean(const RankRows& R, const int64_t* rows, int64_t count, CleanBlock& blk) {
+  const int64_t n = R.n, W = (n + 63) / 64, np = (n + 7) / 8 * 8;
+  blk.n = n;
+  blk.W = W;
+  blk.np = np;
+  blk.bits.assign(static_cast<size_t>(count * W * np), 0);
+  blk.w.assign(static_cast<size_t>(count * np), 0.0);
+  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
+    std::vector<uint64_t> above(static_cast<size_t>(W));
+    for (int64_t c = begin; c < end; ++c) {
+      const int32_t* o = R.row_order(rows[c]);  // ascending: o[n-1] ranks first
+      uint64_t* planes = blk.bits.data() + c * W * np;
+      std::fill(above.begin(), above.end(), 0);
+      for (int64_t q = n - 1; q >= 0; --q) {
+        const int32_t i = o[q];
+        for (int64_t k = 0; k < W; ++k) planes[k * np + i] = above[static_cast<size_t>(k)];
+        blk.w[static_cast<size_t>(c * np + i)] = 1.0 / static_cast<double>(n - q);
+        above[static_cast<size_t>(i / 64)] |= uint64_t{1} << (i % 64);
+      }
+    }
+  });
+}
+
+// sum_i (w_a(i) + w_b(i)) d_i
+__attribute__((target("popcnt"))) double discordant_weight_portable(const CleanBlock& A, int64_t ca,
+                                                                    const CleanBlock& B, int64_t cb) {
+  const int64_t np = A.np, W = A.W;
+  const uint64_t* ga = A.slices(ca);
+  const uint64_t* gb = B.slices(cb);
+  const double* wa = A.weights(ca);
+  const double* wb = B.weights(cb);
+  double acc = 0;
+  for (int64_t i = 0; i < np; ++i) {
+    int64_t d = 0;
+    for (int64_t k = 0; k < W; ++k) d += __builtin_popcountll(ga[k * np + i] ^ gb[k * np + i]);
+    acc += (wa[i] + wb[i]) * static_cast<double>(d);
+  }
+  return acc;
+}
+
+__attribute__((target("avx512f,avx512dq,avx512vpopcntdq"))) double discordant_weight_avx512(const CleanBlock& A,
+                                                                                            int64_t ca,
+                                                                                            const CleanBlock& B,
+                                                                                            int64_t cb) {
+  const int64_t np = A.np, W = A.W;
+  const uint64_t* ga = A.slices(ca);
+  const uint64_t* gb = B.slices(cb);
+  const double* wa = A.weights(ca);
+  const double* wb = B.weights(cb);
+  __m512d acc = _mm512_setzero_pd();
+  for (int64_t i = 0; i < np; i += 8) {
+    __m512i d = _mm512_setzero_si512();
+    for (int64_t k = 0; k < W; ++k) {
+      const __m512i x = _mm512_xor_si512(_mm512_loadu_si512(ga + k * np + i), _mm512_loadu_si512(gb + k * np + i));
+      d = _mm512_add_epi64(d, _mm512_popcnt_epi64(x));
+    }
+    const __m512d wsum = _mm512_add_pd(_mm512_loadu_pd(wa + i), _mm512_loadu_pd(wb + i));
+    acc = _mm512_fmadd_pd(wsum, _mm512_cvtepi64_pd(d), acc);
+  }
+  return _mm512_reduce_add_pd(acc);
+}
+
+const bool kAvx512 = cpu::has_avx512_popcount();
+
+double clean_tau(const CleanBlock& A, int64_t ca, const CleanBlock& B, int64_t cb, double denom) {
+  const double acc = kAvx512 ? discordant_weight_avx512(A, ca, B, cb) : discordant_weight_portable(A, ca, B, cb);
+  return std::min(1.0, std::max(-1.0, 1.0 - acc / denom));
+}
+
+}  // namespace
+
+void weighted_tau_matrix(const RankRows& R, double* out) {
+  const int64_t m = R.m, n = R.n;
+  std::vector<int64_t> clean;
+  std::vector<uint8_t> is_clean(static_cast<size_t>(m), 0);
+  for (int64_t r = 0; r < m; ++r)
+    if (R.count[r] == n && R.distinct[r] == n) {
+      is_clean[r] = 1;
+      clean.push_back(r);
+    }
+  if (static_cast<int64_t>(clean.size()) < m)
+    for_each_pair(m, [&](int64_t a, int64_t b, Scratch& s) {
+      if (!(is_clean[a] && is_clean[b])) out[a * m + b] = weighted_tau_pair(R, a, b, s);
+    });
+  const int64_t K = static_cast<int64_t>(clean.size());
+  if (K > 0) {
+    double harmonic = 0;
+    for (int64_t k = n; k >= 1; --k) harmonic += 1.0 / static_cast<double>(k);
+    const double denom = static_cast<double>(n - 1) * harmonic;
+    // Tiles of rows whose planes fit the memory budget two at a time (one tile when all fit); inside a tile
+    // pair the rows of both stay in L2/L3 while every pair between them is formed.
+    const int64_t row_bytes = ((n + 7) / 8 * 8) * ((n + 63) / 64 + 1) * 8;
+    const int64_t tile = std::max<int64_t>(1, std::min<int64_t>(K, memory_budget_bytes() / (2 * row_bytes)));
+    CleanBlock bi, bj;
+    for (int64_t i0 = 0; i0 < K; i0 += tile) {
+      const int64_t ni = std::min(tile, K - i0);
+      build_clean(R, clean.data() + i0, ni, bi);
+      for (int64_t j0 = i0; j0 < K; j0 += tile) {
+        const int64_t nj = std::min(tile, K - j0);
+        const CleanBlock* pj = &bi;
+        if (j0 != i0) {
+          build_clean(R, clean.data() + j0, nj, bj);
+          pj = &bj;
+        }
+        // Pairs (ci, cj) with global index i0+ci <= j0+cj, in blocks of 16 x 16 rows so both stay in cache.
+        constexpr int64_t kB = 16;
+        const int64_t bi_n = (ni + kB - 1) / kB, bj_n = (nj + kB - 1) / kB;
+        at::parallel_for(0, bi_n * bj_n, 1, [&](int64_t begin, int64_t end) {
+          for (int64_t t = begin; t < end; ++t) {
+            const int64_t ti = t / bj_n, tj = t % bj_n;
+            for (int64_t ci = ti * kB; ci < std::min(ni, (ti + 1) * kB); ++ci)
+              for (int64_t cj = tj * kB; cj < std::min(nj, (tj + 1) * kB); ++cj) {
+                if (j0 == i0 && cj < ci) continue;
+                const int64_t a = clean[i0 + ci], b = clean[j0 + cj];
+                const double tau = clean_tau(bi, ci, *pj, cj, denom);
+                out[std::min(a, b) * m + std::max(a, b)] = tau;
+              }
+          }
+        });
+      }
+    }
+  }
+  mirror(out, m);
 }
 
 }  // namespace tft::rank::detail
