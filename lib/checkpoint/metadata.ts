@@ -89,6 +89,8 @@ export const TrainingInfoSchema = z
     epochs: z.object({ pretrain: z.number().int().min(0), finetune: z.number().int().min(0) }).strict().optional(),
     lossMode: z.string().optional(),
     seconds: z.number().min(0).optional(),
+    /** X-Trend models: days per context sequence, and how often out-of-sample prediction drew a new set. */
+    context: z.object({ len: z.number().int().min(1), refreshDays: z.number().int().min(1) }).strict().optional(),
   })
   .strict();
 

@@ -100,6 +100,9 @@ export async function saveTrainingCheckpoint(result: TrainingResult, manager?: C
         epochs: { pretrain: result.config.training.pretrainEpochs, finetune: result.config.training.finetuneEpochs },
         lossMode: result.config.training.lossMode,
         seconds: result.seconds,
+        ...(result.config.model.nContext > 0
+          ? { context: { len: result.config.model.contextLen || result.config.model.seqLen, refreshDays: result.config.model.contextRefreshDays } }
+          : {}),
       },
       featureSelection: featureSelectionOf(result),
       hpTuning: opts.hpTuning ?? null,

@@ -56,6 +56,18 @@ export const TrainingConfigSchema = z
         seqLen: TFTConfigFields.shape.seqLen.unwrap().min(2).default(63),
         /** One embedding per asset (X-Trend); nEntities = number of symbols. */
         useEntities: z.boolean().default(true),
+        /**
+         * X-Trend context set: sequences per target window (0 = a plain TFT). In training each window gets
+         * nContext sequences from any asset ending before it starts, drawn afresh every epoch.
+         */
+        nContext: TFTConfigFields.shape.nContext.unwrap().default(0),
+        /** Days per context sequence (0 = seqLen). */
+        contextLen: int(0).default(0),
+        /**
+         * Out of sample, a new context set every this many days, its sequences ending before the first
+         * window of the block starts: the model never sees a context later than what it predicts.
+         */
+        contextRefreshDays: int(1).default(21),
         /** Where the model trains and predicts; 'cuda' needs a CUDA libtorch and a GPU (CudaUnavailableError otherwise). */
         device: z.enum(['cpu', 'cuda']).default('cpu'),
       })

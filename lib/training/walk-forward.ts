@@ -266,7 +266,7 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
       lstmLayers: config.model.lstmLayers,
       dropout: config.model.dropout,
       seqLen: T,
-      nContext: 0,
+      nContext: config.model.nContext,
       maxPosition: config.model.maxPosition,
       nEntities: config.model.useEntities ? A : 0,
       seed: config.model.seed + fold.index,
@@ -281,6 +281,7 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
         clipNorm: tc.clipNorm,
         batchSize: tc.batchSize,
         window: T,
+        contextLen: config.model.nContext > 0 ? config.model.contextLen : undefined,
         seed: tc.seed + 1000 * fold.index,
         lossMode: tc.lossMode,
         mleWeight: tc.mleWeight,
@@ -372,12 +373,39 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
       // Out of sample: every window ending in the test range, through rolling prediction.
       const from = Math.max(0, fold.test.start - T + 1);
       const days = fold.test.end - from + 1;
-      const rolled = await model.predictRolling(
-        { values: sliceDays(normalized.values, A, D, F, from, fold.test.end), assets: A, days },
-        { window: T, skipNonFinite: true, entityIds: config.model.useEntities ? entityIds : undefined },
-      );
       const position = new Float32Array(A * D).fill(Number.NaN);
-      for (let a = 0; a < A; a++) position.set(rolled.position.subarray(a * days, (a + 1) * days), a * D + from);
+      const ids = config.model.useEntities ? entityIds : undefined;
+      if (config.model.nContext === 0) {
+        const rolled = await model.predictRolling(
+          { values: sliceDays(normalized.values, A, D, F, from, fold.test.end), assets: A, days },
+          { window: T, skipNonFinite: true, entityIds: ids },
+        );
+        for (let a = 0; a < A; a++) position.set(rolled.position.subarray(a * days, (a + 1) * days), a * D + from);
+      } else {
+        // X-Trend: blocks of contextRefreshDays, each with one context set of sequences that end before
+        // the block's first window starts.
+        const L = trainer.contextLength;
+        for (let b0 = fold.test.start; b0 <= fold.test.end; b0 += config.model.contextRefreshDays) {
+          const b1 = Math.min(fold.test.end, b0 + config.model.contextRefreshDays - 1);
+          const first = Math.max(0, b0 - T + 1);
+          const ctx = trainer.sampleContext(b0 - T + 1, b0);
+          const context = new Float32Array(ctx.size * L * F);
+          const contextEntityIds = new Int32Array(ctx.size);
+          for (let k = 0; k < ctx.size; k++) {
+            const asset = ctx.pairs[2 * k]!, last = ctx.pairs[2 * k + 1]!;
+            context.set(normalized.values.subarray((asset * D + last - L + 1) * F, (asset * D + last + 1) * F), k * L * F);
+            contextEntityIds[k] = asset;
+          }
+          const n = b1 - first + 1;
+          const rolled = await model.predictRolling(
+            { values: sliceDays(normalized.values, A, D, F, first, b1), assets: A, days: n },
+            { window: T, skipNonFinite: true, entityIds: ids, context, contextLen: L, contextEntityIds: ids ? contextEntityIds : undefined },
+          );
+          for (let a = 0; a < A; a++) {
+            position.set(rolled.position.subarray(a * n + (b0 - first), (a + 1) * n), a * D + b0);
+          }
+        }
+      }
       const oos = backtest({ position, target, scale, assets: A, days: D, start: fold.test.start, end: fold.test.end, costBps: tc.costBps });
       const testSpan = { windows: 0, firstEnd: fold.test.start, lastEnd: fold.test.end, firstDay: from, lastLabelDay: fold.test.end + HORIZON };
       for (let a = 0; a < A; a++) {
