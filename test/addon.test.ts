@@ -16,6 +16,7 @@ import {
   setNumThreads,
 } from '../lib/index.js';
 import { explainLoadFailure, loadAddonFrom } from '../lib/native/loader.js';
+import { chooseOpenBlasCore, openBlasCoreFor } from '../lib/native/openblas.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -64,12 +65,33 @@ describe('errors', () => {
   });
 });
 
+describe('OpenBLAS kernels', () => {
+  it('are chosen from the CPU flags: AVX-512 (with or without BF16), AVX2+FMA, else left to OpenBLAS', () => {
+    const avx512 = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd'];
+    expect(openBlasCoreFor(new Set([...avx512, 'avx512_bf16']))).toBe('Cooperlake');
+    expect(openBlasCoreFor(new Set(avx512))).toBe('SkylakeX');
+    expect(openBlasCoreFor(new Set(['avx2', 'fma', 'avx512f']))).toBe('Haswell');
+    expect(openBlasCoreFor(new Set(['sse4_2', 'avx']))).toBeUndefined();
+  });
+  it("never override the user's OPENBLAS_CORETYPE", () => {
+    const env: NodeJS.ProcessEnv = { OPENBLAS_CORETYPE: 'Zen' };
+    expect(chooseOpenBlasCore(env)).toBeUndefined();
+    expect(env.OPENBLAS_CORETYPE).toBe('Zen');
+  });
+  it('the loaded OpenBLAS runs the kernels the loader chose (not a generic fallback)', () => {
+    const caps = capabilities();
+    if (!/OpenBLAS/.test(caps.blas) || !process.env.OPENBLAS_CORETYPE) return;
+    expect(caps.blas).toContain(process.env.OPENBLAS_CORETYPE);
+    expect(caps.blas).not.toMatch(/Prescott|Katmai|Core2/);
+  });
+});
+
 describe('loader', () => {
   it('turns dlopen failures into remediation, never a bare error', () => {
     expect(explainLoadFailure('libtorch_cpu.so: cannot open shared object file: No such file or directory')).toMatch(
       /libtorch-dev.*LD_LIBRARY_PATH/s,
     );
-    expect(explainLoadFailure('libopenblas.so.0: cannot open shared object file')).toMatch(/libopenblas0-pthread/);
+    expect(explainLoadFailure('libopenblas.so.0: cannot open shared object file')).toMatch(/libopenblas0-openmp/);
     expect(explainLoadFailure("/x/tft_native.node: undefined symbol: _ZN3c106detail14torchCheckFailEPKcS2_jRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE")).toMatch(
       /C\+\+ ABI or version/,
     );

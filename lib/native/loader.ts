@@ -10,6 +10,7 @@ import path from 'node:path';
 
 import { AddonLoadError, makeError } from '../errors.js';
 import type { NativeAddon } from './addon-types.js';
+import { chooseOpenBlasCore } from './openblas.js';
 
 const require = createRequire(import.meta.url);
 
@@ -29,13 +30,13 @@ export function explainLoadFailure(message: string): string {
   if (/lib(torch|torch_cpu|c10|torch_cuda|c10_cuda)\.so/.test(message)) {
     hints.push(
       'libtorch is missing at run time. Install it (Debian/Ubuntu: `sudo apt-get install -y libtorch-dev ' +
-        'libopenblas0-pthread`), or point the loader at your libtorch: `export LD_LIBRARY_PATH=/path/to/libtorch/lib` ' +
+        'libopenblas0-openmp`), or point the loader at your libtorch: `export LD_LIBRARY_PATH=/path/to/libtorch/lib` ' +
         '(for a pip PyTorch: the `lib` folder next to `torch/__init__.py`).',
     );
   }
   if (/lib(open)?blas|libgomp|libcudart/.test(message)) {
     hints.push(
-      'A library libtorch needs is missing: install OpenBLAS and OpenMP (`sudo apt-get install -y libopenblas0-pthread libgomp1`).',
+      'A library libtorch needs is missing: install OpenBLAS and OpenMP (`sudo apt-get install -y libopenblas0-openmp libgomp1`).',
     );
   }
   if (/GLIBCXX_|CXXABI_|undefined symbol: _ZN.*(cxx11|St7__cxx11)|undefined symbol/.test(message)) {
@@ -55,6 +56,7 @@ export function explainLoadFailure(message: string): string {
 /** Loads the addon found under `root` (a package folder); no caching. Exposed for tests and tools. */
 export function loadAddonFrom(root: string): NativeAddon {
   let addon: NativeAddon;
+  chooseOpenBlasCore();  // before libtorch (and with it OpenBLAS) is loaded
   try {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
     addon = nodeGypBuild(root) as NativeAddon;

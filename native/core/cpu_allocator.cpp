@@ -16,6 +16,7 @@ namespace {
 constexpr size_t kMinCached = size_t{1} << 20;  // below this, malloc is fast and does not fault
 constexpr size_t kHeader = 64;                   // keeps libtorch's 64-byte alignment; holds the class size
 constexpr size_t kHuge = size_t{2} << 20;
+constexpr size_t kHugeFrom = size_t{8} << 20;  // blocks from this size are backed by huge pages
 
 size_t size_class(size_t n) {
   // 1 MiB steps up to 64 MiB, then 8 MiB steps: bounded waste, few classes.
@@ -91,18 +92,23 @@ class CachingCpuAllocator final : public c10::Allocator {
         c.live += cls;
       }
       if (!raw) {
-        const size_t bytes = (cls + kHeader + kHuge - 1) / kHuge * kHuge;
-        raw = std::aligned_alloc(kHuge, bytes);
+        // Huge pages only for blocks of several of them: a fault then zeroes 2 MB at once, so rounding a
+        // 1-2 MB block up to 2-4 MB of huge pages doubled the memory first-touched (and, on a VM, the host
+        // faults behind it) for a model's parameters and its first prediction.
+        const bool huge = cls >= kHugeFrom;
+        const size_t align = huge ? kHuge : kHeader;
+        const size_t bytes = (cls + kHeader + align - 1) / align * align;
+        raw = std::aligned_alloc(align, bytes);
         if (!raw) {
           release_cpu_cache();
-          raw = std::aligned_alloc(kHuge, bytes);
+          raw = std::aligned_alloc(align, bytes);
         }
         if (!raw) {
           std::lock_guard<std::mutex> lock(c.mu);
           c.live -= cls;
           throw std::bad_alloc();
         }
-        madvise(raw, bytes, MADV_HUGEPAGE);
+        if (huge) madvise(raw, bytes, MADV_HUGEPAGE);
       }
       *static_cast<size_t*>(raw) = cls;
     }
