@@ -13,6 +13,8 @@ import {
   kendallTau,
   kendallTauMatrix,
   kendallTauMatrixSync,
+  rankBiasedOverlap,
+  rboMatrix,
   setKendallAlgorithm,
   spearman,
   spearmanMatrix,
@@ -234,5 +236,34 @@ describe('async matrices run off the JS thread', () => {
     // The loop stayed responsive: at least a third of the possible 5 ms ticks fired during the job.
     expect(elapsed).toBeGreaterThan(50);
     expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 5 / 3));
+  });
+});
+
+describe('rboMatrix', () => {
+  // The native all-pairs RBO against the TypeScript evaluation of eq. 32 on the same lists (each row's
+  // present features by decreasing value, ties to the lower index), with ties and absent features.
+  const listOf = (row: Float64Array): string[] =>
+    [...row.keys()].filter((c) => !Number.isNaN(row[c]!)).sort((a, b) => row[b]! - row[a]! || a - b).map((c) => `f${String(c).padStart(4, '0')}`);
+  it.each([
+    [12, 40, 0, 0],
+    [9, 70, 4, 0.2],
+    [6, 300, 0, 0.05],
+  ])('equals the definition (m=%i, n=%i, levels=%i, absent=%f)', async (m, n, levels, nanP) => {
+    const data = randomRankings(mulberry32(m * 31 + n), m, n, levels, nanP);
+    for (const p of [0.5, 0.95]) {
+      const M = await rboMatrix({ data, rows: m, cols: n }, p);
+      for (let a = 0; a < m; a++) {
+        expect(M[a * m + a]).toBe(1);
+        for (let b = a + 1; b < m; b++) {
+          const ref = rankBiasedOverlap(listOf(data.subarray(a * n, (a + 1) * n)), listOf(data.subarray(b * n, (b + 1) * n)), p);
+          expect(Math.abs(M[a * m + b]! - ref)).toBeLessThan(1e-12);
+          expect(M[b * m + a]).toBe(M[a * m + b]);
+        }
+      }
+    }
+  });
+  it('refuses p outside (0, 1) with a typed error', async () => {
+    const data = new Float64Array([1, 2, 3, 3, 2, 1]);
+    for (const p of [0, 1, -0.5, Number.NaN]) await expect(rboMatrix({ data, rows: 2, cols: 3 }, p)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });

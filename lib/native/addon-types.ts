@@ -39,6 +39,7 @@ export interface NativeAddon extends NativeModelExports, NativeTrainerExports {
   rankPair(a: FloatArray, b: FloatArray, statistic: RankStatisticName, k?: number): number;
   rankPairs(values: FloatArray, m: number, n: number, statistic: RankStatisticName, k: number | undefined,
     device: RankDeviceName, pairs: Int32Array): Promise<Float64Array>;
+  rboMatrix(values: FloatArray, m: number, n: number, p: number): Promise<Float64Array>;
   setKendallAlgorithm(algorithm: 'auto' | 'bitset' | 'fenwick'): void;
   kendallAlgorithmFor(m: number, n: number): 'bitset' | 'fenwick';
 }

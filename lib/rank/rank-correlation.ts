@@ -122,6 +122,18 @@ export function topKJaccardMatrixSync(input: RankingsInput, k: number, opts?: Ra
 }
 
 /**
+ * Rank-biased overlap (Webber, Moffat & Zobel 2010; extrapolated, their eq. 32 for rankings of different
+ * lengths) between every pair of rankings: each row's present features by decreasing value, ties to the
+ * lower feature index. `p` in (0, 1) sets how top-heavy it is (the expected evaluation depth is 1/(1−p)).
+ * O(n) per pair; all m²/2 pairs over every core, off the JS thread.
+ */
+export function rboMatrix(input: RankingsInput, p: number): Promise<Float64Array> {
+  if (!(typeof p === 'number' && p > 0 && p < 1)) return Promise.reject(new InvalidArgumentError(`p: must be in (0, 1), got ${p}`, 'p'));
+  const m = toRankingMatrix(input);
+  return loadAddon().rboMatrix(m.data, m.rows, m.cols, p);
+}
+
+/**
  * The statistic for selected pairs of rows only (`pairs` = flat (row, row) indices): e.g. a sample of the
  * m²/2 pairs of a large group, where the full matrix would cost more than needed.
  */

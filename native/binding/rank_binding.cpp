@@ -126,7 +126,36 @@ Napi::Value KendallAlgorithmFor(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// rboMatrix(values, m, n, p): all-pairs rank-biased overlap, off the JS thread.
+Napi::Value RboMatrix(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    FloatInput values = get_float_array(info[0], "values");
+    const int64_t m = get_int(info[1], "m"), n = get_int(info[2], "n");
+    if (!info[3].IsNumber()) throw_error(info.Env(), ErrorCode::InvalidArgument, "must be a number in (0, 1)", "p");
+    const double p = info[3].As<Napi::Number>().DoubleValue();
+    if (m < 0 || n < 0 || static_cast<uint64_t>(m) * static_cast<uint64_t>(n) != values.length)
+      throw_error(info.Env(), ErrorCode::Shape,
+                  "has " + std::to_string(values.length) + " elements but m x n = " + std::to_string(m) + " x " + std::to_string(n),
+                  "values");
+    const void* data = values.data;
+    const size_t length = values.length;
+    const bool f32 = values.f32;
+    return NativeJob<std::vector<double>>::Start(
+        info.Env(),
+        [data, length, f32, m, n, p] {
+          FloatInput in;
+          in.data = data;
+          in.length = length;
+          in.f32 = f32;
+          const std::vector<double> x = in.to_double();
+          return rank::rbo_matrix(x.data(), m, n, p);
+        },
+        [](Napi::Env env, std::vector<double>& r) -> Napi::Value { return to_float64_array(env, r); }, {values.object});
+  });
+}
+
 void register_rank(Napi::Env env, Napi::Object exports) {
+  exports.Set("rboMatrix", Napi::Function::New(env, RboMatrix, "rboMatrix"));
   exports.Set("rankMatrix", Napi::Function::New(env, RankMatrix, "rankMatrix"));
   exports.Set("rankMatrixSync", Napi::Function::New(env, RankMatrixSync, "rankMatrixSync"));
   exports.Set("rankPair", Napi::Function::New(env, RankPair, "rankPair"));

@@ -128,6 +128,33 @@ inline double naive_jaccard(const std::vector<double>& a, const std::vector<doub
 
 // Random rankings with controllable ties (values drawn from `levels` distinct values; 0 = continuous) and
 // absent features (probability nan_p).
+// Rank-biased overlap, eq. 32 of Webber et al. (2010) written out with explicit prefix sets (O(l^2)).
+inline std::vector<int64_t> decreasing(const std::vector<double>& x) {
+  std::vector<int64_t> r;
+  for (int64_t i = 0; i < static_cast<int64_t>(x.size()); ++i)
+    if (x[i] == x[i]) r.push_back(i);
+  std::stable_sort(r.begin(), r.end(), [&](int64_t i, int64_t j) { return x[i] > x[j]; });
+  return r;
+}
+
+inline double naive_rbo(const std::vector<double>& a, const std::vector<double>& b, double p) {
+  auto A = decreasing(a), B = decreasing(b);
+  if (A.size() > B.size()) std::swap(A, B);
+  const int64_t s = static_cast<int64_t>(A.size()), l = static_cast<int64_t>(B.size());
+  if (s == 0) return kNaN;
+  auto overlap = [&](int64_t d) {
+    int64_t x = 0;
+    for (int64_t i = 0; i < std::min(d, s); ++i)
+      for (int64_t j = 0; j < std::min(d, l); ++j) x += A[i] == B[j];
+    return static_cast<double>(x);
+  };
+  const double xs = overlap(s), xl = overlap(l);
+  double sum = 0;
+  for (int64_t d = 1; d <= l; ++d) sum += overlap(d) / d * std::pow(p, d);
+  for (int64_t d = s + 1; d <= l; ++d) sum += xs * (d - s) / (static_cast<double>(s) * d) * std::pow(p, d);
+  return (1 - p) / p * sum + ((xl - xs) / l + xs / s) * std::pow(p, l);
+}
+
 inline std::vector<double> random_rankings(int64_t m, int64_t n, int levels, double nan_p, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);

@@ -144,3 +144,21 @@ TEST(weighted_tau_bitset_path_matches_definition_in_mixed_matrices) {
                 static_cast<long long>(n), budget ? " (tiled)" : "", worst);
   }
 }
+
+TEST(rbo_matches_definition) {
+  uint64_t seed = 7;
+  for (const Shape& s : kShapes) {
+    const auto x = random_rankings(s.m, s.n, s.levels, s.nan_p, seed++);
+    for (double p : {0.5, 0.9, 0.98}) {
+      const auto M = rank::rbo_matrix(x.data(), s.m, s.n, p);
+      for (int64_t a = 0; a < s.m; ++a)
+        for (int64_t b = 0; b < s.m; ++b) {
+          const double ref = a == b ? 1.0 : naive_rbo(row(x, s.n, a), row(x, s.n, b), p);
+          REQUIRE_NEAR(M[a * s.m + b], ref, 1e-12);
+        }
+    }
+  }
+  const auto x = random_rankings(3, 4, 0, 0.0, 1);
+  REQUIRE_THROWS_CODE(rank::rbo_matrix(x.data(), 3, 4, 1.0), ErrorCode::InvalidArgument);
+  REQUIRE_THROWS_CODE(rank::rbo_matrix(x.data(), 3, 4, 0.0), ErrorCode::InvalidArgument);
+}

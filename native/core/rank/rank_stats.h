@@ -31,6 +31,10 @@ std::vector<double> matrix(const double* x, int64_t m, int64_t n, Statistic stat
 std::vector<double> pairs(const double* x, int64_t m, int64_t n, Statistic stat, const std::vector<int64_t>& pairs,
                           int64_t k = 0);
 
+// Rank-biased overlap (Webber et al. 2010, extrapolated, eq. 32 for lists of different lengths) between the
+// rows' rankings (present features by decreasing value, ties to the lower index), m x m; 0 < p < 1.
+std::vector<double> rbo_matrix(const double* x, int64_t m, int64_t n, double p);
+
 // One pair of rankings of length n.
 double pair(const double* a, const double* b, int64_t n, Statistic stat, int64_t k = 0);
 
