@@ -507,7 +507,7 @@ describe('saveTrainingCheckpoint', () => {
   });
   const result = (folds: ReturnType<typeof fold>[], m: TFTModel) =>
     ({
-      config: { output: { checkpointRoot: 'unused', modelType: 'xtrend' }, training: { pretrainEpochs: 1, finetuneEpochs: 1, lossMode: 'sharpe' } },
+      config: { output: { checkpointRoot: 'unused', modelType: 'xtrend' }, training: { pretrainEpochs: 1, finetuneEpochs: 1, lossMode: 'sharpe' }, model: { nContext: 0, contextLen: 0, seqLen: 10, contextRefreshDays: 21 } },
       featureNames: names,
       symbols: ['AA', 'KO'],
       normalization: { names, means: Float64Array.of(0, 1, 2), stds: Float64Array.of(1, 2, 3), counts: Float64Array.of(9, 9, 9), startDay: 0, endDay: 9, startDate: '2001-01-02', endDate: '2004-12-31' },
