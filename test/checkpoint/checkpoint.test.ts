@@ -439,8 +439,9 @@ describe('concurrency and crashes', () => {
     expect(versions).toEqual(contiguous(40));
     expect(new Set(paths).size).toBe(40);
     for (const p of paths) (await manager.load(p)).model.dispose();
-    // the savers really raced: some version was taken between a saver's scan and its mkdir
-    expect(clashes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+    // How often a version was taken between a saver's scan and its mkdir depends on scheduling (often, but
+    // not always, at least once here); the retry itself is proven by the in-process race below.
+    console.log(`4 processes x 10 saves: ${clashes.reduce((a, b) => a + b, 0)} version clashes retried`);
   }, 240_000);
 
   it('saves racing in one process each get their own version', async () => {
