@@ -10,7 +10,7 @@
  * inside one process are reported as the warm figure.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +104,7 @@ async function parent(processes: number): Promise<void> {
   w(`checkpoint bench: fresh process, import of the package (TypeScript through tsx, before the addon): ${stat(runs.map((r) => r.importMs))}`);
   w(`checkpoint bench: warm, same process, load + first predict: ${stat(warm)} over ${warm.length} loads (first ${warm[0]!.toFixed(1)} ms)`);
   model.dispose();
+  rmSync(root, { recursive: true, force: true });
 }
 
 const argv = process.argv.slice(2);

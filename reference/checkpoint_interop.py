@@ -13,7 +13,7 @@
         Prints the metadata digest of a metadata document (see `metadata_digest`).
 
 The metadata digest binds metadata.json to the weights: the sha256 of the canonical JSON of the document
-without its "files" member, stored under "tft_native.metadata_sha256" in the safetensors `__metadata__`.
+without the weights' own "files" entry, stored under "tft_native.metadata_sha256" in the safetensors `__metadata__`.
 Canonical JSON is RFC 8785's: keys sorted by UTF-16 code units, no whitespace, strings escaped as
 ECMAScript's JSON.stringify does, numbers in ECMAScript's shortest round-trip form.
 """
@@ -103,7 +103,9 @@ def canonical_json(v):
 
 
 def metadata_digest(doc):
-    rest = {k: v for k, v in doc.items() if k != "files"}
+    # Every `files` entry but the weights' own (the weights carry the digest, so theirs would be circular).
+    files = {k: v for k, v in (doc.get("files") or {}).items() if k != WEIGHTS_FILE}
+    rest = dict(doc, files=files)
     return hashlib.sha256(canonical_json(rest).encode("utf-8", "surrogatepass")).hexdigest()
 
 

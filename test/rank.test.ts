@@ -267,3 +267,14 @@ describe('rboMatrix', () => {
     for (const p of [0, 1, -0.5, Number.NaN]) await expect(rboMatrix({ data, rows: 2, cols: 3 }, p)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
+
+describe('native shape checks', () => {
+  it('refuse sizes whose product overflows 64 bits, straight at the addon (no façade check in front)', async () => {
+    const { loadAddon } = await import('../lib/native/loader.js');
+    const addon = loadAddon();
+    // 2^32 x 2^32 wraps to 0 in 64-bit arithmetic: an unguarded check would accept an empty buffer.
+    expect(() => addon.rankMatrixSync(new Float64Array(0), 2 ** 32, 2 ** 32, 'kendall', undefined, 'cpu')).toThrow(ShapeError);
+    expect(() => addon.rboMatrix(new Float64Array(0), 2 ** 32, 2 ** 32, 0.9)).toThrow(ShapeError);  // argument errors throw before the job
+    expect(() => addon.rankMatrixSync(new Float64Array(4), -2, -2, 'kendall', undefined, 'cpu')).toThrow(ShapeError);
+  });
+});

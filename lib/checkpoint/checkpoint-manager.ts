@@ -310,7 +310,7 @@ export class CheckpointManager {
         },
         'metadata',
       );
-      const digest = metadataDigest(metadata);
+      const digest = metadataDigest({ ...metadata, files });  // the optional files are hashed by now
       await model.saveWeights(path.join(tmp, WEIGHTS_FILE), { format: 'pt', modelType: input.modelType, [METADATA_DIGEST_KEY]: digest });
       files[WEIGHTS_FILE] = await sha256File(path.join(tmp, WEIGHTS_FILE));
       await writeFileDurable(path.join(tmp, METADATA_FILE), JSON.stringify({ ...metadata, files }, null, 2) + '\n');

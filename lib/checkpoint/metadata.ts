@@ -4,7 +4,7 @@
  * config and the sha256 of every file; callers give the rest (CheckpointMetadataInput).
  *
  * The metadata itself is covered by a digest (`metadataDigest`): the sha256 of its canonical JSON without the
- * `files` member, stored in the safetensors header of model.safetensors, whose own sha256 is in `files`.
+ * weights' own `files` entry, stored in the safetensors header of model.safetensors, whose sha256 is in `files`.
  */
 import { createHash } from 'node:crypto';
 
@@ -205,13 +205,18 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The digest that binds metadata.json to the weights: sha256 (hex) of the UTF-8 canonical JSON of the
- * metadata document without its `files` member (which holds the weights file's own hash, so including it
- * would be circular).
+ * metadata document with every `files` entry but the weights file's own (which holds the hash of the file
+ * the digest is stored in, so including it would be circular). The optional files' hashes are covered, so
+ * replacing feature_selector.json and its listed hash is noticed too.
  */
 export function metadataDigest(doc: Readonly<Record<string, unknown>>): string {
-  const { files: _files, ...rest } = doc;
-  return createHash('sha256').update(canonicalJson(rest), 'utf8').digest('hex');
+  const files = { ...((doc.files ?? {}) as Record<string, unknown>) };
+  delete files[DIGEST_EXCLUDED_FILE];
+  return createHash('sha256').update(canonicalJson({ ...doc, files }), 'utf8').digest('hex');
 }
+
+/** The file whose `files` entry the digest leaves out: the weights, which carry the digest. */
+const DIGEST_EXCLUDED_FILE = 'model.safetensors';
 
 /** The key of the digest in model.safetensors' `__metadata__`. */
 export const METADATA_DIGEST_KEY = 'tft_native.metadata_sha256';

@@ -6,7 +6,8 @@
  * features common to both runs (as scipy on that subset), the top-k overlap, and rank-biased overlap (eq. 32
  * of Webber et al. for lists of different lengths, O(n) per pair). Estimating weighted tau and RBO from a
  * seeded sample of pairs is an explicit opt-in (`samplePairs`), with the sample's standard error reported.
- * Ties: equal importances are ordered by feature name in every metric.
+ * Ties: the rank correlations treat equal importances as ties (scipy's tie terms); the list metrics (top-k,
+ * selection frequency, Nogueira, RBO) order them by feature name.
  *
  * Cost (m runs, n features): O(m·n log n) to rank, O(m²·n²/64) bit operations for Kendall and for weighted
  * tau on complete tie-free runs (O(m²·n log n) otherwise), O(m²·n) for RBO, O(m²·n/32) for the overlaps,

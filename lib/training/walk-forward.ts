@@ -22,6 +22,7 @@ import { DEFAULT_FEATURE_GROUPS, resolveTrainingConfig, type TrainingConfig } fr
 import { planFolds, type Fold } from './folds.js';
 import { Trainer, type EpochStats, type EvalStats, type LayerGradient, type StepProgress, type WindowSet } from './trainer.js';
 import type { StabilityReport } from '../stability/analysis.js';
+import { DEFAULT_STABILITY_CONFIG } from '../stability/config.js';
 import { saveSnapshotHook } from '../stability/hooks.js';
 
 /** The label is the next-day return. */
@@ -439,6 +440,8 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
           seed: config.model.seed,
           metadata: { test: [fold.test.startDate, fold.test.endDate], oosSharpe: Number.isFinite(oos.sharpe) ? oos.sharpe : null },
           autoAnalyze: false,
+          // The run names its store and never auto-analyses: no config file lookup per fold.
+          config: DEFAULT_STABILITY_CONFIG,
           logger: { info: () => {}, warn: () => {} },
         });
         emit({ type: 'snapshot', fold: fold.index, path: saved.path });

@@ -55,6 +55,25 @@ struct FloatInput {
   }
 };
 
+// Whether a buffer of `length` elements holds exactly the given shape, without the overflow of multiplying
+// the dimensions out (caller-supplied sizes whose product wraps would otherwise pass the check and send the
+// kernels past the end of the buffer). Negative dimensions never fit.
+inline bool holds_shape(const std::vector<int64_t>& shape, size_t length) {
+  bool empty = false;
+  for (int64_t d : shape) {
+    if (d < 0) return false;
+    empty |= d == 0;
+  }
+  if (empty) return length == 0;
+  uint64_t n = 1;
+  for (int64_t d : shape) {
+    if (static_cast<uint64_t>(d) > length / n) return false;
+    n *= static_cast<uint64_t>(d);
+  }
+  return n == length;
+}
+inline bool holds_matrix(int64_t m, int64_t n, size_t length) { return holds_shape({m, n}, length); }
+
 inline FloatInput get_float_array(const Napi::Value& v, const char* name) {
   if (!v.IsTypedArray())
     throw_error(v.Env(), ErrorCode::DType, "must be a Float32Array or Float64Array", name);

@@ -60,13 +60,16 @@ at::Tensor int_ids(const Napi::Value& v, const char* name, std::vector<int64_t> 
 // Wraps a Float32Array without copying; the array must be kept alive by the job.
 at::Tensor float_view(const FloatInput& in, const std::vector<int64_t>& shape, const char* name, Napi::Env env) {
   if (!in.f32) throw_error(env, ErrorCode::DType, "must be a Float32Array", name);
-  int64_t n = 1;
-  for (auto s : shape) n *= s;
-  if (static_cast<int64_t>(in.length) != n) {
+  if (!holds_shape(shape, in.length)) {
     std::string dims;
-    for (size_t i = 0; i < shape.size(); ++i) dims += (i ? " x " : "") + std::to_string(shape[i]);
-    throw_error(env, ErrorCode::Shape, "has " + std::to_string(in.length) + " values but the shape " + dims +
-                                           " needs " + std::to_string(n), name);
+    int64_t n = 1;
+    bool fits = true;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      dims += (i ? " x " : "") + std::to_string(shape[i]);
+      fits = fits && !__builtin_mul_overflow(n, shape[i], &n);
+    }
+    throw_error(env, ErrorCode::Shape, "has " + std::to_string(in.length) + " values but the shape " + dims + " needs " +
+                                           (fits ? std::to_string(n) : std::string("more than 2^63")), name);
   }
   return at::from_blob(const_cast<void*>(in.data), shape, at::kFloat);
 }

@@ -24,7 +24,7 @@ MatrixArgs parse_matrix_args(const Napi::CallbackInfo& info) {
   a.stat = rank::parse_statistic(get_string(info[3], "statistic"));
   a.k = info[4].IsUndefined() ? 0 : get_int(info[4], "k");
   a.device = rank::parse_device(info[5].IsUndefined() ? std::string("cpu") : get_string(info[5], "device"));
-  if (a.m < 0 || a.n < 0 || static_cast<uint64_t>(a.m) * static_cast<uint64_t>(a.n) != a.values.length)
+  if (!holds_matrix(a.m, a.n, a.values.length))
     throw_error(info.Env(), ErrorCode::Shape,
                 "has " + std::to_string(a.values.length) + " elements but m x n = " + std::to_string(a.m) + " x " +
                     std::to_string(a.n),
@@ -133,7 +133,7 @@ Napi::Value RboMatrix(const Napi::CallbackInfo& info) {
     const int64_t m = get_int(info[1], "m"), n = get_int(info[2], "n");
     if (!info[3].IsNumber()) throw_error(info.Env(), ErrorCode::InvalidArgument, "must be a number in (0, 1)", "p");
     const double p = info[3].As<Napi::Number>().DoubleValue();
-    if (m < 0 || n < 0 || static_cast<uint64_t>(m) * static_cast<uint64_t>(n) != values.length)
+    if (!holds_matrix(m, n, values.length))
       throw_error(info.Env(), ErrorCode::Shape,
                   "has " + std::to_string(values.length) + " elements but m x n = " + std::to_string(m) + " x " + std::to_string(n),
                   "values");

@@ -21,10 +21,11 @@ at::Tensor float_array_view(const Napi::Value& v, const char* name, std::vector<
                             std::vector<Napi::ObjectReference>& keep) {
   FloatInput in = get_float_array(v, name);
   if (!in.f32) throw_error(v.Env(), ErrorCode::DType, "must be a Float32Array", name);
-  int64_t n = 1;
-  for (auto s : shape) n *= s;
-  if (static_cast<int64_t>(in.length) != n)
-    throw_error(v.Env(), ErrorCode::Shape, "has " + std::to_string(in.length) + " values, expected " + std::to_string(n), name);
+  if (!holds_shape(shape, in.length)) {
+    std::string dims;
+    for (size_t i = 0; i < shape.size(); ++i) dims += (i ? " x " : "") + std::to_string(shape[i]);
+    throw_error(v.Env(), ErrorCode::Shape, "has " + std::to_string(in.length) + " values, expected " + dims, name);
+  }
   keep.push_back(Napi::Persistent(in.object));
   return at::from_blob(const_cast<void*>(in.data), shape, at::kFloat);
 }
@@ -128,7 +129,7 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
         o.clip_norm = num("clipNorm", o.clip_norm);
         o.batch_size = static_cast<int64_t>(num("batchSize", static_cast<double>(o.batch_size)));
         o.window = static_cast<int64_t>(num("window", 0));
-        o.context_len = static_cast<int64_t>(num("contextLen", 0));
+        if (!op.Get("contextLen").IsUndefined()) o.context_len = get_int(op.Get("contextLen"), "contextLen");
         o.seed = static_cast<uint64_t>(num("seed", 0));
         o.loss.mle_weight = num("mleWeight", o.loss.mle_weight);
         o.loss.warmup = static_cast<int64_t>(num("warmupSteps", 0));

@@ -67,7 +67,7 @@ void detect_blas(Capabilities& caps) {
   } else if (caps.blas_library.find("blis") != std::string::npos) {
     caps.blas = "BLIS";
   } else if (!caps.blas_library.empty()) {
-    caps.blas = "reference BLAS (slow: install OpenBLAS, e.g. apt-get install libopenblas0-pthread)";
+    caps.blas = "reference BLAS (slow: install OpenBLAS, e.g. apt-get install libopenblas0-openmp)";
   } else {
     caps.blas = "none found";
   }

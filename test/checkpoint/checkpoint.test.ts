@@ -115,11 +115,13 @@ describe('save and load', () => {
     expect(loaded.study).toEqual({ trials: 3 });
     expect(loaded.metadata.featureSelection).toBeNull();
     expect(loaded.metadata.hpTuning).toBeNull();
-    // the weights carry the digest of metadata.json without its files member
+    // the weights carry the digest of metadata.json without the weights' own files entry
     const doc = JSON.parse(readFileSync(path.join(dir, 'metadata.json'), 'utf8'));
     const header = readSafetensorsHeader(path.join(dir, 'model.safetensors'));
     expect(header.metadata[METADATA_DIGEST_KEY]).toBe(metadataDigest(doc));
-    expect(header.metadata[METADATA_DIGEST_KEY]).toBe(sha256(Buffer.from(canonicalJson({ ...doc, files: undefined }))));
+    const { 'model.safetensors': _weights, ...optional } = doc.files;
+    expect(Object.keys(optional).sort()).toEqual(['feature_selector.json', 'study.json']);
+    expect(header.metadata[METADATA_DIGEST_KEY]).toBe(sha256(Buffer.from(canonicalJson({ ...doc, files: optional }))));
     expect(header.tensors.every((t) => t.dtype === 'F32')).toBe(true);
   });
 
@@ -289,6 +291,21 @@ describe('integrity: tampered, truncated, mismatched, foreign', () => {
     const reordered = Object.fromEntries(Object.entries(doc).reverse());
     writeFileSync(mf, JSON.stringify(reordered));
     (await manager.load(dir)).model.dispose();
+  });
+
+  it('a replaced feature_selector.json is refused even when its listed hash is updated too', async () => {
+    const manager = new CheckpointManager(tmp());
+    const dir = await manager.save(model(), meta(), { featureSelector: { selected: ['a'] } });
+    const mf = path.join(dir, 'metadata.json');
+    const sf = path.join(dir, 'feature_selector.json');
+    const forged = Buffer.from(JSON.stringify({ selected: ['a', 'b', 'c'] }));
+    writeFileSync(sf, forged);
+    const doc = JSON.parse(readFileSync(mf, 'utf8'));
+    doc.files['feature_selector.json'] = { sha256: sha256(forged), bytes: forged.length };
+    writeFileSync(mf, JSON.stringify(doc, null, 2));
+    const e = await refusal(manager.load(dir));
+    expect(e).toBeInstanceOf(CorruptFileError);
+    expect(e.message).toMatch(/metadata\.json: edited since it was saved/);
   });
 
   it('weights without the metadata digest are not a checkpoint', async () => {
@@ -616,8 +633,9 @@ describe.runIf(torchAvailable || requirePython)('interop with the PyTorch refere
     writeFileSync(file, JSON.stringify(doc));
     const py = execFileSync('/usr/bin/python3', [script, 'digest', file], { encoding: 'utf8' }).trim();
     expect(py).toBe(metadataDigest(JSON.parse(readFileSync(file, 'utf8'))));
-    // and the digest ignores `files`, nothing else
-    expect(metadataDigest({ ...doc, files: {} })).toBe(py);
+    // and the digest ignores the weights' own files entry, nothing else
+    expect(metadataDigest({ ...doc, files: { ...doc.files, 'model.safetensors': { sha256: 'f'.repeat(64), bytes: 9 } } })).toBe(py);
+    expect(metadataDigest({ ...doc, files: {} })).not.toBe(py);
     expect(metadataDigest({ ...doc, nested: [] })).not.toBe(py);
   });
 });

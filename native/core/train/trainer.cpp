@@ -58,6 +58,7 @@ Trainer::Trainer(std::shared_ptr<model::TftModel> model, TrainData data, TrainOp
       fail(ErrorCode::InvalidArgument, "entityIds", "the model has entities: pass one id per asset");
     if (A > 0 && (data_.entity.min().item<int64_t>() < 0 || data_.entity.max().item<int64_t>() >= c.n_entities))
       fail(ErrorCode::OutOfRange, "entityIds", "ids must be in [0, nEntities)");
+    data_.entity = data_.entity.to(at::kLong);  // once, not per batch
   }
   if (options_.batch_size < 1) fail(ErrorCode::InvalidArgument, "batchSize", "must be >= 1");
   if (!(options_.learning_rate > 0)) fail(ErrorCode::InvalidArgument, "learningRate", "must be > 0");
@@ -170,7 +171,7 @@ model::ModelInput Trainer::gather(const std::vector<Window>& w, size_t begin, si
   if (target) *target = data_.target.view({-1}).index_select(0, idx).view({n, T}).to(dev);
   if (scale && data_.scale.defined()) *scale = data_.scale.view({-1}).index_select(0, idx).view({n, T}).to(dev);
   if (data_.entity.defined() && model_->config().n_entities > 0)
-    in.entity = data_.entity.to(at::kLong).index_select(0, at::from_blob(assets.data(), {n}, at::kLong).clone()).to(dev);
+    in.entity = data_.entity.index_select(0, at::from_blob(assets.data(), {n}, at::kLong).clone()).to(dev);
   const int64_t C = model_->config().n_context;
   if (C > 0) {
     const int64_t L = context_len_;
@@ -186,7 +187,7 @@ model::ModelInput Trainer::gather(const std::vector<Window>& w, size_t begin, si
     const at::Tensor cidx = at::from_blob(crow.data(), {n * C * L}, at::kLong).clone();
     in.context = data_.features.view({-1, data_.features.size(2)}).index_select(0, cidx).view({n, C, L, -1}).to(dev);
     if (data_.entity.defined() && model_->config().n_entities > 0)
-      in.context_entity = data_.entity.to(at::kLong)
+      in.context_entity = data_.entity
                               .index_select(0, at::from_blob(cass.data(), {n * C}, at::kLong).clone())
                               .view({n, C})
                               .to(dev);
