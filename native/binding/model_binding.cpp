@@ -93,9 +93,9 @@ bool has(const Napi::Object& o, const char* key) { return o.Has(key) && !o.Get(k
 
 // Inputs a model has no use for are refused (as entityIds are), before their shape is checked against a
 // configuration that has no room for them.
-void check_context_wanted(const model::TftConfig& cfg) {
+void check_context_wanted(const model::TftConfig& cfg, const char* arg = "context") {
   if (cfg.n_context == 0)
-    throw Error(ErrorCode::InvalidArgument, "context: this model has no context set (config.nContext = 0)", "context");
+    throw Error(ErrorCode::InvalidArgument, std::string(arg) + ": this model has no context set (config.nContext = 0)", arg);
 }
 void check_context_entities_wanted(const model::TftConfig& cfg) {
   if (cfg.n_entities == 0)
@@ -225,9 +225,9 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
           check_context_entities_wanted(cfg);
           a.input.context_entity = int_ids(o.Get("contextEntityIds"), "contextEntityIds", {B, cfg.n_context});
         }
-      } else if (has(o, "contextEntityIds") && cfg.n_context == 0) {
+      } else if (has(o, "contextEntityIds")) {
         // (with nContext > 0 the missing context set itself is the error the core reports)
-        throw Error(ErrorCode::InvalidArgument, "contextEntityIds: this model has no context set (config.nContext = 0)", "contextEntityIds");
+        check_context_wanted(cfg, "contextEntityIds");
       }
     }
     return a;
@@ -292,8 +292,8 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
             check_context_entities_wanted(cfg);
             ro.context_entity = int_ids(o.Get("contextEntityIds"), "contextEntityIds", {cfg.n_context});
           }
-        } else if (has(o, "contextEntityIds") && cfg.n_context == 0) {
-          throw Error(ErrorCode::InvalidArgument, "contextEntityIds: this model has no context set (config.nContext = 0)", "contextEntityIds");
+        } else if (has(o, "contextEntityIds")) {
+          check_context_wanted(cfg, "contextEntityIds");
         }
       }
       return NativeJob<model::RollingOutput>::Start(

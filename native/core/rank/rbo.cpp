@@ -11,7 +11,6 @@
 #include <climits>
 #include <cmath>
 #include <map>
-#include <mutex>
 
 #include "core/error.h"
 #include "core/rank/rank_detail.h"
