@@ -5,6 +5,7 @@
 #include "binding/args.h"
 #include "binding/exports.h"
 #include "binding/instance.h"
+#include "core/cpu_isa.h"
 #include "core/runtime.h"
 
 namespace tft::binding {
@@ -39,6 +40,10 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
     o.Set("avx2", c.avx2);
     o.Set("avx512", c.avx512);
     o.Set("avx512Vpopcnt", c.avx512_vpopcnt);
+    o.Set("cpuIsa", c.cpu_isa);
+    auto isas = Napi::Array::New(env, c.cpu_isas.size());
+    for (size_t i = 0; i < c.cpu_isas.size(); ++i) isas.Set(static_cast<uint32_t>(i), c.cpu_isas[i]);
+    o.Set("cpuIsas", isas);
     return o;
   });
 }
@@ -56,6 +61,22 @@ Napi::Value MeasureSgemm(const Napi::CallbackInfo& info) {
   });
 }
 
+// The kernels' instruction set: reading it validates TFT_CPU_ISA (the loader calls it right after init, so a
+// bad value fails the load with a typed error instead of surfacing in the first kernel call).
+Napi::Value GetCpuIsa(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    return Napi::String::New(info.Env(), tft::cpu::isa_name(tft::cpu::active_isa()));
+  });
+}
+
+Napi::Value SetCpuIsa(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (!info[0].IsString()) throw_error(info.Env(), ErrorCode::InvalidArgument, "must be a string", "isa");
+    tft::cpu::set_active_isa(tft::cpu::parse_isa(info[0].As<Napi::String>().Utf8Value(), "isa"));
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), tft::num_threads());
 }
@@ -67,6 +88,8 @@ void register_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("getCpuIsa", Napi::Function::New(env, GetCpuIsa, "getCpuIsa"));
+  exports.Set("setCpuIsa", Napi::Function::New(env, SetCpuIsa, "setCpuIsa"));
   exports.Set("measureSgemmGflops", Napi::Function::New(env, MeasureSgemm, "measureSgemmGflops"));
 }
 

@@ -1,6 +1,6 @@
 #include "core/runtime.h"
 
-#include "core/cpu_features.h"
+#include "core/cpu_isa.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -150,10 +150,13 @@ Capabilities capabilities() {
     caps.parallel_backend = info.substr(pos + 23, end - pos - 23);
   }
   detect_blas(caps);
-  __builtin_cpu_init();
-  caps.avx2 = __builtin_cpu_supports("avx2");
-  caps.avx512 = cpu::has_avx512();  // what the kernels use (TFT_DISABLE_AVX512 turns it off)
-  caps.avx512_vpopcnt = cpu::has_avx512_popcount();
+  for (cpu::Isa isa : cpu::supported_isas()) {
+    caps.cpu_isas.emplace_back(cpu::isa_name(isa));
+    if (isa == cpu::Isa::Avx2) caps.avx2 = true;
+    if (isa == cpu::Isa::Avx512) caps.avx512 = true;
+  }
+  caps.avx512_vpopcnt = caps.avx512 && cpu::has_avx512_dl();
+  caps.cpu_isa = cpu::isa_name(cpu::active_isa());
   return caps;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace tft {
 
@@ -17,9 +18,11 @@ struct Capabilities {
   std::string parallel_backend;    // OpenMP / native thread pool
   std::string blas;                // e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ..."
   std::string blas_library;        // the shared object that provides sgemm
-  bool avx2 = false;
-  bool avx512 = false;
-  bool avx512_vpopcnt = false;
+  bool avx2 = false;                   // the CPU has AVX2 + FMA
+  bool avx512 = false;                 // ... AVX-512 F/VL/DQ/BW
+  bool avx512_vpopcnt = false;         // ... and VPOPCNTDQ with the rest of AVX3_DL
+  std::string cpu_isa;                 // the kernels' active path (core/cpu_isa.h)
+  std::vector<std::string> cpu_isas;   // every path this CPU can run
 };
 
 Capabilities capabilities();

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "core/cpu_isa.h"
 #include "core/model/dense_kernel.h"
 #include "core/model/safetensors.h"
 #include "core/model/tft_model.h"
@@ -216,8 +217,8 @@ TEST(determinism) {
   tft::set_num_threads(threads);
   std::printf("          1 vs %d threads: max |diff| = %.2e\n", threads, max_abs(r1.position, r3.position));
   REQUIRE(max_abs(r1.position, r3.position) <= 1e-6);
-  // With the row-deterministic kernels (AVX-512) no product depends on how work is split: bit-identical.
-  if (dense_kernel_available()) REQUIRE(at::equal(r1.position, r3.position));
+  // The inference kernels are row-deterministic on every path: no product depends on how work is split.
+  REQUIRE(at::equal(r1.position, r3.position));
 }
 
 TEST(bad_input_is_typed) {
@@ -308,4 +309,55 @@ TEST(safetensors_reader_rejects_hostile_files) {
   REQUIRE_THROWS_CODE(read_safetensors_header(dir + "/does-not-exist.safetensors"), ErrorCode::Io);
   const SafetensorsHeader ok = read_safetensors_header(write("st_ok", with_header("{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four)));
   REQUIRE(ok.tensors.size() == 1 && ok.metadata.at("k") == "v");
+}
+
+// Every instruction-set path this CPU supports (scalar, avx2, avx512) against the scalar one, on a hidden
+// size that is a multiple of every vector width and one that leaves masked tails (d = 20); each path's
+// rolling prediction against its own predict_batch; and a path's results do not depend on the thread count.
+TEST(every_kernel_path_agrees) {
+  const cpu::Isa before = cpu::active_isa();
+  for (int64_t d : {int64_t{16}, int64_t{20}}) {
+    TftConfig c;
+    c.n_features = 11;
+    c.d_hidden = d;
+    c.n_heads = 4;
+    c.lstm_layers = 2;
+    c.seq_len = 12;
+    c.n_entities = 3;
+    c.seed = 9;
+    TftModel m(c);
+    const int64_t A = 3, D = 30, T = c.seq_len, W = D - T + 1;
+    const at::Tensor panel = at::randn({A, D, c.n_features});
+    const at::Tensor ids = at::tensor({1, 2, 0}, at::kLong);
+    at::Tensor windows = at::empty({A * W, T, c.n_features});
+    at::Tensor wid = at::empty({A * W}, at::kLong);
+    for (int64_t a = 0; a < A; ++a)
+      for (int64_t w = 0; w < W; ++w) {
+        windows[a * W + w].copy_(panel[a].narrow(0, w, T));
+        wid[a * W + w] = ids[a];
+      }
+    ModelInput in;
+    in.x = windows;
+    in.entity = wid;
+    at::Tensor scalar_pos;
+    for (cpu::Isa isa : cpu::supported_isas()) {
+      cpu::set_active_isa(isa);
+      const ForwardOutput b = m.predict_batch(in, BatchOptions{});
+      const RollingOutput r = m.predict_rolling(panel, ids, RollingOptions{});
+      const at::Tensor rp = r.position.narrow(1, T - 1, W).reshape({A * W});
+      const int threads = tft::num_threads();
+      tft::set_num_threads(1);
+      const ForwardOutput b1 = m.predict_batch(in, BatchOptions{});
+      tft::set_num_threads(threads);
+      if (!scalar_pos.defined()) scalar_pos = b.position;
+      const double vs_scalar = max_abs(b.position, scalar_pos), roll = max_abs(rp, b.position);
+      std::printf("          d=%lld %-7s vs scalar %.2e, rolling vs batch %.2e, 1 vs %d threads %s\n",
+                  static_cast<long long>(d), cpu::isa_name(isa), vs_scalar, roll, threads,
+                  at::equal(b.position, b1.position) ? "identical" : "DIFFERENT");
+      REQUIRE(vs_scalar <= 1e-5);
+      REQUIRE(roll <= 1e-6);
+      REQUIRE(at::equal(b.position, b1.position));
+    }
+  }
+  cpu::set_active_isa(before);
 }

@@ -14,8 +14,6 @@
 
 namespace tft::model {
 
-bool dense_kernel_available();
-
 // y [M, N] = x [M, K] (row stride ldx) * wt [K, N] + b [N] (b may be null).
 void dense_rows(const float* x, int64_t M, int64_t K, int64_t ldx, const float* wt, int64_t N, const float* b,
                 float* y);
@@ -38,7 +36,7 @@ class DenseCache {
 };
 
 // linear(x, w, b) through the row-deterministic kernel when `cache` is given and the tensors are CPU
-// float32; at::linear otherwise (training, CUDA, no AVX-512).
+// float32; at::linear otherwise (training, CUDA).
 at::Tensor dense_linear(DenseCache* cache, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b);
 
 }  // namespace tft::model

@@ -15,8 +15,8 @@ namespace tft::model {
 // Runs one layer for n sequences of T steps. step_input(t) returns the [n, 4d] input projection of step t
 // (W_ih x_t + b_ih + b_hh; rows may be strided, columns contiguous). w_hh_t: the recurrent weights
 // transposed, [d, 4d]. h0, c0: [n, d]. Returns h for every step: [n, T, d]. Gate order i, f, g, o
-// (PyTorch's). With AVX-512 every row is computed on its own (see dense_kernel.h), so a sequence's result
-// does not depend on which other sequences share the call.
+// (PyTorch's). Every row is computed on its own (see dense_kernel.h), so a sequence's result does not
+// depend on which other sequences share the call.
 at::Tensor lstm_layer_inference(const std::function<at::Tensor(int64_t)>& step_input, int64_t T, const at::Tensor& w_hh_t,
                                 const at::Tensor& h0, const at::Tensor& c0);
 

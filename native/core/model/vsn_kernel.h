@@ -26,10 +26,10 @@ struct VsnKernelArgs {
   float* xi;             // [N, d] output
 };
 
-// Runs over the intra-op thread pool. Uses AVX-512 when the CPU has it and d % 8 == 0.
+// Runs over the intra-op thread pool, on the active instruction set's path (core/cpu_isa.h).
 void vsn_fused_forward(const VsnKernelArgs& a);
 
-// Whether the AVX-512 path is active (for benchmarks and `capabilities`).
-bool vsn_kernel_vectorized(int64_t d);
+// Whether a vector path is active (false on the scalar path).
+bool vsn_kernel_vectorized();
 
 }  // namespace tft::model

@@ -1,17 +1,104 @@
+// Compiled once per Highway target (hwy/foreach_target.h re-includes this file); the HWY_ONCE part holds
+// the scalar path (hardware POPCNT, one word at a time) and the dispatch.
 #include "core/rank/sign_bits.h"
-
-#include <immintrin.h>
 
 #include <cstring>
 
-#include "core/cpu_features.h"
+#include "core/simd/targets.h"
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "core/rank/sign_bits.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "core/simd/popcount-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace tft::rank {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+namespace sm = simd::HWY_NAMESPACE;
+
+// 64 comparisons against xi per word, a vector of doubles at a time; each comparison mask becomes Lanes bits.
+void BuildSignBits(const double* row, const SignBitLayout& L, uint64_t* z, uint64_t* p) {
+  const hn::ScalableTag<double> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t n = L.n;
+  std::memset(z, 0, sizeof(uint64_t) * L.words);
+  std::memset(p, 0, sizeof(uint64_t) * L.words);
+  for (int64_t i = 0; i + 1 < n; ++i) {
+    const double xi = row[i];
+    if (xi != xi) continue;  // absent: all its pairs stay 0
+    const auto vi = hn::Set(d, xi);
+    const int64_t nw = (n - 1 - i + 63) / 64;
+    uint64_t* zs = z + L.segment[i];
+    uint64_t* ps = p + L.segment[i];
+    for (int64_t w = 0; w < nw; ++w) {
+      const double* xj = row + i + 1 + 64 * w;
+      uint64_t gt = 0, ne = 0;
+      for (int64_t q = 0; q < 64; q += lanes) {
+        const auto v = hn::LoadU(d, xj + q);
+        // Ordered comparisons are false against NaN, so absent partners and the padding give 0 bits.
+        const auto lt = hn::Lt(v, vi);
+        uint8_t blt[8] = {0}, bne[8] = {0};
+        hn::StoreMaskBits(d, lt, blt);
+        hn::StoreMaskBits(d, hn::Or(lt, hn::Gt(v, vi)), bne);
+        uint64_t mlt = 0, mne = 0;
+        std::memcpy(&mlt, blt, sizeof(blt));
+        std::memcpy(&mne, bne, sizeof(bne));
+        gt |= mlt << q;
+        ne |= mne << q;
+      }
+      zs[w] = ne;
+      ps[w] = gt;
+    }
+  }
+}
+
+// Four rows a against one row b over W words (a multiple of 8): b is loaded once for the four pairs.
+void Pop4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint64_t* zb, const uint64_t* pb,
+            int64_t W, PopPair out[4]) {
+  const hn::ScalableTag<uint64_t> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  hn::Vec<decltype(d)> both[4], dis[4];
+  for (int r = 0; r < 4; ++r) both[r] = dis[r] = hn::Zero(d);
+  for (int64_t w = 0; w < W; w += lanes) {
+    const auto vz = hn::LoadU(d, zb + w);
+    const auto vp = hn::LoadU(d, pb + w);
+    for (int r = 0; r < 4; ++r) {
+      const auto bz = hn::And(hn::LoadU(d, za[r] + w), vz);
+      const auto x = hn::And(bz, hn::Xor(hn::LoadU(d, pa[r] + w), vp));
+      both[r] = hn::Add(both[r], sm::PopCount64(d, bz));
+      dis[r] = hn::Add(dis[r], sm::PopCount64(d, x));
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    out[r].both += static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, both[r])));
+    out[r].disagree += static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, dis[r])));
+  }
+}
+
+PopPair PopPairVec(const uint64_t* za, const uint64_t* pa, const uint64_t* zb, const uint64_t* pb, int64_t W) {
+  const hn::ScalableTag<uint64_t> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  auto both = hn::Zero(d), dis = hn::Zero(d);
+  for (int64_t w = 0; w < W; w += lanes) {
+    const auto bz = hn::And(hn::LoadU(d, za + w), hn::LoadU(d, zb + w));
+    const auto x = hn::And(bz, hn::Xor(hn::LoadU(d, pa + w), hn::LoadU(d, pb + w)));
+    both = hn::Add(both, sm::PopCount64(d, bz));
+    dis = hn::Add(dis, sm::PopCount64(d, x));
+  }
+  return {static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, both))),
+          static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, dis)))};
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace tft::rank
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include "core/simd/dispatch.h"
 
 namespace tft::rank {
 namespace {
-
-// Each kernel exists in a portable and an AVX-512 form; the choice is made once at run time
-// (core/cpu_features.h), so a prebuilt binary runs on any x86-64 and still uses VPOPCNTQ where it can.
-const bool kAvx512 = cpu::has_avx512_popcount();
 
 void build_portable(const double* row, const SignBitLayout& L, uint64_t* z, uint64_t* p) {
   const int64_t n = L.n;
@@ -38,34 +125,6 @@ void build_portable(const double* row, const SignBitLayout& L, uint64_t* z, uint
   }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) void build_avx512(const double* row,
-                                                                              const SignBitLayout& L,
-                                                                              uint64_t* z, uint64_t* p) {
-  const int64_t n = L.n;
-  std::memset(z, 0, sizeof(uint64_t) * L.words);
-  std::memset(p, 0, sizeof(uint64_t) * L.words);
-  for (int64_t i = 0; i + 1 < n; ++i) {
-    const double xi = row[i];
-    if (xi != xi) continue;
-    const __m512d vi = _mm512_set1_pd(xi);
-    const int64_t len = n - 1 - i;
-    const int64_t nw = (len + 63) / 64;
-    uint64_t* zs = z + L.segment[i];
-    uint64_t* ps = p + L.segment[i];
-    for (int64_t w = 0; w < nw; ++w) {
-      const double* xj = row + i + 1 + 64 * w;
-      uint64_t gt = 0, ne = 0;
-      for (int q = 0; q < 8; ++q) {
-        const __m512d v = _mm512_loadu_pd(xj + 8 * q);
-        gt |= static_cast<uint64_t>(_mm512_cmp_pd_mask(v, vi, _CMP_LT_OQ)) << (8 * q);
-        ne |= static_cast<uint64_t>(_mm512_cmp_pd_mask(v, vi, _CMP_NEQ_OQ)) << (8 * q);
-      }
-      zs[w] = ne;
-      ps[w] = gt;
-    }
-  }
-}
-
 __attribute__((target("popcnt"))) PopPair pop_pair_portable(const uint64_t* za, const uint64_t* pa,
                                                             const uint64_t* zb, const uint64_t* pb, int64_t W) {
   int64_t both = 0, dis = 0;
@@ -73,30 +132,6 @@ __attribute__((target("popcnt"))) PopPair pop_pair_portable(const uint64_t* za, 
     const uint64_t bz = za[w] & zb[w];
     both += __builtin_popcountll(bz);
     dis += __builtin_popcountll(bz & (pa[w] ^ pb[w]));
-  }
-  return {both, dis};
-}
-
-__attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) PopPair pop_pair_avx512(const uint64_t* za,
-                                                                                    const uint64_t* pa,
-                                                                                    const uint64_t* zb,
-                                                                                    const uint64_t* pb,
-                                                                                    int64_t W) {
-  __m512i acc_both = _mm512_setzero_si512();
-  __m512i acc_dis = _mm512_setzero_si512();
-  for (int64_t w = 0; w < W; w += 8) {
-    const __m512i bz = _mm512_and_si512(_mm512_loadu_si512(za + w), _mm512_loadu_si512(zb + w));
-    const __m512i x = _mm512_xor_si512(_mm512_loadu_si512(pa + w), _mm512_loadu_si512(pb + w));
-    acc_both = _mm512_add_epi64(acc_both, _mm512_popcnt_epi64(bz));
-    acc_dis = _mm512_add_epi64(acc_dis, _mm512_popcnt_epi64(_mm512_and_si512(bz, x)));
-  }
-  alignas(64) int64_t lanes_both[8], lanes_dis[8];
-  _mm512_store_si512(lanes_both, acc_both);
-  _mm512_store_si512(lanes_dis, acc_dis);
-  int64_t both = 0, dis = 0;
-  for (int i = 0; i < 8; ++i) {
-    both += lanes_both[i];
-    dis += lanes_dis[i];
   }
   return {both, dis};
 }
@@ -111,39 +146,11 @@ __attribute__((target("popcnt"))) void pop_4x1_portable(const uint64_t* const za
   }
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) void pop_4x1_avx512(const uint64_t* const za[4],
-                                                                               const uint64_t* const pa[4],
-                                                                               const uint64_t* zb,
-                                                                               const uint64_t* pb, int64_t W,
-                                                                               PopPair out[4]) {
-  __m512i both[4], dis[4];
-  for (int r = 0; r < 4; ++r) both[r] = dis[r] = _mm512_setzero_si512();
-  for (int64_t w = 0; w < W; w += 8) {
-    const __m512i vz = _mm512_loadu_si512(zb + w);
-    const __m512i vp = _mm512_loadu_si512(pb + w);
-    for (int r = 0; r < 4; ++r) {
-      const __m512i bz = _mm512_and_si512(_mm512_loadu_si512(za[r] + w), vz);
-      const __m512i x = _mm512_xor_si512(_mm512_loadu_si512(pa[r] + w), vp);
-      both[r] = _mm512_add_epi64(both[r], _mm512_popcnt_epi64(bz));
-      dis[r] = _mm512_add_epi64(dis[r], _mm512_popcnt_epi64(_mm512_and_si512(bz, x)));
-    }
-  }
-  for (int r = 0; r < 4; ++r) {
-    alignas(64) int64_t lb[8], ld[8];
-    _mm512_store_si512(lb, both[r]);
-    _mm512_store_si512(ld, dis[r]);
-    for (int i = 0; i < 8; ++i) {
-      out[r].both += lb[i];
-      out[r].disagree += ld[i];
-    }
-  }
-}
-
 }  // namespace
 
 void pop_4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint64_t* zb, const uint64_t* pb,
              int64_t words, PopPair out[4]) {
-  if (kAvx512) pop_4x1_avx512(za, pa, zb, pb, words, out);
+  if (auto* vec = TFT_SIMD_PICK(Pop4x1)) vec(za, pa, zb, pb, words, out);
   else pop_4x1_portable(za, pa, zb, pb, words, out);
 }
 
@@ -162,12 +169,13 @@ SignBitLayout make_sign_bit_layout(int64_t n) {
 }
 
 void build_sign_bits(const double* row, const SignBitLayout& layout, uint64_t* z, uint64_t* p) {
-  if (kAvx512) build_avx512(row, layout, z, p);
+  if (auto* vec = TFT_SIMD_PICK(BuildSignBits)) vec(row, layout, z, p);
   else build_portable(row, layout, z, p);
 }
 
 PopPair pop_pair(const uint64_t* za, const uint64_t* pa, const uint64_t* zb, const uint64_t* pb, int64_t words) {
-  return kAvx512 ? pop_pair_avx512(za, pa, zb, pb, words) : pop_pair_portable(za, pa, zb, pb, words);
+  if (auto* vec = TFT_SIMD_PICK(PopPairVec)) return vec(za, pa, zb, pb, words);
+  return pop_pair_portable(za, pa, zb, pb, words);
 }
 
 int64_t popcount_words(const uint64_t* w, int64_t words) {
@@ -176,6 +184,7 @@ int64_t popcount_words(const uint64_t* w, int64_t words) {
   return c;
 }
 
-bool has_vector_popcount() { return kAvx512; }
+bool has_vector_popcount() { return TFT_SIMD_PICK(Pop4x1) != nullptr; }
 
 }  // namespace tft::rank
+#endif  // HWY_ONCE

@@ -1,0 +1,101 @@
+// Vector exp / sigmoid / tanh and tail-safe loads for the model's kernels, written once over Highway ops and
+// compiled for every target the kernel files are (Highway's per-target header convention: included inside
+// each target's namespace by foreach_target.h, so it has a toggle guard instead of #pragma once).
+//
+// Accurate to a few ulp, no fast-math approximations: the kernels must stay within 1e-5 of the PyTorch
+// reference. The same polynomials and operation order run on every width, so the AVX2 and AVX-512 paths
+// compute identical elementwise results; only reductions (LayerNorm's mean and variance) sum their lanes in
+// a width-dependent order.
+
+#if defined(TFT_SIMD_MATH_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef TFT_SIMD_MATH_INL_H_
+#undef TFT_SIMD_MATH_INL_H_
+#else
+#define TFT_SIMD_MATH_INL_H_
+#endif
+
+#include <cstddef>
+#include <cstdint>
+
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace tft::simd {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using DF = hn::ScalableTag<float>;
+using VF = hn::Vec<DF>;
+
+// exp(x) to ~1 ulp: x = n ln2 + r with |r| <= ln2/2, e^r by a degree-7 polynomial, times 2^n. 2^n is built
+// from exponent bits in two halves because n reaches 128 at the top of the clamped range.
+template <class D, class V = hn::Vec<D>>
+HWY_INLINE V Exp(D d, V x) {
+  const hn::RebindToSigned<D> di;
+  x = hn::Max(hn::Min(x, hn::Set(d, 88.3762626647949f)), hn::Set(d, -87.3365478515625f));
+  const V n = hn::Round(hn::Mul(x, hn::Set(d, 1.44269504088896341f)));
+  V r = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), x);
+  r = hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), r);
+  V p = hn::Set(d, 1.9875691500e-4f);
+  p = hn::MulAdd(p, r, hn::Set(d, 1.3981999507e-3f));
+  p = hn::MulAdd(p, r, hn::Set(d, 8.3334519073e-3f));
+  p = hn::MulAdd(p, r, hn::Set(d, 4.1665795894e-2f));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.6666665459e-1f));
+  p = hn::MulAdd(p, r, hn::Set(d, 5.0000001201e-1f));
+  p = hn::MulAdd(p, hn::Mul(r, r), hn::Add(r, hn::Set(d, 1.0f)));
+  const auto ni = hn::ConvertTo(di, n);
+  const auto n1 = hn::ShiftRight<1>(ni);
+  const auto n2 = hn::Sub(ni, n1);
+  const auto bias = hn::Set(di, 127);
+  const V s1 = hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(n1, bias)));
+  const V s2 = hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(n2, bias)));
+  return hn::Mul(hn::Mul(p, s1), s2);
+}
+
+template <class D, class V = hn::Vec<D>>
+HWY_INLINE V Sigmoid(D d, V x) {
+  const V one = hn::Set(d, 1.0f);
+  return hn::Div(one, hn::Add(one, Exp(d, hn::Neg(x))));
+}
+
+// tanh(x) = sign(x) (1 - 2 / (e^{2|x|} + 1)); below |x| = 0.0625 a short odd polynomial avoids the
+// cancellation of 1 - 2/(e^{2x}+1) near zero.
+template <class D, class V = hn::Vec<D>>
+HWY_INLINE V Tanh(D d, V x) {
+  const V one = hn::Set(d, 1.0f), two = hn::Set(d, 2.0f);
+  const V ax = hn::Abs(x);
+  const V big = hn::Sub(one, hn::Div(two, hn::Add(Exp(d, hn::Mul(two, ax)), one)));
+  const V x2 = hn::Mul(ax, ax);
+  V small = hn::MulAdd(x2, hn::Set(d, 2.0f / 15.0f), hn::Set(d, -1.0f / 3.0f));
+  small = hn::MulAdd(hn::Mul(small, x2), ax, ax);
+  const V t = hn::IfThenElse(hn::Lt(ax, hn::Set(d, 0.0625f)), small, big);
+  return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), hn::Neg(t), t);
+}
+
+// ELU(t) = t above zero, e^t - 1 below.
+template <class D, class V = hn::Vec<D>>
+HWY_INLINE V Elu(D d, V t) {
+  const V zero = hn::Zero(d);
+  const V neg = hn::Sub(Exp(d, hn::Min(t, zero)), hn::Set(d, 1.0f));
+  return hn::IfThenElse(hn::Gt(t, zero), t, neg);
+}
+
+// The first min(Lanes, left) floats at p, zeros beyond; never reads past p + left.
+template <class D>
+HWY_INLINE hn::Vec<D> LoadPart(D d, const float* HWY_RESTRICT p, int64_t left) {
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  return left >= L ? hn::LoadU(d, p) : hn::MaskedLoad(hn::FirstN(d, static_cast<size_t>(left)), d, p);
+}
+
+template <class D>
+HWY_INLINE void StorePart(D d, hn::Vec<D> v, float* HWY_RESTRICT p, int64_t left) {
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  if (left >= L) hn::StoreU(v, d, p);
+  else hn::BlendedStore(v, hn::FirstN(d, static_cast<size_t>(left)), d, p);
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace tft::simd
+HWY_AFTER_NAMESPACE();
+
+#endif  // TFT_SIMD_MATH_INL_H_
