@@ -150,6 +150,24 @@ function findLibtorch() {
   throw new ConfigError(HOW_TO_FIX);
 }
 
+// Google Highway (portable SIMD with per-CPU dispatch, used header-only: nothing links against libhwy).
+// HWY_INCLUDE_DIR points at another copy's include/ folder; otherwise the default system prefixes.
+function findHighway() {
+  const dirs = [];
+  if (process.env.HWY_INCLUDE_DIR) dirs.push(path.resolve(process.env.HWY_INCLUDE_DIR));
+  for (const p of (process.env.CMAKE_PREFIX_PATH || '').split(':').filter(Boolean)) dirs.push(path.join(p, 'include'));
+  dirs.push('/usr/include', '/usr/local/include');
+  const dir = dirs.find((d) => exists(path.join(d, 'hwy', 'highway.h')) && exists(path.join(d, 'hwy', 'contrib')));
+  if (!dir) {
+    throw new ConfigError([
+      'Google Highway (the portable SIMD headers the kernels are written in) was not found. Either fixes it:',
+      '  1. Debian/Ubuntu: sudo apt-get install -y libhwy-dev',
+      '  2. a Highway checkout or install elsewhere: export HWY_INCLUDE_DIR=/path/to/its/include',
+    ].join('\n'));
+  }
+  return { includeDir: dir, system: dir === '/usr/include' || dir === '/usr/local/include' };
+}
+
 function findNvcc() {
   if (process.env.TFT_NATIVE_CUDA === '0') return null;
   const candidates = [];
@@ -187,6 +205,8 @@ function config() {
   // ATen's parallel_for is a header template that expands to `#pragma omp parallel` only under _OPENMP:
   // without -fopenmp every at::parallel_for in our own code silently runs on one thread.
   const cxxflags = ['-fopenmp'];
+  const highway = findHighway();
+  if (!highway.system) cxxflags.push(`-isystem${highway.includeDir}`);
   const torchLibs = ['torch', 'torch_cpu', 'c10'];
   const ldflags = [`-L${torch.libDir}`];
   if (!portable && !systemLib) ldflags.push(`-Wl,-rpath,${torch.libDir}`);

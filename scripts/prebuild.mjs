@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run prebuild`: builds prebuilds/<platform>-<arch>/ with prebuildify, which drives node-gyp over
+// `npm run build:prebuild`: builds prebuilds/<platform>-<arch>/ with prebuildify, which drives node-gyp over
 // binding.gyp (the same sources and flags as the cmake-js build, via scripts/native-config.cjs).
 //  * It builds in a scratch copy of the package, because node-gyp owns and wipes build/, where the cmake-js
 //    development build (and the C++ tests) live.

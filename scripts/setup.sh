@@ -5,6 +5,8 @@
 #   libtorch-dev          libtorch (C++), found by scripts/native-config.cjs
 #   libopenblas0-openmp   the BLAS libtorch calls; the OpenMP build shares libtorch's OpenMP threads (the
 #                         pthread build runs its own pool against them: measured 1.5-2x slower model)
+#   libhwy-dev            Google Highway: the portable SIMD headers the kernels are written in (build time
+#                         only; nothing links against libhwy)
 #   cmake, g++, make      the addon build (cmake-js) and node-gyp's source fallback
 #   python3               node-gyp needs it
 set -euo pipefail
@@ -18,7 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
-packages=(libtorch-dev libopenblas0-openmp cmake g++ make python3)
+packages=(libtorch-dev libopenblas0-openmp libhwy-dev cmake g++ make python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
