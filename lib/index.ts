@@ -3,7 +3,10 @@
  * The public API, organised by capability.
  */
 export * from './errors.js';
-export { capabilities, setNumThreads, getNumThreads, measureSgemmGflops, type Capabilities } from './runtime.js';
+export {
+  capabilities, setNumThreads, getNumThreads, measureSgemmGflops, cpuIsa, setCpuIsa, supportedCpuIsas, CPU_ISAS,
+  type Capabilities, type CpuIsa,
+} from './runtime.js';
 export * from './rank/rank-correlation.js';
 export * from './data/index.js';
 export type { FloatArray } from './native/addon-types.js';

@@ -10,10 +10,14 @@ import {
   InvalidArgumentError,
   ShapeError,
   TftError,
+  CPU_ISAS,
   capabilities,
+  cpuIsa,
   getNumThreads,
   makeError,
+  setCpuIsa,
   setNumThreads,
+  supportedCpuIsas,
 } from '../lib/index.js';
 import { explainLoadFailure, loadAddonFrom } from '../lib/native/loader.js';
 import { chooseOpenBlasCore, openBlasCoreFor } from '../lib/native/openblas.js';
@@ -65,6 +69,58 @@ describe('errors', () => {
   });
 });
 
+describe('kernel instruction set (TFT_CPU_ISA, setCpuIsa)', () => {
+  const cli = path.join(ROOT, 'dist/cli/main.js');
+  const infoJson = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [cli, 'info', '--json'], { encoding: 'utf8', env: { ...process.env, ...env } });
+
+  it('reports the active path among the supported ones, scalar first and the best by default', () => {
+    const isas = supportedCpuIsas();
+    expect(isas[0]).toBe('scalar');
+    for (const i of isas) expect(CPU_ISAS).toContain(i);
+    const c = capabilities();
+    expect(c.cpuIsas).toEqual(isas);
+    expect(c.cpuIsa).toBe(cpuIsa());
+    if (!process.env.TFT_CPU_ISA) expect(cpuIsa()).toBe(isas[isas.length - 1]);
+    expect(isas.includes('avx512')).toBe(c.avx512);
+    expect(isas.includes('avx2')).toBe(c.avx2);
+  });
+  it('setCpuIsa switches among supported paths and refuses others with a typed error naming them', () => {
+    const isas = supportedCpuIsas();
+    try {
+      for (const i of isas) {
+        setCpuIsa(i);
+        expect(cpuIsa()).toBe(i);
+      }
+      const missing = CPU_ISAS.find((i) => !isas.includes(i))!;
+      const e = (() => {
+        try {
+          setCpuIsa(missing);
+        } catch (err) {
+          return err;
+        }
+      })() as InvalidArgumentError;
+      expect(e).toBeInstanceOf(InvalidArgumentError);
+      expect(e.argument).toBe('isa');
+      expect(e.message).toContain(`supports: ${isas.join(', ')}`);
+      expect(() => setCpuIsa('sse9' as never)).toThrow(InvalidArgumentError);
+      expect(() => setCpuIsa(3 as never)).toThrow(InvalidArgumentError);
+    } finally {
+      setCpuIsa('auto');
+    }
+    expect(cpuIsa()).toBe(isas[isas.length - 1]);
+  });
+  it('TFT_CPU_ISA forces a path in a fresh process, and a bad value fails the load with the typed error', () => {
+    const r = infoJson({ TFT_CPU_ISA: 'scalar' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).cpuIsa).toBe('scalar');
+    const bad = infoJson({ TFT_CPU_ISA: 'avx1024' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("TFT_CPU_ISA: unknown instruction set 'avx1024'");
+    expect(bad.stderr).toContain('ERR_INVALID_ARG');
+  });
+});
+
 describe('OpenBLAS kernels', () => {
   it('are chosen from the CPU flags: AVX-512 (with or without BF16), AVX2+FMA, else left to OpenBLAS', () => {
     const avx512 = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd'];
@@ -72,6 +128,13 @@ describe('OpenBLAS kernels', () => {
     expect(openBlasCoreFor(new Set(avx512))).toBe('SkylakeX');
     expect(openBlasCoreFor(new Set(['avx2', 'fma', 'avx512f']))).toBe('Haswell');
     expect(openBlasCoreFor(new Set(['sse4_2', 'avx']))).toBeUndefined();
+  });
+  it('follow a forced avx2 path (TFT_CPU_ISA=avx2), so the process measures what an AVX2 machine would', () => {
+    const avx512 = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd', 'avx512_bf16'];
+    expect(openBlasCoreFor(new Set(avx512), 'avx2')).toBe('Haswell');
+    expect(openBlasCoreFor(new Set(avx512), 'avx512')).toBe('Cooperlake');
+    expect(openBlasCoreFor(new Set(avx512), 'scalar')).toBe('Cooperlake');
+    expect(openBlasCoreFor(new Set(['sse4_2', 'avx']), 'avx2')).toBeUndefined();
   });
   it("never override the user's OPENBLAS_CORETYPE", () => {
     const env: NodeJS.ProcessEnv = { OPENBLAS_CORETYPE: 'Zen' };

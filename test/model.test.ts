@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   BusyError,
@@ -20,6 +20,8 @@ import {
   readSafetensors,
   readSafetensorsHeader,
   type TFTConfigInput,
+  setCpuIsa,
+  supportedCpuIsas,
 } from '../lib/index.js';
 import { randn } from './helpers/random.js';
 
@@ -34,130 +36,136 @@ function maxAbs(a: Float32Array, b: Float32Array): number {
 }
 
 
-describe('parity with the PyTorch reference (reference/fixtures/make_model_fixtures.py)', () => {
-  for (const name of CASES) {
-    it(name, async () => {
-      const dir = path.join(FIXTURES, name);
-      const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as TFTConfigInput;
-      const model = TFTModel.create(config);
-      await model.loadWeights(path.join(dir, 'weights.safetensors'));
-      const io = await readSafetensors(path.join(dir, 'io.safetensors'));
-      const x = io.get('x')!;
-      const [B, T] = x.shape as [number, number, number];
-      const input = {
-        x: x.data,
-        batch: B,
-        steps: T,
-        entityIds: io.has('entity') ? Int32Array.from(io.get('entity')!.data) : undefined,
-        context: io.get('context')?.data,
-        contextLen: io.get('context')?.shape[2],
-        contextEntityIds: io.has('context_entity') ? Int32Array.from(io.get('context_entity')!.data) : undefined,
-      };
-      const last = await model.predictBatch(input, { vsnWeights: true, attention: true });
-      const all = model.predict(input, { allSteps: true, vsnWeights: true, attention: true });
-      for (const [out, prefix] of [
-        [last, 'last_'],
-        [all, 'all_'],
-      ] as const) {
-        expect(maxAbs(out.position, io.get(`${prefix}position`)!.data)).toBeLessThanOrEqual(1e-5);
-        expect(maxAbs(out.mu, io.get(`${prefix}mu`)!.data)).toBeLessThanOrEqual(1e-5);
-        expect(maxAbs(out.sigma, io.get(`${prefix}sigma`)!.data)).toBeLessThanOrEqual(1e-5);
-        expect(maxAbs(out.vsnWeights!, io.get(`${prefix}vsn_weights`)!.data)).toBeLessThanOrEqual(1e-5);
-        expect(maxAbs(out.attention!, io.get(`${prefix}attention`)!.data)).toBeLessThanOrEqual(1e-5);
-      }
-      expect(last.position.length).toBe(B);
-      expect(all.position.length).toBe(B * T);
-      for (const s of last.sigma) expect(s).toBeGreaterThan(0);
-      model.dispose();
-    });
-  }
-});
+// Every kernel path this CPU supports (scalar, avx2, avx512) runs the same parity and rolling == batch checks.
+describe.each(supportedCpuIsas())('kernels: %s', (isa) => {
+  beforeAll(() => setCpuIsa(isa));
+  afterAll(() => setCpuIsa('auto'));
 
-describe('rolling prediction', () => {
-  it('equals predictBatch on the same windows (≤1e-6), NaN before the first full window', async () => {
-    const config = { nFeatures: 6, dHidden: 16, nHeads: 2, seqLen: 8, nEntities: 2, seed: 3 };
-    const model = TFTModel.create(config);
-    const A = 2;
-    const D = 30;
-    const F = 6;
-    const T = 8;
-    const values = randn(A * D * F, 1);
-    const entityIds = [1, 0];
-    const rolling = await model.predictRolling({ values, assets: A, days: D }, { entityIds, vsnWeights: true });
-    const W = D - T + 1;
-    const windows = new Float32Array(A * W * T * F);
-    const wid = new Int32Array(A * W);
-    for (let a = 0; a < A; a++) {
-      for (let w = 0; w < W; w++) {
-        windows.set(values.subarray((a * D + w) * F, (a * D + w + T) * F), (a * W + w) * T * F);
-        wid[a * W + w] = entityIds[a]!;
-      }
+  describe('parity with the PyTorch reference (reference/fixtures/make_model_fixtures.py)', () => {
+    for (const name of CASES) {
+      it(name, async () => {
+        const dir = path.join(FIXTURES, name);
+        const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as TFTConfigInput;
+        const model = TFTModel.create(config);
+        await model.loadWeights(path.join(dir, 'weights.safetensors'));
+        const io = await readSafetensors(path.join(dir, 'io.safetensors'));
+        const x = io.get('x')!;
+        const [B, T] = x.shape as [number, number, number];
+        const input = {
+          x: x.data,
+          batch: B,
+          steps: T,
+          entityIds: io.has('entity') ? Int32Array.from(io.get('entity')!.data) : undefined,
+          context: io.get('context')?.data,
+          contextLen: io.get('context')?.shape[2],
+          contextEntityIds: io.has('context_entity') ? Int32Array.from(io.get('context_entity')!.data) : undefined,
+        };
+        const last = await model.predictBatch(input, { vsnWeights: true, attention: true });
+        const all = model.predict(input, { allSteps: true, vsnWeights: true, attention: true });
+        for (const [out, prefix] of [
+          [last, 'last_'],
+          [all, 'all_'],
+        ] as const) {
+          expect(maxAbs(out.position, io.get(`${prefix}position`)!.data)).toBeLessThanOrEqual(1e-5);
+          expect(maxAbs(out.mu, io.get(`${prefix}mu`)!.data)).toBeLessThanOrEqual(1e-5);
+          expect(maxAbs(out.sigma, io.get(`${prefix}sigma`)!.data)).toBeLessThanOrEqual(1e-5);
+          expect(maxAbs(out.vsnWeights!, io.get(`${prefix}vsn_weights`)!.data)).toBeLessThanOrEqual(1e-5);
+          expect(maxAbs(out.attention!, io.get(`${prefix}attention`)!.data)).toBeLessThanOrEqual(1e-5);
+        }
+        expect(last.position.length).toBe(B);
+        expect(all.position.length).toBe(B * T);
+        for (const s of last.sigma) expect(s).toBeGreaterThan(0);
+        model.dispose();
+      });
     }
-    const batch = await model.predictBatch({ x: windows, batch: A * W, steps: T, entityIds: wid });
-    for (let a = 0; a < A; a++) {
-      for (let d = 0; d < D; d++) {
-        const r = rolling.position[a * D + d]!;
-        if (d < T - 1) expect(Number.isNaN(r)).toBe(true);
-        else expect(Math.abs(r - batch.position[a * W + d - T + 1]!)).toBeLessThanOrEqual(1e-6);
-      }
-    }
-    expect(rolling.vsnWeights!.length).toBe(A * D * F);
   });
-});
 
-describe('rolling prediction of an X-Trend model (context set and entities)', () => {
-  it('equals predictBatch on the same windows with the shared context: position, mu and sigma (≤1e-6)', async () => {
-    const A = 3;
-    const D = 24;
-    const F = 5;
-    const T = 6;
-    const C = 2;
-    const L = 7;
-    const model = TFTModel.create({ nFeatures: F, dHidden: 16, nHeads: 4, seqLen: T, nContext: C, nEntities: 4, seed: 8 });
-    const values = randn(A * D * F, 21);
-    const entityIds = [2, 0, 3];
-    const context = randn(C * L * F, 22);
-    const contextEntityIds = [1, 3];
-    const rolling = await model.predictRolling({ values, assets: A, days: D }, { entityIds, context, contextLen: L, contextEntityIds });
-    const W = D - T + 1;
-    const windows = new Float32Array(A * W * T * F);
-    const wid = new Int32Array(A * W);
-    // every window sees the same context set: repeat it (and its ids) per window for predictBatch
-    const ctx = new Float32Array(A * W * C * L * F);
-    const cid = new Int32Array(A * W * C);
-    for (let a = 0; a < A; a++) {
-      for (let w = 0; w < W; w++) {
-        const b = a * W + w;
-        windows.set(values.subarray((a * D + w) * F, (a * D + w + T) * F), b * T * F);
-        wid[b] = entityIds[a]!;
-        ctx.set(context, b * C * L * F);
-        cid.set(contextEntityIds, b * C);
-      }
-    }
-    const batch = await model.predictBatch({ x: windows, batch: A * W, steps: T, entityIds: wid, context: ctx, contextLen: L, contextEntityIds: cid });
-    let worst = 0;
-    for (const key of ['position', 'mu', 'sigma'] as const) {
+  describe('rolling prediction', () => {
+    it('equals predictBatch on the same windows (≤1e-6), NaN before the first full window', async () => {
+      const config = { nFeatures: 6, dHidden: 16, nHeads: 2, seqLen: 8, nEntities: 2, seed: 3 };
+      const model = TFTModel.create(config);
+      const A = 2;
+      const D = 30;
+      const F = 6;
+      const T = 8;
+      const values = randn(A * D * F, 1);
+      const entityIds = [1, 0];
+      const rolling = await model.predictRolling({ values, assets: A, days: D }, { entityIds, vsnWeights: true });
+      const W = D - T + 1;
+      const windows = new Float32Array(A * W * T * F);
+      const wid = new Int32Array(A * W);
       for (let a = 0; a < A; a++) {
-        for (let d = 0; d < D; d++) {
-          const r = rolling[key][a * D + d]!;
-          if (d < T - 1) {
-            expect(Number.isNaN(r)).toBe(true);
-            continue;
-          }
-          const diff = Math.abs(r - batch[key][a * W + d - T + 1]!);
-          worst = Math.max(worst, diff);
-          expect(diff, `${key} asset ${a} day ${d}`).toBeLessThanOrEqual(1e-6);
+        for (let w = 0; w < W; w++) {
+          windows.set(values.subarray((a * D + w) * F, (a * D + w + T) * F), (a * W + w) * T * F);
+          wid[a * W + w] = entityIds[a]!;
         }
       }
-    }
-    // the context matters: a different context set moves the outputs, so the comparison is not vacuous
-    const other = await model.predictRolling({ values, assets: A, days: D }, { entityIds, context: randn(C * L * F, 23), contextLen: L, contextEntityIds });
-    let moved = 0;
-    for (let i = 0; i < A * D; i++) if (i % D >= T - 1) moved = Math.max(moved, Math.abs(other.position[i]! - rolling.position[i]!));
-    expect(moved).toBeGreaterThan(1e-4);
-    console.log(`X-Trend rolling vs predictBatch: max |difference| over position, mu, sigma ${worst.toExponential(2)}`);
-    expect(worst).toBeLessThanOrEqual(1e-6);
-    model.dispose();
+      const batch = await model.predictBatch({ x: windows, batch: A * W, steps: T, entityIds: wid });
+      for (let a = 0; a < A; a++) {
+        for (let d = 0; d < D; d++) {
+          const r = rolling.position[a * D + d]!;
+          if (d < T - 1) expect(Number.isNaN(r)).toBe(true);
+          else expect(Math.abs(r - batch.position[a * W + d - T + 1]!)).toBeLessThanOrEqual(1e-6);
+        }
+      }
+      expect(rolling.vsnWeights!.length).toBe(A * D * F);
+    });
+  });
+
+  describe('rolling prediction of an X-Trend model (context set and entities)', () => {
+    it('equals predictBatch on the same windows with the shared context: position, mu and sigma (≤1e-6)', async () => {
+      const A = 3;
+      const D = 24;
+      const F = 5;
+      const T = 6;
+      const C = 2;
+      const L = 7;
+      const model = TFTModel.create({ nFeatures: F, dHidden: 16, nHeads: 4, seqLen: T, nContext: C, nEntities: 4, seed: 8 });
+      const values = randn(A * D * F, 21);
+      const entityIds = [2, 0, 3];
+      const context = randn(C * L * F, 22);
+      const contextEntityIds = [1, 3];
+      const rolling = await model.predictRolling({ values, assets: A, days: D }, { entityIds, context, contextLen: L, contextEntityIds });
+      const W = D - T + 1;
+      const windows = new Float32Array(A * W * T * F);
+      const wid = new Int32Array(A * W);
+      // every window sees the same context set: repeat it (and its ids) per window for predictBatch
+      const ctx = new Float32Array(A * W * C * L * F);
+      const cid = new Int32Array(A * W * C);
+      for (let a = 0; a < A; a++) {
+        for (let w = 0; w < W; w++) {
+          const b = a * W + w;
+          windows.set(values.subarray((a * D + w) * F, (a * D + w + T) * F), b * T * F);
+          wid[b] = entityIds[a]!;
+          ctx.set(context, b * C * L * F);
+          cid.set(contextEntityIds, b * C);
+        }
+      }
+      const batch = await model.predictBatch({ x: windows, batch: A * W, steps: T, entityIds: wid, context: ctx, contextLen: L, contextEntityIds: cid });
+      let worst = 0;
+      for (const key of ['position', 'mu', 'sigma'] as const) {
+        for (let a = 0; a < A; a++) {
+          for (let d = 0; d < D; d++) {
+            const r = rolling[key][a * D + d]!;
+            if (d < T - 1) {
+              expect(Number.isNaN(r)).toBe(true);
+              continue;
+            }
+            const diff = Math.abs(r - batch[key][a * W + d - T + 1]!);
+            worst = Math.max(worst, diff);
+            expect(diff, `${key} asset ${a} day ${d}`).toBeLessThanOrEqual(1e-6);
+          }
+        }
+      }
+      // the context matters: a different context set moves the outputs, so the comparison is not vacuous
+      const other = await model.predictRolling({ values, assets: A, days: D }, { entityIds, context: randn(C * L * F, 23), contextLen: L, contextEntityIds });
+      let moved = 0;
+      for (let i = 0; i < A * D; i++) if (i % D >= T - 1) moved = Math.max(moved, Math.abs(other.position[i]! - rolling.position[i]!));
+      expect(moved).toBeGreaterThan(1e-4);
+      console.log(`X-Trend rolling vs predictBatch: max |difference| over position, mu, sigma ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThanOrEqual(1e-6);
+      model.dispose();
+    });
   });
 });
 

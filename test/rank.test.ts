@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it, afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   CudaUnavailableError,
@@ -25,6 +25,8 @@ import {
   weightedTau,
   weightedTauMatrix,
   weightedTauMatrixSync,
+  setCpuIsa,
+  supportedCpuIsas,
 } from '../lib/index.js';
 import {
   expectClose,
@@ -74,108 +76,114 @@ function assertMatrix(actual: Float64Array, expected: (number | null)[][], tol: 
 
 afterEach(() => setKendallAlgorithm('auto'));
 
-describe('rank statistics equal scipy (golden fixtures from reference/fixtures/make_rank_fixtures.py)', () => {
-  for (const c of fixtures.cases) {
-    const input = { data: flat(c.values), rows: c.m, cols: c.n };
-    it(`${c.name}: Kendall tau-b, both exact algorithms`, async () => {
-      for (const alg of ['bitset', 'fenwick'] as const) {
-        setKendallAlgorithm(alg);
-        assertMatrix(kendallTauMatrixSync(input), c.kendall, 1e-12, `kendall/${alg}`);
-        assertMatrix(await kendallTauMatrix(input), c.kendall, 1e-12, `kendall/${alg}/async`);
-      }
-    });
-    it(`${c.name}: weighted tau`, async () => {
-      assertMatrix(weightedTauMatrixSync(input), c.weighted_tau, 1e-12, 'weighted_tau');
-      assertMatrix(await weightedTauMatrix(input), c.weighted_tau, 1e-12, 'weighted_tau/async');
-    });
-    it(`${c.name}: Spearman`, async () => {
-      assertMatrix(spearmanMatrixSync(input), c.spearman, 1e-12, 'spearman');
-      assertMatrix(await spearmanMatrix(input), c.spearman, 1e-12, 'spearman/async');
-    });
-    it(`${c.name}: top-${c.k} Jaccard`, async () => {
-      assertMatrix(topKJaccardMatrixSync(input, c.k), c.topk_jaccard, 0, 'topk');
-      assertMatrix(await topKJaccardMatrix(input, c.k), c.topk_jaccard, 0, 'topk/async');
-    });
-    it(`${c.name}: single-pair forms agree with the matrices`, () => {
-      const rows = c.values.map((r) => r.map((v) => (v === null ? Number.NaN : v)));
-      for (let i = 0; i < c.m; i++) {
-        for (let j = 0; j < c.m; j++) {
-          expect(expectClose(kendallTau(rows[i]!, rows[j]!), c.kendall[i]![j] ?? Number.NaN, 1e-12)).toBe(true);
-          expect(expectClose(weightedTau(rows[i]!, rows[j]!), c.weighted_tau[i]![j] ?? Number.NaN, 1e-12)).toBe(true);
-          expect(expectClose(spearman(rows[i]!, rows[j]!), c.spearman[i]![j] ?? Number.NaN, 1e-12)).toBe(true);
-          expect(expectClose(topKJaccard(rows[i]!, rows[j]!, c.k), c.topk_jaccard[i]![j] ?? Number.NaN, 0)).toBe(true);
+// Every kernel path this CPU supports (scalar, avx2, avx512) runs the same scipy and definition checks.
+describe.each(supportedCpuIsas())('kernels: %s', (isa) => {
+  beforeAll(() => setCpuIsa(isa));
+  afterAll(() => setCpuIsa('auto'));
+
+  describe('rank statistics equal scipy (golden fixtures from reference/fixtures/make_rank_fixtures.py)', () => {
+    for (const c of fixtures.cases) {
+      const input = { data: flat(c.values), rows: c.m, cols: c.n };
+      it(`${c.name}: Kendall tau-b, both exact algorithms`, async () => {
+        for (const alg of ['bitset', 'fenwick'] as const) {
+          setKendallAlgorithm(alg);
+          assertMatrix(kendallTauMatrixSync(input), c.kendall, 1e-12, `kendall/${alg}`);
+          assertMatrix(await kendallTauMatrix(input), c.kendall, 1e-12, `kendall/${alg}/async`);
         }
-      }
-    });
-  }
-
-  it('accepts Float32Array input (values exactly representable) with identical results', () => {
-    const c = fixtures.cases.find((x) => x.name === 'ties_and_nan')!;
-    const f32 = Float32Array.from(flat(c.values));
-    assertMatrix(kendallTauMatrixSync({ data: f32, rows: c.m, cols: c.n }), c.kendall, 1e-12, 'kendall/f32');
-    assertMatrix(spearmanMatrixSync({ data: f32, rows: c.m, cols: c.n }), c.spearman, 1e-12, 'spearman/f32');
-  });
-
-  it('accepts an array of rows with null for absent features', () => {
-    const c = fixtures.cases.find((x) => x.name === 'ties_and_nan')!;
-    assertMatrix(kendallTauMatrixSync(c.values), c.kendall, 1e-12, 'kendall/rows');
-  });
-});
-
-describe('property tests against O(n²) definitions', () => {
-  const rng = mulberry32(7);
-  const shapes: [number, number, number, number][] = [
-    // m, n, levels (0 = continuous), NaN probability
-    [4, 2, 0, 0],
-    [6, 17, 3, 0.1],
-    [9, 64, 0, 0],
-    [7, 65, 10, 0.2],
-    [5, 127, 2, 0],
-    [8, 200, 25, 0.05],
-    [3, 333, 0, 0.3],
-  ];
-  for (const [m, n, levels, nanP] of shapes) {
-    it(`m=${m} n=${n} levels=${levels} nan=${nanP}`, () => {
-      for (let rep = 0; rep < 3; rep++) {
-        const data = randomRankings(rng, m, n, levels, nanP);
-        const input = { data, rows: m, cols: n };
-        const k = 1 + Math.floor(rng() * n);
-        const kb = (setKendallAlgorithm('bitset'), kendallTauMatrixSync(input));
-        const kf = (setKendallAlgorithm('fenwick'), kendallTauMatrixSync(input));
-        const wt = weightedTauMatrixSync(input);
-        const sp = spearmanMatrixSync(input);
-        const jk = topKJaccardMatrixSync(input, k);
-        for (let i = 0; i < m; i++) {
-          const a = data.subarray(i * n, (i + 1) * n);
-          for (let j = 0; j < m; j++) {
-            const b = data.subarray(j * n, (j + 1) * n);
-            const at = `(${i},${j})`;
-            expect(expectClose(kb[i * m + j]!, naiveKendall(a, b), 1e-12), `kendall bitset ${at}`).toBe(true);
-            expect(expectClose(kf[i * m + j]!, naiveKendall(a, b), 1e-12), `kendall fenwick ${at}`).toBe(true);
-            expect(expectClose(wt[i * m + j]!, naiveWeightedTau(a, b), 1e-12), `weighted tau ${at}`).toBe(true);
-            expect(expectClose(sp[i * m + j]!, naiveSpearman(a, b), 1e-12), `spearman ${at}`).toBe(true);
-            expect(expectClose(jk[i * m + j]!, naiveTopKJaccard(a, b, k), 0), `jaccard ${at}`).toBe(true);
+      });
+      it(`${c.name}: weighted tau`, async () => {
+        assertMatrix(weightedTauMatrixSync(input), c.weighted_tau, 1e-12, 'weighted_tau');
+        assertMatrix(await weightedTauMatrix(input), c.weighted_tau, 1e-12, 'weighted_tau/async');
+      });
+      it(`${c.name}: Spearman`, async () => {
+        assertMatrix(spearmanMatrixSync(input), c.spearman, 1e-12, 'spearman');
+        assertMatrix(await spearmanMatrix(input), c.spearman, 1e-12, 'spearman/async');
+      });
+      it(`${c.name}: top-${c.k} Jaccard`, async () => {
+        assertMatrix(topKJaccardMatrixSync(input, c.k), c.topk_jaccard, 0, 'topk');
+        assertMatrix(await topKJaccardMatrix(input, c.k), c.topk_jaccard, 0, 'topk/async');
+      });
+      it(`${c.name}: single-pair forms agree with the matrices`, () => {
+        const rows = c.values.map((r) => r.map((v) => (v === null ? Number.NaN : v)));
+        for (let i = 0; i < c.m; i++) {
+          for (let j = 0; j < c.m; j++) {
+            expect(expectClose(kendallTau(rows[i]!, rows[j]!), c.kendall[i]![j] ?? Number.NaN, 1e-12)).toBe(true);
+            expect(expectClose(weightedTau(rows[i]!, rows[j]!), c.weighted_tau[i]![j] ?? Number.NaN, 1e-12)).toBe(true);
+            expect(expectClose(spearman(rows[i]!, rows[j]!), c.spearman[i]![j] ?? Number.NaN, 1e-12)).toBe(true);
+            expect(expectClose(topKJaccard(rows[i]!, rows[j]!, c.k), c.topk_jaccard[i]![j] ?? Number.NaN, 0)).toBe(true);
           }
         }
-      }
-    });
-  }
-
-  it('matrices are symmetric with a unit diagonal for non-constant rows', () => {
-    const m = 20;
-    const n = 50;
-    const data = randomRankings(mulberry32(3), m, n, 0, 0);
-    for (const M of [kendallTauMatrixSync({ data, rows: m, cols: n }), weightedTauMatrixSync({ data, rows: m, cols: n })]) {
-      for (let i = 0; i < m; i++) {
-        expect(M[i * m + i]).toBeCloseTo(1, 14);
-        for (let j = 0; j < m; j++) expect(M[i * m + j]).toBe(M[j * m + i]);
-      }
+      });
     }
+
+    it('accepts Float32Array input (values exactly representable) with identical results', () => {
+      const c = fixtures.cases.find((x) => x.name === 'ties_and_nan')!;
+      const f32 = Float32Array.from(flat(c.values));
+      assertMatrix(kendallTauMatrixSync({ data: f32, rows: c.m, cols: c.n }), c.kendall, 1e-12, 'kendall/f32');
+      assertMatrix(spearmanMatrixSync({ data: f32, rows: c.m, cols: c.n }), c.spearman, 1e-12, 'spearman/f32');
+    });
+
+    it('accepts an array of rows with null for absent features', () => {
+      const c = fixtures.cases.find((x) => x.name === 'ties_and_nan')!;
+      assertMatrix(kendallTauMatrixSync(c.values), c.kendall, 1e-12, 'kendall/rows');
+    });
   });
 
-  it('picks the bitset algorithm for importance-sized inputs and Fenwick for very wide ones', () => {
-    expect(kendallAlgorithmFor(200, 300)).toBe('bitset');
-    expect(kendallAlgorithmFor(50, 50_000)).toBe('fenwick');
+  describe('property tests against O(n²) definitions', () => {
+    const rng = mulberry32(7);
+    const shapes: [number, number, number, number][] = [
+      // m, n, levels (0 = continuous), NaN probability
+      [4, 2, 0, 0],
+      [6, 17, 3, 0.1],
+      [9, 64, 0, 0],
+      [7, 65, 10, 0.2],
+      [5, 127, 2, 0],
+      [8, 200, 25, 0.05],
+      [3, 333, 0, 0.3],
+    ];
+    for (const [m, n, levels, nanP] of shapes) {
+      it(`m=${m} n=${n} levels=${levels} nan=${nanP}`, () => {
+        for (let rep = 0; rep < 3; rep++) {
+          const data = randomRankings(rng, m, n, levels, nanP);
+          const input = { data, rows: m, cols: n };
+          const k = 1 + Math.floor(rng() * n);
+          const kb = (setKendallAlgorithm('bitset'), kendallTauMatrixSync(input));
+          const kf = (setKendallAlgorithm('fenwick'), kendallTauMatrixSync(input));
+          const wt = weightedTauMatrixSync(input);
+          const sp = spearmanMatrixSync(input);
+          const jk = topKJaccardMatrixSync(input, k);
+          for (let i = 0; i < m; i++) {
+            const a = data.subarray(i * n, (i + 1) * n);
+            for (let j = 0; j < m; j++) {
+              const b = data.subarray(j * n, (j + 1) * n);
+              const at = `(${i},${j})`;
+              expect(expectClose(kb[i * m + j]!, naiveKendall(a, b), 1e-12), `kendall bitset ${at}`).toBe(true);
+              expect(expectClose(kf[i * m + j]!, naiveKendall(a, b), 1e-12), `kendall fenwick ${at}`).toBe(true);
+              expect(expectClose(wt[i * m + j]!, naiveWeightedTau(a, b), 1e-12), `weighted tau ${at}`).toBe(true);
+              expect(expectClose(sp[i * m + j]!, naiveSpearman(a, b), 1e-12), `spearman ${at}`).toBe(true);
+              expect(expectClose(jk[i * m + j]!, naiveTopKJaccard(a, b, k), 0), `jaccard ${at}`).toBe(true);
+            }
+          }
+        }
+      });
+    }
+
+    it('matrices are symmetric with a unit diagonal for non-constant rows', () => {
+      const m = 20;
+      const n = 50;
+      const data = randomRankings(mulberry32(3), m, n, 0, 0);
+      for (const M of [kendallTauMatrixSync({ data, rows: m, cols: n }), weightedTauMatrixSync({ data, rows: m, cols: n })]) {
+        for (let i = 0; i < m; i++) {
+          expect(M[i * m + i]).toBeCloseTo(1, 14);
+          for (let j = 0; j < m; j++) expect(M[i * m + j]).toBe(M[j * m + i]);
+        }
+      }
+    });
+
+    it('picks the bitset algorithm for importance-sized inputs and Fenwick for very wide ones', () => {
+      expect(kendallAlgorithmFor(200, 300)).toBe('bitset');
+      expect(kendallAlgorithmFor(50, 50_000)).toBe('fenwick');
+    });
   });
 });
 

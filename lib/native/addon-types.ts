@@ -6,6 +6,7 @@
 export type FloatArray = Float32Array | Float64Array;
 export type RankStatisticName = 'kendall' | 'weighted_tau' | 'spearman' | 'topk_jaccard';
 export type RankDeviceName = 'auto' | 'cpu' | 'cuda';
+export type NativeCpuIsa = 'scalar' | 'avx2' | 'avx512' | 'neon';
 
 export interface NativeCapabilities {
   torchVersion: string;
@@ -19,9 +20,16 @@ export interface NativeCapabilities {
   parallelBackend: string;
   blas: string;
   blasLibrary: string;
+  /** The CPU has AVX2 + FMA. */
   avx2: boolean;
+  /** The CPU has AVX-512 F/VL/DQ/BW. */
   avx512: boolean;
+  /** ... and VPOPCNTDQ with the rest of AVX3_DL (the avx512 path then counts bits with VPOPCNTQ). */
   avx512Vpopcnt: boolean;
+  /** The kernels' active instruction-set path. */
+  cpuIsa: NativeCpuIsa;
+  /** Every path this CPU can run, scalar first. */
+  cpuIsas: NativeCpuIsa[];
 }
 
 export interface NativeAddon extends NativeModelExports, NativeTrainerExports {
@@ -30,6 +38,8 @@ export interface NativeAddon extends NativeModelExports, NativeTrainerExports {
   capabilities(): NativeCapabilities;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  getCpuIsa(): NativeCpuIsa;
+  setCpuIsa(isa: string): void;
   measureSgemmGflops(n: number, reps: number): number;
 
   rankMatrix(values: FloatArray, m: number, n: number, statistic: RankStatisticName, k: number | undefined,

@@ -64,6 +64,7 @@ export function loadAddonFrom(root: string): NativeAddon {
     throw new AddonLoadError(explainLoadFailure(err instanceof Error ? err.message : String(err)), { cause: err });
   }
   addon.init(makeError);
+  addon.getCpuIsa();  // validates TFT_CPU_ISA now: a bad value fails the load with an InvalidArgumentError
   return addon;
 }
 

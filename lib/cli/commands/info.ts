@@ -6,7 +6,7 @@ import { capabilities } from '../../runtime.js';
 export function registerInfo(program: Command): void {
   program
     .command('info')
-    .description('print libtorch version, CUDA availability, threads and BLAS of this build')
+    .description('print libtorch version, CUDA availability, threads, BLAS and the kernels\' instruction set of this build')
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }) => {
       const c = capabilities();
@@ -21,7 +21,8 @@ export function registerInfo(program: Command): void {
         ['CUDA status', c.cudaStatus || 'ok'],
         ['threads', `${c.intraOpThreads} of ${c.hardwareThreads} (${c.parallelBackend})`],
         ['BLAS', `${c.blas} [${c.blasLibrary}]`],
-        ['CPU', [c.avx2 && 'AVX2', c.avx512 && 'AVX-512', c.avx512Vpopcnt && 'VPOPCNTDQ'].filter(Boolean).join(', ') || 'baseline x86-64'],
+        ['CPU', [c.avx2 && 'AVX2', c.avx512 && 'AVX-512', c.avx512Vpopcnt && 'VPOPCNTDQ'].filter(Boolean).join(', ') || 'baseline'],
+        ['kernels', `${c.cpuIsa} (this CPU runs: ${c.cpuIsas.join(', ')}; TFT_CPU_ISA selects)`],
       ];
       const w = Math.max(...rows.map((r) => r[0].length));
       for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
