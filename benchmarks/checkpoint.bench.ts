@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { printMachine } from './machine.js';
 
 const F = 64;
 const D = 64;
@@ -113,5 +114,6 @@ else {
   const i = argv.indexOf('--processes');
   const n = i >= 0 ? Number(argv[i + 1]) : 10;
   if (!Number.isInteger(n) || n < 1) throw new Error(`--processes: expected an integer >= 1, got ${argv[i + 1]}`);
+  printMachine();
   await parent(n);
 }

@@ -21,6 +21,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 import { FeatureBuilder, MarketDataStore, bundledDataPath, featureCatalogue, type PricePanel } from '../lib/data/index.js';
 import { Xoshiro128 } from '../lib/data/prng.js';
+import { printMachine } from './machine.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(name);
@@ -190,6 +191,7 @@ if (process.argv.includes('--dow-once')) {
   console.log(JSON.stringify(await dowOnce()));
   process.exit(0);
 }
+printMachine();
 dowCold();
 await dowOnce();
 console.log(describeDow('warm (second build in one process)', await dowOnce()));

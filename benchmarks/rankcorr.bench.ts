@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { capabilities, getNumThreads, kendallAlgorithmFor, kendallTauMatrix, setNumThreads } from '../lib/index.js';
+import { printMachine } from './machine.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -50,6 +51,7 @@ async function timeTft(data: Float64Array, m: number, n: number, threads: number
 const fmt = (s: number) => (s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(1)} ms`);
 
 async function main() {
+  printMachine();
   const caps = capabilities();
   const cores = getNumThreads();
   process.stdout.write(

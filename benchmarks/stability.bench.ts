@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { RboEvaluator, SnapshotStore, analyzeGroup, capabilities, kendallTauMatrix, rankPositions, rboMatrix, rboPForTopK, topKJaccardMatrix, weightedTauMatrix, type Snapshot } from '../lib/index.js';
+import { printMachine } from './machine.js';
 
 capabilities();
+printMachine();
 const base = mkdtempSync(path.join(tmpdir(), 'tft-stab-bench-'));
 const store = new SnapshotStore(base);
 const n = 300;

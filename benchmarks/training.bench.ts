@@ -13,6 +13,7 @@ import path from 'node:path';
 
 import { TFTModel, Trainer, WindowSet, forwardFlops, getNumThreads, measureSgemmGflops, resolveConfig } from '../lib/index.js';
 import { randn } from '../test/helpers/random.js';
+import { printMachine } from './machine.js';
 
 const args = process.argv.slice(2);
 const python = args.includes('--python') ? args[args.indexOf('--python') + 1]! : '/usr/bin/python3';
@@ -20,6 +21,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 
 
 async function main() {
+  printMachine();
   const config = resolveConfig({ nFeatures: 64, dHidden: 64, nHeads: 4, lstmLayers: 1, seqLen: 63, dropout: 0.1, seed: 1 });
   const threads = getNumThreads();
   const A = 8;

@@ -50,10 +50,14 @@ void dense_rows_scalar(const float* x, int64_t r0, int64_t r1, int64_t K, int64_
 
 }  // namespace
 
+DenseRowsFn dense_rows_kernel() {
+  auto* vec = TFT_SIMD_PICK(DenseRows);
+  return vec ? vec : &dense_rows_scalar;
+}
+
 void dense_rows(const float* x, int64_t M, int64_t K, int64_t ldx, const float* wt, int64_t N, const float* b,
                 float* y) {
-  auto* vec = TFT_SIMD_PICK(DenseRows);
-  auto* rows = vec ? vec : &dense_rows_scalar;
+  const DenseRowsFn rows = dense_rows_kernel();
   // ~64 KiB of output per task keeps both threads busy on large M without splitting small products; a
   // multiple of 12 rows fills the 4- and 6-row register tiles.
   const int64_t grain = std::max<int64_t>(12, (int64_t{16384} / std::max<int64_t>(1, N)) / 12 * 12);

@@ -4,6 +4,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/model/dense_kernel.h"
@@ -76,16 +77,24 @@ at::Tensor lstm_layer_inference(const std::function<at::Tensor(int64_t)>& step_i
   float* op = out.data_ptr<float>();
   auto* vec = TFT_SIMD_PICK(LstmCell);
   auto* cell = vec ? vec : &cell_scalar;
+  const DenseRowsFn product = dense_rows_kernel();
+  const float* whh = w_hh_t.data_ptr<float>();
+  float* hwp = hw.data_ptr<float>();
+  // One parallel region per step: each block of rows runs its recurrent product (row-deterministic, so a
+  // sequence's state does not depend on the batch around it) and then its cell update while hw is in cache.
+  const int64_t grain = 48;  // rows per block: a multiple of the 4- and 6-row GEMM tiles
   for (int64_t t = 0; t < T; ++t) {
     at::Tensor xin = step_input(t);
     if (xin.stride(1) != 1) xin = xin.contiguous();
     const float* xp = xin.data_ptr<float>();
     const int64_t ldx = xin.stride(0);
-    // Row-deterministic on every path, so a sequence's state does not depend on the batch around it.
-    dense_rows(hp, n, d, d, w_hh_t.data_ptr<float>(), 4 * d, nullptr, hw.data_ptr<float>());
-    const float* g = hw.data_ptr<float>();
-    at::parallel_for(0, n, 64, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) cell(xp + b * ldx, g + b * 4 * d, cp + b * d, hp + b * d, op + (b * T + t) * d, d);
+    at::parallel_for(0, (n + grain - 1) / grain, 1, [&](int64_t blk0, int64_t blk1) {
+      for (int64_t blk = blk0; blk < blk1; ++blk) {
+        const int64_t b0 = blk * grain, b1 = std::min(n, b0 + grain);
+        product(hp, b0, b1, d, d, whh, 4 * d, nullptr, hwp);
+        for (int64_t b = b0; b < b1; ++b)
+          cell(xp + b * ldx, hwp + b * 4 * d, cp + b * d, hp + b * d, op + (b * T + t) * d, d);
+      }
     });
   }
   return out;
