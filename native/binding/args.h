@@ -21,6 +21,17 @@ inline int64_t get_int(const Napi::Value& v, const char* name) {
   return static_cast<int64_t>(d);
 }
 
+// An integer option that must lie in [lo, hi] (a count, a window length): out-of-range values are refused,
+// never replaced by a default.
+inline int64_t get_int_in(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) {
+  const int64_t x = get_int(v, name);
+  if (x < lo || x > hi)
+    throw_error(v.Env(), ErrorCode::InvalidArgument,
+                "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(x),
+                name);
+  return x;
+}
+
 inline std::string get_string(const Napi::Value& v, const char* name) {
   if (!v.IsString()) throw_error(v.Env(), ErrorCode::InvalidArgument, "must be a string", name);
   return v.As<Napi::String>().Utf8Value();

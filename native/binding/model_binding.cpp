@@ -20,6 +20,10 @@
 namespace tft::binding {
 namespace {
 
+// Chunk sizes are counts of sequences or windows held at once: a bound far above any useful value refuses
+// nonsense (1e12) instead of letting it through to an allocation.
+constexpr int64_t kMaxChunk = int64_t{1} << 24;
+
 using tft::model::TftModel;
 
 model::TftConfig parse_config(const Napi::Value& v) {
@@ -213,7 +217,7 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
       a.options.forward.attention = get_bool(o.Get("attention"), "attention", false);
       if (o.Has("nanPolicy") && !o.Get("nanPolicy").IsUndefined())
         a.options.nan_policy = model::parse_nan_policy(get_string(o.Get("nanPolicy"), "nanPolicy"));
-      if (o.Has("chunkSize") && !o.Get("chunkSize").IsUndefined()) a.options.chunk_size = get_int(o.Get("chunkSize"), "chunkSize");
+      if (o.Has("chunkSize") && !o.Get("chunkSize").IsUndefined()) a.options.chunk_size = get_int_in(o.Get("chunkSize"), "chunkSize", 1, kMaxChunk);
       if (o.Has("entityIds") && !o.Get("entityIds").IsUndefined()) a.input.entity = int_ids(o.Get("entityIds"), "entityIds", {B});
       if (o.Has("context") && !o.Get("context").IsUndefined()) {
         check_context_wanted(cfg);
@@ -274,13 +278,13 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
       model::RollingOptions ro;
       if (info[3].IsObject()) {
         const Napi::Object o = info[3].As<Napi::Object>();
-        if (o.Has("window") && !o.Get("window").IsUndefined()) ro.window = get_int(o.Get("window"), "window");
+        if (o.Has("window") && !o.Get("window").IsUndefined()) ro.window = get_int_in(o.Get("window"), "window", 1, 65536);
         if (o.Has("nanPolicy") && !o.Get("nanPolicy").IsUndefined())
           ro.nan_policy = model::parse_nan_policy(get_string(o.Get("nanPolicy"), "nanPolicy"));
         ro.skip_non_finite = get_bool(o.Get("skipNonFinite"), "skipNonFinite", false);
         ro.vsn_weights = get_bool(o.Get("vsnWeights"), "vsnWeights", false);
         if (o.Has("chunkWindows") && !o.Get("chunkWindows").IsUndefined())
-          ro.chunk_windows = get_int(o.Get("chunkWindows"), "chunkWindows");
+          ro.chunk_windows = get_int_in(o.Get("chunkWindows"), "chunkWindows", 1, kMaxChunk);
         if (o.Has("entityIds") && !o.Get("entityIds").IsUndefined()) entity = int_ids(o.Get("entityIds"), "entityIds", {A});
         if (o.Has("context") && !o.Get("context").IsUndefined()) {
           check_context_wanted(cfg);

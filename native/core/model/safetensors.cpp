@@ -23,7 +23,40 @@ constexpr uint64_t kMaxHeader = 100ull * 1000 * 1000;
 }
 
 // A strict parser for the JSON subset safetensors headers use: objects, arrays, strings, non-negative
-// integers. Anything else is a corrupt header.
+// integers. Anything else is a corrupt header, and so is anything RFC 8259 forbids (numbers with leading
+// zeros, text that is not UTF-8, duplicate keys): a file accepted here must be one PyTorch's readers accept.
+
+// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. Returns the byte
+// offset of the first bad sequence, or npos.
+size_t first_invalid_utf8(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    size_t len;
+    unsigned cp;
+    if (c < 0x80) { ++i; continue; }
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+    else return i;
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
+// Refuses what is not a regular file before opening it: a FIFO or device would block the read forever.
+void require_regular_file(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) throw Error(ErrorCode::Io, path + ": cannot open (" + std::strerror(errno) + ")", path);
+  if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::Io, path + ": not a regular file", path);
+}
 struct Json {
   enum Kind { Object, Array, String, Integer } kind = Object;
   std::vector<std::pair<std::string, Json>> object;
@@ -121,6 +154,7 @@ class Parser {
       ++digits;
     }
     if (digits == 0) bad("expected digits");
+    if (digits > 1 && s_[i_ - digits] == '0') bad("number with a leading zero");
     if (i_ < s_.size() && (s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E')) bad("non-integer number");
     j.integer = v;
     return j;
@@ -241,6 +275,7 @@ std::string json_escape(const std::string& s) {
 }  // namespace
 
 SafetensorsHeader read_safetensors_header(const std::string& path) {
+  require_regular_file(path);
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(ErrorCode::Io, path + ": cannot open (" + std::strerror(errno) + ")", path);
   f.seekg(0, std::ios::end);
@@ -257,6 +292,8 @@ SafetensorsHeader read_safetensors_header(const std::string& path) {
   f.read(text.data(), static_cast<std::streamsize>(n));
   if (!f) corrupt(path, "could not read the header");
 
+  const size_t bad_utf8 = first_invalid_utf8(text);
+  if (bad_utf8 != std::string::npos) corrupt(path, "header is not UTF-8 (byte " + std::to_string(bad_utf8) + ")");
   const Json root = Parser(text, path).parse_document();
   if (root.kind != Json::Object) corrupt(path, "header is not a JSON object");
   SafetensorsHeader h;

@@ -301,6 +301,25 @@ ForwardOutput TftModel::forward(const ModelInput& in, const ForwardOptions& opt)
   return out;
 }
 
+namespace {
+
+// Finite inputs can still overflow float32 inside the network (features of magnitude ~1e38): such outputs
+// are refused rather than returned as NaN or infinite positions. `valid` (optional, bool [n]) limits the
+// check to the rows that were meant to be computed.
+void require_finite_outputs(const at::Tensor& position, const at::Tensor& mu, const at::Tensor& sigma,
+                            const at::Tensor& valid, const char* argument) {
+  at::Tensor bad = at::logical_not(at::isfinite(position)) | at::logical_not(at::isfinite(mu)) |
+                   at::logical_not(at::isfinite(sigma));
+  if (valid.defined()) bad = bad & valid.to(bad.device()).view(bad.sizes());
+  if (!bad.any().item<bool>()) return;
+  const int64_t row = bad.reshape({-1}).nonzero()[0].item<int64_t>();
+  fail(ErrorCode::NonFinite, argument,
+       "the model's outputs are not finite (first at output " + std::to_string(row) +
+           "): finite inputs overflowed float32 inside the network; inputs should be normalised features");
+}
+
+}  // namespace
+
 int64_t TftModel::default_chunk(int64_t T) const {
   const int64_t per_seq = 6 * config_.n_features * T * 2 * config_.d_hidden * static_cast<int64_t>(sizeof(float));
   return std::max<int64_t>(1, kChunkBytes / std::max<int64_t>(1, per_seq));
@@ -337,6 +356,7 @@ ForwardOutput TftModel::predict_batch(const ModelInput& raw, const BatchOptions&
     if (fo.vsn_weights) out.vsn_weights.narrow(0, b0, n).copy_(r.vsn_weights);
     if (fo.attention) out.attention.narrow(0, b0, n).copy_(r.attention);
   }
+  require_finite_outputs(out.position, out.mu, out.sigma, at::Tensor(), "x");
   return out;
 }
 
@@ -442,6 +462,7 @@ RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Te
       const at::Tensor gated = gate_add_norm(post_lstm_, phi, xi, m);
       ForwardOptions fo;
       const ForwardOutput r = decode(gated, sw, kappa, fo, m);
+      require_finite_outputs(r.position, r.mu, r.sigma, ok.defined() ? ok.narrow(0, w0, n) : at::Tensor(), "panel");
       out.position[a].narrow(0, T - 1 + w0, n).copy_(r.position);
       out.mu[a].narrow(0, T - 1 + w0, n).copy_(r.mu);
       out.sigma[a].narrow(0, T - 1 + w0, n).copy_(r.sigma);

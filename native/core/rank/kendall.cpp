@@ -149,9 +149,12 @@ void build_block(const RankRows& R, const SignBitLayout& layout, int64_t first, 
   }
   blk.untied.assign(static_cast<size_t>(rows), 0);
   at::parallel_for(0, rows, 1, [&](int64_t begin, int64_t end) {
-    std::vector<double> padded(static_cast<size_t>(R.n + 64), std::numeric_limits<double>::quiet_NaN());
+    std::vector<float> padded(static_cast<size_t>(R.n + 64), std::numeric_limits<float>::quiet_NaN());
     for (int64_t r = begin; r < end; ++r) {
-      std::memcpy(padded.data(), R.row(first + r), sizeof(double) * static_cast<size_t>(R.n));
+      // Dense ranks order the features exactly as their values do (ties equal), and are exact as floats.
+      const int32_t* dense = R.row_dense(first + r);
+      for (int64_t j = 0; j < R.n; ++j)
+        padded[static_cast<size_t>(j)] = dense[j] < 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(dense[j]);
       uint64_t* z = blk.z.get() + r * W;
       uint64_t* p = blk.p.get() + r * W;
       build_sign_bits(padded.data(), layout, z, p);

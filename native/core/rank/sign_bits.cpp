@@ -2,6 +2,7 @@
 // the scalar path (hardware POPCNT, one word at a time) and the dispatch.
 #include "core/rank/sign_bits.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/simd/targets.h"
@@ -17,22 +18,22 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 namespace sm = simd::HWY_NAMESPACE;
 
-// 64 comparisons against xi per word, a vector of doubles at a time; each comparison mask becomes Lanes bits.
-void BuildSignBits(const double* row, const SignBitLayout& L, uint64_t* z, uint64_t* p) {
-  const hn::ScalableTag<double> d;
+// 64 comparisons against xi per word, a vector of floats at a time; each comparison mask becomes Lanes bits.
+void BuildSignBits(const float* row, const SignBitLayout& L, uint64_t* z, uint64_t* p) {
+  const hn::ScalableTag<float> d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t n = L.n;
   std::memset(z, 0, sizeof(uint64_t) * L.words);
   std::memset(p, 0, sizeof(uint64_t) * L.words);
   for (int64_t i = 0; i + 1 < n; ++i) {
-    const double xi = row[i];
+    const float xi = row[i];
     if (xi != xi) continue;  // absent: all its pairs stay 0
     const auto vi = hn::Set(d, xi);
     const int64_t nw = (n - 1 - i + 63) / 64;
     uint64_t* zs = z + L.segment[i];
     uint64_t* ps = p + L.segment[i];
     for (int64_t w = 0; w < nw; ++w) {
-      const double* xj = row + i + 1 + 64 * w;
+      const float* xj = row + i + 1 + 64 * w;
       uint64_t gt = 0, ne = 0;
       for (int64_t q = 0; q < 64; q += lanes) {
         const auto v = hn::LoadU(d, xj + q);
@@ -54,6 +55,7 @@ void BuildSignBits(const double* row, const SignBitLayout& L, uint64_t* z, uint6
 }
 
 // Four rows a against one row b over W words (a multiple of 8): b is loaded once for the four pairs.
+#if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_SCALAR
 void Pop4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint64_t* zb, const uint64_t* pb,
             int64_t W, PopPair out[4]) {
   const hn::ScalableTag<uint64_t> d;
@@ -75,6 +77,41 @@ void Pop4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint
     out[r].disagree += static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, dis[r])));
   }
 }
+#else
+// Without a vector popcount: per-byte counts (table lookup) accumulate in u8 lanes for up to 31 vectors
+// (31 x 8 = 248 < 256) before one widening sum into u64 lanes, instead of widening every vector.
+void Pop4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint64_t* zb, const uint64_t* pb,
+            int64_t W, PopPair out[4]) {
+  const hn::ScalableTag<uint64_t> d;
+  const hn::Repartition<uint8_t, decltype(d)> d8;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  hn::Vec<decltype(d)> both[4], dis[4];
+  for (int r = 0; r < 4; ++r) both[r] = dis[r] = hn::Zero(d);
+  for (int64_t w0 = 0; w0 < W; w0 += 31 * lanes) {
+    const int64_t w1 = std::min<int64_t>(W, w0 + 31 * lanes);
+    hn::Vec<decltype(d8)> b8[4], d8acc[4];
+    for (int r = 0; r < 4; ++r) b8[r] = d8acc[r] = hn::Zero(d8);
+    for (int64_t w = w0; w < w1; w += lanes) {
+      const auto vz = hn::LoadU(d, zb + w);
+      const auto vp = hn::LoadU(d, pb + w);
+      for (int r = 0; r < 4; ++r) {
+        const auto bz = hn::And(hn::LoadU(d, za[r] + w), vz);
+        const auto x = hn::And(bz, hn::Xor(hn::LoadU(d, pa[r] + w), vp));
+        b8[r] = hn::Add(b8[r], hn::PopulationCount(hn::BitCast(d8, bz)));
+        d8acc[r] = hn::Add(d8acc[r], hn::PopulationCount(hn::BitCast(d8, x)));
+      }
+    }
+    for (int r = 0; r < 4; ++r) {
+      both[r] = hn::Add(both[r], hn::SumsOf8(b8[r]));
+      dis[r] = hn::Add(dis[r], hn::SumsOf8(d8acc[r]));
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    out[r].both += static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, both[r])));
+    out[r].disagree += static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, dis[r])));
+  }
+}
+#endif
 
 PopPair PopPairVec(const uint64_t* za, const uint64_t* pa, const uint64_t* zb, const uint64_t* pb, int64_t W) {
   const hn::ScalableTag<uint64_t> d;
@@ -100,19 +137,19 @@ HWY_AFTER_NAMESPACE();
 namespace tft::rank {
 namespace {
 
-void build_portable(const double* row, const SignBitLayout& L, uint64_t* z, uint64_t* p) {
+void build_portable(const float* row, const SignBitLayout& L, uint64_t* z, uint64_t* p) {
   const int64_t n = L.n;
   std::memset(z, 0, sizeof(uint64_t) * L.words);
   std::memset(p, 0, sizeof(uint64_t) * L.words);
   for (int64_t i = 0; i + 1 < n; ++i) {
-    const double xi = row[i];
+    const float xi = row[i];
     if (xi != xi) continue;  // absent: all its pairs stay 0
     const int64_t len = n - 1 - i;
     const int64_t nw = (len + 63) / 64;
     uint64_t* zs = z + L.segment[i];
     uint64_t* ps = p + L.segment[i];
     for (int64_t w = 0; w < nw; ++w) {
-      const double* xj = row + i + 1 + 64 * w;
+      const float* xj = row + i + 1 + 64 * w;
       uint64_t gt = 0, ne = 0;
       for (int b = 0; b < 64; ++b) {
         // Ordered comparisons are false against NaN, so absent partners and the padding give 0 bits.
@@ -168,7 +205,7 @@ SignBitLayout make_sign_bit_layout(int64_t n) {
   return L;
 }
 
-void build_sign_bits(const double* row, const SignBitLayout& layout, uint64_t* z, uint64_t* p) {
+void build_sign_bits(const float* row, const SignBitLayout& layout, uint64_t* z, uint64_t* p) {
   if (auto* vec = TFT_SIMD_PICK(BuildSignBits)) vec(row, layout, z, p);
   else build_portable(row, layout, z, p);
 }
@@ -178,7 +215,7 @@ PopPair pop_pair(const uint64_t* za, const uint64_t* pa, const uint64_t* zb, con
   return pop_pair_portable(za, pa, zb, pb, words);
 }
 
-int64_t popcount_words(const uint64_t* w, int64_t words) {
+__attribute__((target("popcnt"))) int64_t popcount_words(const uint64_t* w, int64_t words) {
   int64_t c = 0;
   for (int64_t i = 0; i < words; ++i) c += __builtin_popcountll(w[i]);
   return c;
