@@ -16,15 +16,16 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { CorruptFileError, InvalidArgumentError, IoError, NotFoundError, SchemaError, StateDictError, TftError } from '../errors.js';
 import { TFTModel, readSafetensorsHeader, type SafetensorsHeader } from '../model/tft-model.js';
 import { loadAddon } from '../native/loader.js';
 import { fsyncPath, writeFileDurable } from '../io/atomic-write.js';
+import { readRegularFile, regularFileStream } from '../io/regular-file.js';
 import { assertSafeName, resolveInside } from '../io/safe-path.js';
+import { findDuplicateKey } from '../io/strict-json.js';
 import {
   METADATA_DIGEST_KEY,
   METADATA_SCHEMA_VERSION,
@@ -84,7 +85,7 @@ async function sha256File(file: string): Promise<{ sha256: string; bytes: number
   const hash = createHash('sha256');
   let bytes = 0;
   // 1 MiB reads: a fraction of the default's per-chunk overhead on weight files, with bounded memory.
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of await regularFileStream(file, 1 << 20)) {
     hash.update(chunk as Buffer);
     bytes += (chunk as Buffer).length;
   }
@@ -135,13 +136,23 @@ function io(e: unknown, what: string, p: string): never {
   throw new IoError(`${p}: ${what} failed (${(e as Error).message})`, p, { cause: e });
 }
 
+/** An optional file of a verified checkpoint (its sha256 matched): JSON, or CorruptFileError. */
+async function readListedJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readRegularFile(file));
+  } catch (e) {
+    throw new CorruptFileError(`${file}: not valid JSON (${(e as Error).message})`, file);
+  }
+}
+
 /** Reads metadata.json of a folder: schema, and that the folder is where that metadata says it belongs. */
 async function readMetadataOf(folder: string): Promise<{ metadata: CheckpointMetadata; digest: string }> {
   const file = path.join(folder, METADATA_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readRegularFile(file);
   } catch (e) {
+    if (e instanceof IoError) throw new CorruptFileError(`${e.message} (a checkpoint's files are regular files)`, file);
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       const exists = await stat(folder).then(() => true, () => false);
       throw exists ? new CorruptFileError(`${file}: missing`, file) : new NotFoundError(`${folder}: no such checkpoint`, folder);
@@ -154,6 +165,8 @@ async function readMetadataOf(folder: string): Promise<{ metadata: CheckpointMet
   } catch (e) {
     throw new CorruptFileError(`${file}: not valid JSON (${(e as Error).message})`, file);
   }
+  const dup = findDuplicateKey(text);
+  if (dup !== undefined) throw new CorruptFileError(`${file}: key '${dup}' appears twice (ambiguous JSON)`, file);
   const metadata = validateMetadata(doc, file);
   // A folder copied or renamed by hand must not pass for another version or model type: list, loadLatest
   // and prune go by these names.
@@ -350,6 +363,7 @@ export class CheckpointManager {
         actual = await sha256File(file);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CorruptFileError(`${file}: missing`, file);
+        if (e instanceof IoError) throw new CorruptFileError(`${e.message} (a checkpoint's files are regular files)`, file);
         io(e, 'reading', file);
       }
       if (actual.bytes !== entry.bytes) throw new CorruptFileError(`${file}: ${actual.bytes} bytes, metadata says ${entry.bytes} (truncated or replaced)`, file);
@@ -370,13 +384,16 @@ export class CheckpointManager {
       throw e;
     }
     const extra: Partial<LoadedCheckpoint> = {};
-    if (listed.has(SELECTOR_FILE)) extra.featureSelector = JSON.parse(await readFile(path.join(folder, SELECTOR_FILE), 'utf8'));
-    if (listed.has(STUDY_FILE)) extra.study = JSON.parse(await readFile(path.join(folder, STUDY_FILE), 'utf8'));
+    if (listed.has(SELECTOR_FILE)) extra.featureSelector = await readListedJson(path.join(folder, SELECTOR_FILE));
+    if (listed.has(STUDY_FILE)) extra.study = await readListedJson(path.join(folder, STUDY_FILE));
     return { model, metadata, path: folder, ...extra };
   }
 
   /** Every complete checkpoint (and the folders that look like one but fail to parse), oldest first. */
   async scan(modelType?: string): Promise<{ checkpoints: CheckpointSummary[]; issues: ScanIssue[] }> {
+    // A root that does not exist yet holds no checkpoints; one that exists but is not a folder is an error.
+    const rootStat = await stat(this.root).catch(() => null);
+    if (rootStat && !rootStat.isDirectory()) throw new IoError(`${this.root}: the checkpoint root is not a folder`, this.root);
     const types = modelType !== undefined ? [assertSafeName(modelType, 'modelType')] : await this.#modelTypes();
     const checkpoints: CheckpointSummary[] = [];
     const issues: ScanIssue[] = [];

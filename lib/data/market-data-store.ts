@@ -9,7 +9,9 @@
  * Reading is strict: CSV cells are read as text and parsed here (typed Parquet columns are converted), so
  * each problem is reported as a DataError naming the file, the row (the 1-based line of a CSV file,
  * header = line 1; the 1-based row of a Parquet file) and the column, instead of being coerced or
- * reported by the engine. Unsorted input is sorted, never rejected.
+ * reported by the engine: dates exactly yyyy-mm-dd, plain decimal numbers, no repeated column, no record
+ * with more or fewer fields than the header, bars with low <= open, close <= high, symbols without
+ * control characters. Unsorted input is sorted, never rejected.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
@@ -169,16 +171,79 @@ function scanOf(src: Source): string {
     : `read_parquet(${sqlString(src.path)}, file_row_number = true)`;
 }
 
+// CSV cells must be exactly what the docs promise: dates yyyy-mm-dd (no time part, no other separators),
+// numbers in plain decimal or exponent notation (no digit separators such as 1_000, no hex; inf and nan
+// parse so that they are reported as not finite). DuckDB's casts accept more, so a text cell is cast only
+// when it matches.
+const DATE_TEXT = `'[0-9]{4}-[0-9]{2}-[0-9]{2}'`;
+const NUMBER_TEXT = `'(?i)[+-]?(([0-9]+([.][0-9]*)?|[.][0-9]+)(e[+-]?[0-9]+)?|inf|infinity|nan)'`;
+
 /** Parses a text column (CSV) or converts a typed one (Parquet); NULL where it does not parse. */
 function dateExpr(col: string, type: string): string {
-  if (type === 'VARCHAR') return `TRY_CAST(trim(${col}) AS DATE)`;
+  if (type === 'VARCHAR') return `CASE WHEN regexp_full_match(trim(${col}), ${DATE_TEXT}) THEN TRY_CAST(trim(${col}) AS DATE) END`;
   if (type === 'DATE' || type.startsWith('TIMESTAMP')) return `CAST(${col} AS DATE)`;
   return `TRY_CAST(CAST(${col} AS VARCHAR) AS DATE)`;
 }
 
 function numExpr(col: string, type: string): string {
-  if (type === 'VARCHAR') return `TRY_CAST(trim(${col}) AS DOUBLE)`;
+  if (type === 'VARCHAR') return `CASE WHEN regexp_full_match(trim(${col}), ${NUMBER_TEXT}) THEN TRY_CAST(trim(${col}) AS DOUBLE) END`;
   return `TRY_CAST(${col} AS DOUBLE)`;
+}
+
+/** The first non-blank line of a (possibly gzipped) text file. */
+async function firstLine(path: string): Promise<string> {
+  const raw = createReadStream(path);
+  const input = path.toLowerCase().endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  try {
+    for await (const text of rl) if (text.trim() !== '') return text;
+  } finally {
+    rl.close();
+  }
+  return '';
+}
+
+/** Fields of one CSV line, splitting on `delim` outside double quotes. */
+function csvFieldCount(line: string, delim: string): number {
+  let n = 1;
+  let q = false;
+  for (const ch of line) {
+    if (ch === '"') q = !q;
+    else if (ch === delim && !q) n++;
+  }
+  return n;
+}
+
+/**
+ * When DuckDB could not make columns of a CSV, the usual cause is a record with more or fewer fields than
+ * the header (the sniffer then gives up on the delimiter): find the first such record and name it.
+ */
+async function fieldCountProblem(path: string): Promise<string | undefined> {
+  const header = await firstLine(path);
+  // The header's most frequent candidate delimiter is the file's.
+  const delim = [',', '\t', ';', '|'].sort((a, b) => csvFieldCount(header, b) - csvFieldCount(header, a))[0]!;
+  const want = csvFieldCount(header, delim);
+  if (want < 2) return undefined;
+  const raw = createReadStream(path);
+  const input = path.toLowerCase().endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  let line = 0;
+  let seenHeader = false;
+  try {
+    for await (const text of rl) {
+      line++;
+      if (text.trim() === '') continue;
+      if (!seenHeader) {
+        seenHeader = true;
+        continue;
+      }
+      const got = csvFieldCount(text, delim);
+      if (got !== want) return `row ${line}: ${got} field${got === 1 ? '' : 's'} where the header (row 1) has ${want}`;
+    }
+  } finally {
+    rl.close();
+  }
+  return undefined;
 }
 
 /**
@@ -265,12 +330,24 @@ export class MarketDataStore {
         throw new DataError(`${src.path}: cannot be read as ${src.format.toUpperCase()}: ${(err as Error).message.split('\n')[0]}`, src.path);
       }
       const map = new Map<Field, { name: string; type: string }>();
+      const known = (k: string): k is Field => (REQUIRED as readonly string[]).includes(k) || (OPTIONAL as readonly string[]).includes(k);
+      // DuckDB renames a repeated CSV header (close,close or close,Close) to close_1 / Close_1: a name of
+      // that form that the header line does not itself contain is a duplicate of a known column.
+      const header = src.format === 'csv' ? await firstLine(resolve(src.path)) : '';
       for (const c of cols) {
-        const key = c.name.trim().toLowerCase() as Field;
-        if ((REQUIRED as readonly string[]).includes(key) || (OPTIONAL as readonly string[]).includes(key)) {
+        const key = c.name.trim().toLowerCase();
+        const renamed = /^(.*)_\d+$/.exec(key);
+        if (src.format === 'csv' && renamed && known(renamed[1]!) && !header.includes(c.name)) {
+          throw new DataError(`${src.path}: row 1 (header), column '${renamed[1]}': the column appears twice`, renamed[1]);
+        }
+        if (known(key)) {
           if (map.has(key)) throw new DataError(`${src.path}: ${src.format === 'csv' ? 'row 1' : 'schema'}, column '${c.name}': the column appears twice`, c.name);
           map.set(key, c);
         }
+      }
+      if (src.format === 'csv' && REQUIRED.some((r) => !map.has(r))) {
+        const problem = await fieldCountProblem(resolve(src.path));
+        if (problem) throw new DataError(`${src.path}: ${problem}`, 'source');
       }
       for (const req of REQUIRED) {
         if (!map.has(req)) {
@@ -292,10 +369,13 @@ export class MarketDataStore {
       const m = columnMaps[i]!;
       const col = (f: Field): string => sqlIdent(m.get(f)!.name);
       const typ = (f: Field): string => m.get(f)!.type;
+      const dateV = dateExpr(col('date'), typ('date'));
       const problems: string[] = [
         `WHEN ${nullOrBlank(col('date'), typ('date'))} THEN 'date|is empty'`,
-        `WHEN ${dateExpr(col('date'), typ('date'))} IS NULL THEN 'date|cannot be parsed as a date (expected yyyy-mm-dd)'`,
+        `WHEN ${dateV} IS NULL THEN 'date|cannot be parsed as a date (expected yyyy-mm-dd)'`,
+        `WHEN ${dateV} < DATE '0001-01-01' THEN 'date|is before year 1'`,
         `WHEN NULLIF(trim(CAST(${col('symbol')} AS VARCHAR)), '') IS NULL THEN 'symbol|is empty'`,
+        `WHEN regexp_matches(CAST(${col('symbol')} AS VARCHAR), '[[:cntrl:]]') THEN 'symbol|contains a control character'`,
       ];
       for (const f of numeric) {
         const v = numExpr(col(f), typ(f));
@@ -303,6 +383,15 @@ export class MarketDataStore {
         problems.push(`WHEN ${v} IS NULL THEN '${f}|is not a number'`);
         problems.push(`WHEN NOT isfinite(${v}) THEN '${f}|is not finite'`);
         problems.push(f === 'volume' ? `WHEN ${v} < 0 THEN '${f}|is negative'` : `WHEN ${v} <= 0 THEN '${f}|is not a positive price'`);
+      }
+      // A bar must be consistent: low <= open, close <= high. Range features divide by these.
+      const has = (f: NumericField) => numeric.includes(f);
+      const nv = (f: NumericField) => numExpr(col(f), typ(f));
+      if (has('high') && has('low')) problems.push(`WHEN ${nv('high')} < ${nv('low')} THEN 'high|is below the row''s low'`);
+      for (const f of ['close', 'open'] as const) {
+        if (!has(f)) continue;
+        if (has('high')) problems.push(`WHEN ${nv(f)} > ${nv('high')} THEN '${f}|is above the row''s high'`);
+        if (has('low')) problems.push(`WHEN ${nv(f)} < ${nv('low')} THEN '${f}|is below the row''s low'`);
       }
       selects.push(
         `SELECT NULLIF(trim(CAST(${col('symbol')} AS VARCHAR)), '') AS symbol, ${dateExpr(col('date'), typ('date'))} AS d,

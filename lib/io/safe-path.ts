@@ -11,7 +11,10 @@ import { UnsafePathError } from '../errors.js';
 /** Rejects empty names, `.`/`..`, separators, NUL, absolute paths, leading dots and control characters. */
 export function assertSafeName(name: unknown, what: string): string {
   if (typeof name !== 'string' || name.length === 0) throw new UnsafePathError(`${what}: must be a non-empty string`, what);
-  if (name.length > 200) throw new UnsafePathError(`${what}: longer than 200 characters`, what);
+  // File systems limit a name to 255 bytes; 160 leaves room for the extension and the temporary-file
+  // prefix and suffix used by atomic writes, in bytes (non-ASCII names take 2-4 bytes a character).
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > 160) throw new UnsafePathError(`${what}: longer than 160 bytes in UTF-8 (${bytes})`, what);
   if (name === '.' || name === '..' || name.startsWith('.')) {
     throw new UnsafePathError(`${what}: '${name}' is not allowed (leading dot, '.' and '..' are reserved)`, what);
   }

@@ -22,7 +22,8 @@ export const TFTConfigFields = z
     dropout: z.number().min(0).lt(1).default(0.1),
     seqLen: int(1, 65_536).default(63),
     nContext: int(0, 4096).default(0),
-    maxPosition: z.number().positive().finite().default(1),
+    // Positions are float32: a bound far below float32's range (3.4e38) keeps maxPosition * tanh finite.
+    maxPosition: z.number().positive().max(1e6).default(1),
     nEntities: int(0, 1_000_000).default(0),
     seed: int(0, 2 ** 53 - 1).default(0),
   })

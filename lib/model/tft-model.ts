@@ -8,7 +8,7 @@
  *
  * Inputs are row-major Float32Arrays used in place (not copied); outputs are fresh Float32Arrays.
  */
-import { DTypeError, InvalidArgumentError, ShapeError } from '../errors.js';
+import { DTypeError, InvalidArgumentError, OutOfRangeError, ShapeError } from '../errors.js';
 import type { NativePrediction, NativeTensor, NativeTftModel } from '../native/addon-types.js';
 import { loadAddon } from '../native/loader.js';
 import { resolveConfig, type TFTConfig, type TFTConfigInput } from './config.js';
@@ -97,19 +97,43 @@ export interface TensorData {
 /** Parameter name → tensor, in the documented order (docs/model.md). */
 export type StateDict = Map<string, TensorData>;
 
-function ids(v: Int32Array | readonly number[] | undefined, name: string): Int32Array | undefined {
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Entity / context ids as an Int32Array. An id that is not an integer, or lies outside int32 (where
+ * Int32Array.from would wrap it: 2^32 + 1 would silently become 1), is refused here; the native side checks
+ * the model's own range [0, nEntities).
+ */
+function ids(v: Int32Array | readonly number[] | undefined, name: string, nEntities: number): Int32Array | undefined {
   if (v === undefined) return undefined;
-  if (v instanceof Int32Array) return v;
+  if (v instanceof Int32Array) return notShared(v, name);
   if (!Array.isArray(v)) throw new DTypeError(`${name}: must be an Int32Array or an array of integers`, name);
-  return Int32Array.from(v, (x: number) => {
-    if (!Number.isInteger(x)) throw new InvalidArgumentError(`${name}: ids must be integers, got ${x}`, name);
+  return Int32Array.from(v, (x: unknown) => {
+    if (typeof x !== 'number' || !Number.isInteger(x)) throw new InvalidArgumentError(`${name}: ids must be integers, got ${String(x)}`, name);
+    if (x < 0 || x > INT32_MAX) throw new OutOfRangeError(`${name}: id ${x} is outside [0, ${nEntities})`, name);
     return x;
   });
 }
 
+/**
+ * Inputs are read in place by native jobs running off the JS thread; memory another thread can write while
+ * the job runs (a SharedArrayBuffer) is not accepted: copy it first (`new Float32Array(shared)`).
+ */
+function notShared<T extends ArrayBufferView>(v: T, name: string): T {
+  if (typeof SharedArrayBuffer !== 'undefined' && v.buffer instanceof SharedArrayBuffer) {
+    throw new DTypeError(`${name}: arrays over a SharedArrayBuffer are not supported; copy into a plain typed array first`, name);
+  }
+  return v;
+}
+
 function requireFloat32(v: unknown, name: string): Float32Array {
   if (!(v instanceof Float32Array)) throw new DTypeError(`${name}: must be a Float32Array`, name);
-  return v;
+  return notShared(v, name);
+}
+
+function requireObject<T>(v: T, name: string): NonNullable<T> {
+  if (typeof v !== 'object' || v === null) throw new InvalidArgumentError(`${name}: must be an object`, name);
+  return v as NonNullable<T>;
 }
 
 function isRollingPanel(p: unknown): p is RollingPanel {
@@ -145,6 +169,8 @@ export class TFTModel implements Disposable {
   }
 
   #predictArgs(input: ModelInput, opts: PredictOptions) {
+    requireObject(input, 'input');
+    requireObject(opts, 'options');
     requireFloat32(input.x, 'x');
     const steps = input.steps ?? this.config.seqLen;
     if (!Number.isInteger(input.batch) || input.batch < 0) throw new ShapeError(`x: batch must be an integer >= 0, got ${input.batch}`, 'x');
@@ -158,10 +184,10 @@ export class TFTModel implements Disposable {
         attention: opts.attention,
         nanPolicy: opts.nanPolicy,
         chunkSize: opts.chunkSize,
-        entityIds: ids(input.entityIds, 'entityIds'),
+        entityIds: ids(input.entityIds, 'entityIds', this.config.nEntities),
         context: input.context,
         contextLen: input.contextLen,
-        contextEntityIds: ids(input.contextEntityIds, 'contextEntityIds'),
+        contextEntityIds: ids(input.contextEntityIds, 'contextEntityIds', this.config.nEntities),
       },
     };
   }
@@ -190,6 +216,8 @@ export class TFTModel implements Disposable {
     panel: RollingPanel | { values: Float32Array; symbols: readonly string[]; dates: readonly string[] },
     opts: RollingOptions = {},
   ): Promise<RollingPrediction> {
+    requireObject(panel, 'panel');
+    requireObject(opts, 'options');
     const p: RollingPanel = isRollingPanel(panel)
       ? panel
       : { values: panel.values, assets: panel.symbols.length, days: panel.dates.length };
@@ -201,10 +229,10 @@ export class TFTModel implements Disposable {
       skipNonFinite: opts.skipNonFinite,
       vsnWeights: opts.vsnWeights,
       chunkWindows: opts.chunkWindows,
-      entityIds: ids(opts.entityIds, 'entityIds'),
+      entityIds: ids(opts.entityIds, 'entityIds', this.config.nEntities),
       context: opts.context,
       contextLen: opts.contextLen,
-      contextEntityIds: ids(opts.contextEntityIds, 'contextEntityIds'),
+      contextEntityIds: ids(opts.contextEntityIds, 'contextEntityIds', this.config.nEntities),
     });
     return { ...r, assets: p.assets, days: p.days };
   }

@@ -40,6 +40,9 @@ export function toRankingMatrix(input: RankingsInput): RankingMatrix {
     if (!(input.data instanceof Float32Array || input.data instanceof Float64Array)) {
       throw new DTypeError('data: must be a Float32Array or Float64Array', 'data');
     }
+    if (typeof SharedArrayBuffer !== 'undefined' && input.data.buffer instanceof SharedArrayBuffer) {
+      throw new DTypeError('data: arrays over a SharedArrayBuffer are not supported; copy into a plain typed array first', 'data');
+    }
     return input;
   }
   if (!Array.isArray(input)) throw new InvalidArgumentError('rankings: expected { data, rows, cols } or an array of rows', 'rankings');
@@ -48,18 +51,33 @@ export function toRankingMatrix(input: RankingsInput): RankingMatrix {
   const data = new Float64Array(rows * cols);
   input.forEach((row, r) => {
     if (row.length !== cols) throw new ShapeError(`rankings: row ${r} has ${row.length} values, row 0 has ${cols}`, 'rankings');
+    if (!Array.isArray(row) && !(row instanceof Float32Array || row instanceof Float64Array)) {
+      throw new DTypeError(`rankings: row ${r} must be an array of numbers`, 'rankings');
+    }
     for (let c = 0; c < cols; c++) {
-      const v = row[c];
-      data[r * cols + c] = v === null || v === undefined ? Number.NaN : v;
+      const v: unknown = row[c];
+      if (v !== null && v !== undefined && typeof v !== 'number') {
+        throw new DTypeError(`rankings: row ${r}, feature ${c} must be a number (or null for absent), got ${typeof v}`, 'rankings');
+      }
+      data[r * cols + c] = v === null || v === undefined ? Number.NaN : (v as number);
     }
   });
   return { data, rows, cols };
 }
 
 function toFloatArray(x: Ranking, name: string): FloatArray {
-  if (x instanceof Float32Array || x instanceof Float64Array) return x;
+  if (x instanceof Float32Array || x instanceof Float64Array) {
+    if (typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer) {
+      throw new DTypeError(`${name}: arrays over a SharedArrayBuffer are not supported; copy into a plain typed array first`, name);
+    }
+    return x;
+  }
   if (!Array.isArray(x)) throw new DTypeError(`${name}: must be an array of numbers or a Float32Array/Float64Array`, name);
-  return Float64Array.from(x, (v) => (v === null || v === undefined ? Number.NaN : v));
+  return Float64Array.from(x, (v) => {
+    if (v === null || v === undefined) return Number.NaN;
+    if (typeof v !== 'number') throw new DTypeError(`${name}: must contain numbers (or null for absent), got ${typeof v}`, name);
+    return v;
+  });
 }
 
 function checkK(k: number, cols: number): void {

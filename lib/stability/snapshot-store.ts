@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { ConflictError, InvalidArgumentError, IoError, NotFoundError } from '../errors.js';
+import { ConflictError, CorruptFileError, InvalidArgumentError, IoError, NotFoundError } from '../errors.js';
 import { fsyncPath, writeFileAtomic, writeFileDurable } from '../io/atomic-write.js';
 import { assertSafeName, resolveInside } from '../io/safe-path.js';
 import { parseSnapshot, parseTimestamp, sortImportance, SNAPSHOT_SCHEMA_VERSION, type Snapshot } from './snapshot.js';
@@ -158,7 +158,11 @@ export class SnapshotStore {
       'snapshot',
     );
     const dir = this.#dir(snapshot.targetName, snapshot.method);
-    await mkdir(dir, { recursive: true });
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (e) {
+      throw new IoError(`${dir}: cannot create the snapshot folder (${(e as Error).message})`, dir, { cause: e });
+    }
     const file = resolveInside(dir, `${runId}.json`);
     const text = JSON.stringify(snapshot, null, 2) + '\n';
     if (input.overwrite) await writeFileAtomic(file, text);
@@ -179,7 +183,12 @@ export class SnapshotStore {
     } catch (e) {
       throw new NotFoundError(`${file}: cannot read (${(e as Error).message})`, file);
     }
-    const doc: unknown = JSON.parse(text);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new CorruptFileError(`${file}: not valid JSON (${(e as Error).message})`, file);
+    }
     const needsTime = !!doc && typeof doc === 'object' && !('schemaVersion' in doc) && !('created_at' in doc) && !('timestamp' in doc);
     return parseSnapshot(doc, file, needsTime ? (await stat(file)).mtime.toISOString() : '');
   }
@@ -224,20 +233,37 @@ export class SnapshotStore {
         }
       }
     }
+    files.sort(cmp);  // file-name order decides which of two files sharing a run id is counted
     const read = await mapLimit(files, 64, async (file) => {
       try {
         const snap = (await this.#read(file)) as Snapshot & { path: string };
         snap.path = file;
         return { snap };
       } catch (e) {
-        return { issue: { path: file, reason: e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message } };
+        return { issue: { path: file, reason: (e as Error).message } };
       }
     });
     const snapshots: Array<Snapshot & { path: string }> = [];
+    const runIds = new Map<string, string>();  // group key + run id -> the file that had it first
     for (const r of read) {
       if ('snap' in r && r.snap) {
-        if (filter.universeId !== undefined && r.snap.universeId !== filter.universeId) continue;
-        snapshots.push(r.snap);
+        const s = r.snap;
+        // The folder is the snapshot's identity for every reader: a file whose content names another
+        // target or method is misfiled, and is reported rather than analysed under either.
+        const [t, m] = path.relative(this.baseDir, s.path).split(path.sep);
+        if (s.targetName !== t || s.method !== m) {
+          issues.push({ path: s.path, reason: `misfiled: its content says target '${s.targetName}', method '${s.method}' but it is stored under ${t}/${m}` });
+          continue;
+        }
+        if (filter.universeId !== undefined && s.universeId !== filter.universeId) continue;
+        const id = `${groupKey(s)}\u0000${s.runId}`;
+        const first = runIds.get(id);
+        if (first !== undefined) {
+          issues.push({ path: s.path, reason: `run id '${s.runId}' already used by ${first} in the same group: not counted twice` });
+          continue;
+        }
+        runIds.set(id, s.path);
+        snapshots.push(s);
       } else if ('issue' in r && r.issue) issues.push(r.issue);
     }
     // Chronological (timestamps of different forms and offsets compared as instants), then by run id.

@@ -276,6 +276,20 @@ describe('validation errors name file, row and column', () => {
     ['zero open', 'date,symbol,open,high,low,close,volume\n2020-01-01,A,1,1,1,1,5\n2020-01-02,A,0,1,1,1,5\n', /not a positive price/, 3, 'open'],
     ['duplicate (symbol, date)', `${HEADER}2020-01-01,A,1\n2020-01-02,A,2\n2020-01-01,B,1\n2020-01-02,A,3\n`, /duplicate row for \(symbol, date\) = \('A', 2020-01-02\)/, 3, 'date'],
     ['blank lines do not shift the row', `${HEADER}2020-01-01,A,1\n\n\n2020-01-02,A,x\n`, /is not a number/, 5, 'close'],
+    ['digit separator', `${HEADER}2020-01-01,A,1\n2020-01-02,A,1_000\n`, /'1_000' is not a number/, 3, 'close'],
+    ['hex number', `${HEADER}2020-01-01,A,0x10\n`, /'0x10' is not a number/, 2, 'close'],
+    ['slash date', `${HEADER}2020/01/01,A,1\n`, /'2020\/01\/01' cannot be parsed as a date/, 2, 'date'],
+    ['unpadded date', `${HEADER}2020-01-01,A,1\n2020-1-2,A,1\n`, /'2020-1-2' cannot be parsed as a date/, 3, 'date'],
+    ['date with a time', `${HEADER}2020-01-03 23:59:59,A,1\n`, /cannot be parsed as a date/, 2, 'date'],
+    ['year 0000', `${HEADER}0000-01-02,A,1\n`, /is before year 1/, 2, 'date'],
+    ['year 10000', `${HEADER}10000-01-02,A,1\n`, /'10000-01-02' cannot be parsed as a date/, 2, 'date'],
+    ['high below low', 'date,symbol,open,high,low,close,volume\n2020-01-01,A,1.5,1,2,1.5,5\n', /is below the row's low/, 2, 'high'],
+    ['close above high', 'date,symbol,open,high,low,close,volume\n2020-01-01,A,1,2,1,3,5\n', /'3' is above the row's high/, 2, 'close'],
+    ['close below low', 'date,symbol,open,high,low,close,volume\n2020-01-01,A,1,2,1,1,5\n2020-01-02,A,1,2,1,0.5,5\n', /is below the row's low/, 3, 'close'],
+    ['open above high', 'date,symbol,open,high,low,close,volume\n2020-01-01,A,2.5,2,1,1.5,5\n', /is above the row's high/, 2, 'open'],
+    ['NUL in a symbol', `${HEADER}2020-01-01,A\u0000B,1\n`, /contains a control character/, 2, 'symbol'],
+    ['repeated column', 'date,symbol,close,close\n2020-01-01,A,1,2\n', /appears twice/, 1, 'close'],
+    ['repeated column in another case', 'date,symbol,close,Close\n2020-01-01,A,1,2\n', /appears twice/, 1, 'close'],
   ];
   for (const [what, content, pattern, row, column] of cases) {
     it(what, async () => {
@@ -287,6 +301,17 @@ describe('validation errors name file, row and column', () => {
       expect(err.message).toContain(`column '${column}'`);
     });
   }
+
+  it('a record with more or fewer fields than the header is named by its row, not as a missing column', async () => {
+    for (const [content, row, got] of [
+      [`${HEADER}2020-01-01,A,1\n2020-01-02,A,1,5\n`, 3, 4],
+      [`${HEADER}2020-01-01,A,1\n2020-01-02,A,2\n\n2020-01-03,A\n`, 5, 2],
+    ] as const) {
+      const f = tmp.file(`fields-${row}.csv`, content);
+      const err = await dataError(f);
+      expect(err.message).toBe(`${f}: row ${row}: ${got} fields where the header (row 1) has 3`);
+    }
+  });
 
   it('gzipped CSV is read, and its rows are counted in the decompressed text', async () => {
     const f = tmp.join('prices.csv.gz');

@@ -4,7 +4,7 @@
  * 12-1 momentum); Kendall tau-b and Spearman matrices between all those rankings are computed natively,
  * and the mean correlation at increasing lags shows how fast the ranking decays.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError as UsageError, type Command } from 'commander';
 
 import { InvalidArgumentError } from '../../errors.js';
 import { MarketDataStore } from '../../data/market-data-store.js';
@@ -15,9 +15,9 @@ interface MomentumFlags {
   data?: string[];
   start?: string;
   end?: string;
-  lookback: string;
-  skip: string;
-  step: string;
+  lookback: number;
+  skip: number;
+  step: number;
   json?: boolean;
 }
 
@@ -117,6 +117,15 @@ export async function momentumStability(opts: {
   };
 }
 
+/** Commander parser for a day count written in digits (at least `min`); the value given is quoted on error. */
+function dayCount(min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`must be an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
+}
+
 export function registerRank(program: Command): void {
   const rank = program.command('rank').description('bulk rank statistics on real data');
   rank
@@ -125,18 +134,18 @@ export function registerRank(program: Command): void {
     .option('--data <file...>', 'CSV or Parquet price file(s) in long format')
     .option('--start <date>', 'first date (YYYY-MM-DD)')
     .option('--end <date>', 'last date (YYYY-MM-DD)')
-    .option('--lookback <days>', 'momentum lookback in trading days', '252')
-    .option('--skip <days>', 'most recent days left out of the momentum return', '21')
-    .option('--step <days>', 'days between rankings', '21')
+    .option('--lookback <days>', 'momentum lookback in trading days', dayCount(1), 252)
+    .option('--skip <days>', 'most recent days left out of the momentum return', dayCount(0), 21)
+    .option('--step <days>', 'days between rankings', dayCount(1), 21)
     .option('--json', 'machine-readable output')
     .action(async (f: MomentumFlags) => {
       const r = await momentumStability({
         data: f.data,
         start: f.start,
         end: f.end,
-        lookback: Number(f.lookback),
-        skip: Number(f.skip),
-        step: Number(f.step),
+        lookback: f.lookback,
+        skip: f.skip,
+        step: f.step,
       });
       if (f.json) {
         process.stdout.write(JSON.stringify(r, null, 2) + '\n');

@@ -25,10 +25,15 @@ interface Common {
   failOnWarning?: boolean;
 }
 
-/** Commander argument parser: an integer ≥ 1, else a usage error (exit code 2). */
+/** Largest --top-k / --sample-pairs taken: far above any real feature count or pair sample. */
+const MAX_COUNT = 1_000_000;
+
+/** Commander argument parser: an integer in [1, 1,000,000] written in digits, else a usage error (exit 2). */
 function positiveInt(v: string): number {
   const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`must be an integer ≥ 1, got '${v}'`);
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > MAX_COUNT) {
+    throw new UsageError(`must be an integer from 1 to ${MAX_COUNT.toLocaleString('en-US')}, got '${v}'`);
+  }
   return n;
 }
 
@@ -86,7 +91,11 @@ export function registerStability(program: Command): void {
     const cfg = configFrom(o);
     const { snapshots, issues } = await new SnapshotStore(cfg.baseDir).list();
     const result = await analyzeGroups(snapshots, issues, { topK: cfg.topK, thresholds: cfg.thresholds, samplePairs: cfg.samplePairs ?? undefined, includeMatrices: o.matrices });
-    if (!o.json && result.reports.length === 0 && result.errors.length === 0) process.stdout.write(`no snapshots under ${cfg.baseDir}\n`);
+    if (result.reports.length === 0 && result.errors.length === 0) {
+      // Nothing matched (an empty store, a missing folder, a file given as the folder): exit 1, as documented.
+      for (const i of issues) process.stderr.write(`skipped ${i.path}: ${i.reason}\n`);
+      throw new NotFoundError(`no snapshots under ${cfg.baseDir}`, 'baseDir');
+    }
     print(result, o);
     exitCode(result, o);
   });
