@@ -32,7 +32,7 @@ const MAX_COUNT = 1_000_000;
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > MAX_COUNT) {
-    throw new UsageError(`must be an integer from 1 to ${MAX_COUNT.toLocaleString('en-US')}, got '${v}'`);
+    throw new UsageError(`must be an integer ≥ 1 and ≤ ${MAX_COUNT.toLocaleString('en-US')}, got '${v}'`);
   }
   return n;
 }
