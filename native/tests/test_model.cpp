@@ -5,7 +5,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include "core/cpu_isa.h"
@@ -360,4 +363,30 @@ TEST(every_kernel_path_agrees) {
     }
   }
   cpu::set_active_isa(before);
+}
+
+// Every input libFuzzer ever found or was seeded with (native/fuzz/, scripts/fuzz-native.sh) replays through
+// the header parser: a parsed header or a tft::Error, nothing else. Same framing as the fuzz target.
+TEST(safetensors_fuzz_inputs_replay) {
+  namespace fs = std::filesystem;
+  int replayed = 0;
+  for (const char* dir : {"native/fuzz/corpus", "native/fuzz/regressions"}) {
+    if (!fs::is_directory(dir)) continue;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (!e.is_regular_file()) continue;
+      std::ifstream f(e.path(), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      if (bytes.size() < 8) continue;
+      uint64_t extra = 0;
+      std::memcpy(&extra, bytes.data(), 8);
+      const std::string text = bytes.substr(8);
+      try {
+        parse_safetensors_header(text, 8 + text.size() + (extra % (uint64_t{1} << 32)), e.path().string());
+      } catch (const tft::Error&) {
+      }
+      ++replayed;
+    }
+  }
+  std::printf("          %d fuzz inputs replayed\n", replayed);
+  REQUIRE(replayed >= 4);
 }

@@ -291,7 +291,12 @@ SafetensorsHeader read_safetensors_header(const std::string& path) {
   std::string text(static_cast<size_t>(n), '\0');
   f.read(text.data(), static_cast<std::streamsize>(n));
   if (!f) corrupt(path, "could not read the header");
+  return parse_safetensors_header(text, size, path);
+}
 
+SafetensorsHeader parse_safetensors_header(const std::string& text, uint64_t size, const std::string& path) {
+  const uint64_t n = text.size();
+  if (n == 0 || n > kMaxHeader || size < 8 || n > size - 8) corrupt(path, "header length " + std::to_string(n) + " is out of bounds");
   const size_t bad_utf8 = first_invalid_utf8(text);
   if (bad_utf8 != std::string::npos) corrupt(path, "header is not UTF-8 (byte " + std::to_string(bad_utf8) + ")");
   const Json root = Parser(text, path).parse_document();

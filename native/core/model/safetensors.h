@@ -34,6 +34,10 @@ struct SafetensorsHeader {
 // Parses and validates the header of `path` (reads only the header). Throws tft::Error(Corrupt / Io).
 SafetensorsHeader read_safetensors_header(const std::string& path);
 
+// The validation behind read_safetensors_header, on the header's JSON text and the whole file's size (the
+// header length is text.size()): for callers that hold the bytes already, and the fuzz target.
+SafetensorsHeader parse_safetensors_header(const std::string& text, uint64_t file_size, const std::string& path);
+
 // Reads every tensor as float32 (F64/F16/BF16 converted), validated as above.
 std::vector<std::pair<std::string, at::Tensor>> read_safetensors(const std::string& path,
                                                                  SafetensorsHeader* header_out = nullptr);

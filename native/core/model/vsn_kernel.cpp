@@ -143,8 +143,6 @@ void block_portable(const VsnKernelArgs& a, int64_t r0, int64_t rows, float* h, 
 
 }  // namespace
 
-bool vsn_kernel_vectorized() { return TFT_SIMD_PICK(VsnBlock) != nullptr; }
-
 void vsn_fused_forward(const VsnKernelArgs& a) {
   auto* vec = TFT_SIMD_PICK(VsnBlock);
   auto* block = vec ? vec : &block_portable;

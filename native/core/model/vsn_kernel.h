@@ -29,7 +29,4 @@ struct VsnKernelArgs {
 // Runs over the intra-op thread pool, on the active instruction set's path (core/cpu_isa.h).
 void vsn_fused_forward(const VsnKernelArgs& a);
 
-// Whether a vector path is active (false on the scalar path).
-bool vsn_kernel_vectorized();
-
 }  // namespace tft::model
