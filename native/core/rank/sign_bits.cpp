@@ -113,6 +113,35 @@ void Pop4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint
 }
 #endif
 
+// Four rows a against one row b when all five are complete and tie-free: every pair is untied in both, so
+// only the disagreements are counted (popcount(pa ^ pb); padding bits are 0 in every p plane).
+void PopDis4x1(const uint64_t* const pa[4], const uint64_t* pb, int64_t W, int64_t out[4]) {
+  const hn::ScalableTag<uint64_t> d;
+  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
+  hn::Vec<decltype(d)> dis[4];
+  for (int r = 0; r < 4; ++r) dis[r] = hn::Zero(d);
+#if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_SCALAR
+  for (int64_t w = 0; w < W; w += lanes) {
+    const auto vp = hn::LoadU(d, pb + w);
+    for (int r = 0; r < 4; ++r) dis[r] = hn::Add(dis[r], sm::PopCount64(d, hn::Xor(hn::LoadU(d, pa[r] + w), vp)));
+  }
+#else
+  const hn::Repartition<uint8_t, decltype(d)> d8;
+  for (int64_t w0 = 0; w0 < W; w0 += 31 * lanes) {
+    const int64_t w1 = std::min<int64_t>(W, w0 + 31 * lanes);
+    hn::Vec<decltype(d8)> acc[4];
+    for (int r = 0; r < 4; ++r) acc[r] = hn::Zero(d8);
+    for (int64_t w = w0; w < w1; w += lanes) {
+      const auto vp = hn::LoadU(d, pb + w);
+      for (int r = 0; r < 4; ++r)
+        acc[r] = hn::Add(acc[r], hn::PopulationCount(hn::BitCast(d8, hn::Xor(hn::LoadU(d, pa[r] + w), vp))));
+    }
+    for (int r = 0; r < 4; ++r) dis[r] = hn::Add(dis[r], hn::SumsOf8(acc[r]));
+  }
+#endif
+  for (int r = 0; r < 4; ++r) out[r] += static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, dis[r])));
+}
+
 PopPair PopPairVec(const uint64_t* za, const uint64_t* pa, const uint64_t* zb, const uint64_t* pb, int64_t W) {
   const hn::ScalableTag<uint64_t> d;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
@@ -219,6 +248,13 @@ __attribute__((target("popcnt"))) int64_t popcount_words(const uint64_t* w, int6
   int64_t c = 0;
   for (int64_t i = 0; i < words; ++i) c += __builtin_popcountll(w[i]);
   return c;
+}
+
+__attribute__((target("popcnt"))) void pop_dis_4x1(const uint64_t* const pa[4], const uint64_t* pb, int64_t words,
+                                                  int64_t out[4]) {
+  if (auto* vec = TFT_SIMD_PICK(PopDis4x1)) return vec(pa, pb, words, out);
+  for (int r = 0; r < 4; ++r)
+    for (int64_t w = 0; w < words; ++w) out[r] += __builtin_popcountll(pa[r][w] ^ pb[w]);
 }
 
 bool has_vector_popcount() { return TFT_SIMD_PICK(Pop4x1) != nullptr; }

@@ -36,6 +36,9 @@ PopPair pop_pair(const uint64_t* za, const uint64_t* pa, const uint64_t* zb, con
 // out[0..3]. Loading b once for four pairs is what keeps the all-pairs loop compute-bound.
 void pop_4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint64_t* zb, const uint64_t* pb,
              int64_t words, PopPair out[4]);
+// The same when the five rows are complete and tie-free (every pair untied in both): disagreements only,
+// added into out[0..3].
+void pop_dis_4x1(const uint64_t* const pa[4], const uint64_t* pb, int64_t words, int64_t out[4]);
 int64_t popcount_words(const uint64_t* w, int64_t words);
 bool has_vector_popcount();
 
