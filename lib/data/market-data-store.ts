@@ -123,6 +123,13 @@ function checkIsoDate(s: string, name: string): void {
   }
 }
 
+/** The lines of a text file; DuckDB reads .gz transparently, and so must every re-read of a CSV here. */
+function textLines(path: string) {
+  const raw = createReadStream(path);
+  const input = path.toLowerCase().endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  return createInterface({ input, crlfDelay: Infinity });
+}
+
 /**
  * Physical 1-based line numbers of CSV data records (0-based, header excluded). DuckDB skips blank lines
  * and keeps no line numbers, so the error path re-reads the file; a quoted field spanning lines is
@@ -131,10 +138,7 @@ function checkIsoDate(s: string, name: string): void {
 async function csvRecordLines(path: string, records: number[]): Promise<Map<number, number>> {
   const wanted = new Set(records);
   const out = new Map<number, number>();
-  const raw = createReadStream(path);
-  // DuckDB reads .gz transparently; so must the line count.
-  const input = path.toLowerCase().endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  const rl = createInterface({ input, crlfDelay: Infinity });
+  const rl = textLines(path);
   let line = 0;
   let rec = -1; // -1: the header
   let inQuote = false;
@@ -192,9 +196,7 @@ function numExpr(col: string, type: string): string {
 
 /** The first non-blank line of a (possibly gzipped) text file. */
 async function firstLine(path: string): Promise<string> {
-  const raw = createReadStream(path);
-  const input = path.toLowerCase().endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  const rl = createInterface({ input, crlfDelay: Infinity });
+  const rl = textLines(path);
   try {
     for await (const text of rl) if (text.trim() !== '') return text;
   } finally {
@@ -224,9 +226,7 @@ async function fieldCountProblem(path: string): Promise<string | undefined> {
   const delim = [',', '\t', ';', '|'].sort((a, b) => csvFieldCount(header, b) - csvFieldCount(header, a))[0]!;
   const want = csvFieldCount(header, delim);
   if (want < 2) return undefined;
-  const raw = createReadStream(path);
-  const input = path.toLowerCase().endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  const rl = createInterface({ input, crlfDelay: Infinity });
+  const rl = textLines(path);
   let line = 0;
   let seenHeader = false;
   try {

@@ -11,6 +11,7 @@
 import { DTypeError, InvalidArgumentError, OutOfRangeError, ShapeError } from '../errors.js';
 import type { NativePrediction, NativeTensor, NativeTftModel } from '../native/addon-types.js';
 import { loadAddon } from '../native/loader.js';
+import { requireUnshared } from '../native/unshared.js';
 import { resolveConfig, type TFTConfig, type TFTConfigInput } from './config.js';
 
 export type Device = 'cpu' | 'cuda';
@@ -106,7 +107,7 @@ const INT32_MAX = 2 ** 31 - 1;
  */
 function ids(v: Int32Array | readonly number[] | undefined, name: string, nEntities: number): Int32Array | undefined {
   if (v === undefined) return undefined;
-  if (v instanceof Int32Array) return notShared(v, name);
+  if (v instanceof Int32Array) return requireUnshared(v, name);
   if (!Array.isArray(v)) throw new DTypeError(`${name}: must be an Int32Array or an array of integers`, name);
   return Int32Array.from(v, (x: unknown) => {
     if (typeof x !== 'number' || !Number.isInteger(x)) throw new InvalidArgumentError(`${name}: ids must be integers, got ${String(x)}`, name);
@@ -116,20 +117,9 @@ function ids(v: Int32Array | readonly number[] | undefined, name: string, nEntit
   });
 }
 
-/**
- * Inputs are read in place by native jobs running off the JS thread; memory another thread can write while
- * the job runs (a SharedArrayBuffer) is not accepted: copy it first (`new Float32Array(shared)`).
- */
-function notShared<T extends ArrayBufferView>(v: T, name: string): T {
-  if (typeof SharedArrayBuffer !== 'undefined' && v.buffer instanceof SharedArrayBuffer) {
-    throw new DTypeError(`${name}: arrays over a SharedArrayBuffer are not supported; copy into a plain typed array first`, name);
-  }
-  return v;
-}
-
 function requireFloat32(v: unknown, name: string): Float32Array {
   if (!(v instanceof Float32Array)) throw new DTypeError(`${name}: must be a Float32Array`, name);
-  return notShared(v, name);
+  return requireUnshared(v, name);
 }
 
 function requireObject<T>(v: T, name: string): NonNullable<T> {

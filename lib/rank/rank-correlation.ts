@@ -13,6 +13,7 @@
 import { InvalidArgumentError, ShapeError, DTypeError } from '../errors.js';
 import type { FloatArray, RankDeviceName, RankStatisticName } from '../native/addon-types.js';
 import { loadAddon } from '../native/loader.js';
+import { requireUnshared } from '../native/unshared.js';
 
 export interface RankingMatrix {
   /** Row-major m×n values; NaN = feature absent from that ranking. */
@@ -40,9 +41,7 @@ export function toRankingMatrix(input: RankingsInput): RankingMatrix {
     if (!(input.data instanceof Float32Array || input.data instanceof Float64Array)) {
       throw new DTypeError('data: must be a Float32Array or Float64Array', 'data');
     }
-    if (typeof SharedArrayBuffer !== 'undefined' && input.data.buffer instanceof SharedArrayBuffer) {
-      throw new DTypeError('data: arrays over a SharedArrayBuffer are not supported; copy into a plain typed array first', 'data');
-    }
+    requireUnshared(input.data, 'data');
     return input;
   }
   if (!Array.isArray(input)) throw new InvalidArgumentError('rankings: expected { data, rows, cols } or an array of rows', 'rankings');
@@ -66,12 +65,7 @@ export function toRankingMatrix(input: RankingsInput): RankingMatrix {
 }
 
 function toFloatArray(x: Ranking, name: string): FloatArray {
-  if (x instanceof Float32Array || x instanceof Float64Array) {
-    if (typeof SharedArrayBuffer !== 'undefined' && x.buffer instanceof SharedArrayBuffer) {
-      throw new DTypeError(`${name}: arrays over a SharedArrayBuffer are not supported; copy into a plain typed array first`, name);
-    }
-    return x;
-  }
+  if (x instanceof Float32Array || x instanceof Float64Array) return requireUnshared(x, name);
   if (!Array.isArray(x)) throw new DTypeError(`${name}: must be an array of numbers or a Float32Array/Float64Array`, name);
   return Float64Array.from(x, (v) => {
     if (v === null || v === undefined) return Number.NaN;

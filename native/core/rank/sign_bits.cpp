@@ -55,105 +55,50 @@ void BuildSignBits(const float* row, const SignBitLayout& L, uint64_t* z, uint64
 }
 
 // Four rows a against one row b over W words (a multiple of 8): b is loaded once for the four pairs.
-#if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_SCALAR
 void Pop4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint64_t* zb, const uint64_t* pb,
             int64_t W, PopPair out[4]) {
   const hn::ScalableTag<uint64_t> d;
+  using Counter = sm::BitCounter<decltype(d)>;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  hn::Vec<decltype(d)> both[4], dis[4];
-  for (int r = 0; r < 4; ++r) both[r] = dis[r] = hn::Zero(d);
-  for (int64_t w = 0; w < W; w += lanes) {
-    const auto vz = hn::LoadU(d, zb + w);
-    const auto vp = hn::LoadU(d, pb + w);
-    for (int r = 0; r < 4; ++r) {
-      const auto bz = hn::And(hn::LoadU(d, za[r] + w), vz);
-      const auto x = hn::And(bz, hn::Xor(hn::LoadU(d, pa[r] + w), vp));
-      both[r] = hn::Add(both[r], sm::PopCount64(d, bz));
-      dis[r] = hn::Add(dis[r], sm::PopCount64(d, x));
-    }
-  }
-  for (int r = 0; r < 4; ++r) {
-    out[r].both += static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, both[r])));
-    out[r].disagree += static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, dis[r])));
-  }
-}
-#else
-// Without a vector popcount: per-byte counts (table lookup) accumulate in u8 lanes for up to 31 vectors
-// (31 x 8 = 248 < 256) before one widening sum into u64 lanes, instead of widening every vector.
-void Pop4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint64_t* zb, const uint64_t* pb,
-            int64_t W, PopPair out[4]) {
-  const hn::ScalableTag<uint64_t> d;
-  const hn::Repartition<uint8_t, decltype(d)> d8;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  hn::Vec<decltype(d)> both[4], dis[4];
-  for (int r = 0; r < 4; ++r) both[r] = dis[r] = hn::Zero(d);
-  for (int64_t w0 = 0; w0 < W; w0 += 31 * lanes) {
-    const int64_t w1 = std::min<int64_t>(W, w0 + 31 * lanes);
-    hn::Vec<decltype(d8)> b8[4], d8acc[4];
-    for (int r = 0; r < 4; ++r) b8[r] = d8acc[r] = hn::Zero(d8);
+  Counter both[4], dis[4];
+  for (int64_t w0 = 0; w0 < W; w0 += Counter::kFlushEvery * lanes) {
+    const int64_t w1 = std::min<int64_t>(W, w0 + Counter::kFlushEvery * lanes);
     for (int64_t w = w0; w < w1; w += lanes) {
       const auto vz = hn::LoadU(d, zb + w);
       const auto vp = hn::LoadU(d, pb + w);
       for (int r = 0; r < 4; ++r) {
         const auto bz = hn::And(hn::LoadU(d, za[r] + w), vz);
-        const auto x = hn::And(bz, hn::Xor(hn::LoadU(d, pa[r] + w), vp));
-        b8[r] = hn::Add(b8[r], hn::PopulationCount(hn::BitCast(d8, bz)));
-        d8acc[r] = hn::Add(d8acc[r], hn::PopulationCount(hn::BitCast(d8, x)));
+        both[r].add(bz);
+        dis[r].add(hn::And(bz, hn::Xor(hn::LoadU(d, pa[r] + w), vp)));
       }
     }
     for (int r = 0; r < 4; ++r) {
-      both[r] = hn::Add(both[r], hn::SumsOf8(b8[r]));
-      dis[r] = hn::Add(dis[r], hn::SumsOf8(d8acc[r]));
+      both[r].flush();
+      dis[r].flush();
     }
   }
   for (int r = 0; r < 4; ++r) {
-    out[r].both += static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, both[r])));
-    out[r].disagree += static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, dis[r])));
+    out[r].both += both[r].sum();
+    out[r].disagree += dis[r].sum();
   }
 }
-#endif
 
 // Four rows a against one row b when all five are complete and tie-free: every pair is untied in both, so
 // only the disagreements are counted (popcount(pa ^ pb); padding bits are 0 in every p plane).
 void PopDis4x1(const uint64_t* const pa[4], const uint64_t* pb, int64_t W, int64_t out[4]) {
   const hn::ScalableTag<uint64_t> d;
+  using Counter = sm::BitCounter<decltype(d)>;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  hn::Vec<decltype(d)> dis[4];
-  for (int r = 0; r < 4; ++r) dis[r] = hn::Zero(d);
-#if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_SCALAR
-  for (int64_t w = 0; w < W; w += lanes) {
-    const auto vp = hn::LoadU(d, pb + w);
-    for (int r = 0; r < 4; ++r) dis[r] = hn::Add(dis[r], sm::PopCount64(d, hn::Xor(hn::LoadU(d, pa[r] + w), vp)));
-  }
-#else
-  const hn::Repartition<uint8_t, decltype(d)> d8;
-  for (int64_t w0 = 0; w0 < W; w0 += 31 * lanes) {
-    const int64_t w1 = std::min<int64_t>(W, w0 + 31 * lanes);
-    hn::Vec<decltype(d8)> acc[4];
-    for (int r = 0; r < 4; ++r) acc[r] = hn::Zero(d8);
+  Counter dis[4];
+  for (int64_t w0 = 0; w0 < W; w0 += Counter::kFlushEvery * lanes) {
+    const int64_t w1 = std::min<int64_t>(W, w0 + Counter::kFlushEvery * lanes);
     for (int64_t w = w0; w < w1; w += lanes) {
       const auto vp = hn::LoadU(d, pb + w);
-      for (int r = 0; r < 4; ++r)
-        acc[r] = hn::Add(acc[r], hn::PopulationCount(hn::BitCast(d8, hn::Xor(hn::LoadU(d, pa[r] + w), vp))));
+      for (int r = 0; r < 4; ++r) dis[r].add(hn::Xor(hn::LoadU(d, pa[r] + w), vp));
     }
-    for (int r = 0; r < 4; ++r) dis[r] = hn::Add(dis[r], hn::SumsOf8(acc[r]));
+    for (int r = 0; r < 4; ++r) dis[r].flush();
   }
-#endif
-  for (int r = 0; r < 4; ++r) out[r] += static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, dis[r])));
-}
-
-PopPair PopPairVec(const uint64_t* za, const uint64_t* pa, const uint64_t* zb, const uint64_t* pb, int64_t W) {
-  const hn::ScalableTag<uint64_t> d;
-  const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
-  auto both = hn::Zero(d), dis = hn::Zero(d);
-  for (int64_t w = 0; w < W; w += lanes) {
-    const auto bz = hn::And(hn::LoadU(d, za + w), hn::LoadU(d, zb + w));
-    const auto x = hn::And(bz, hn::Xor(hn::LoadU(d, pa + w), hn::LoadU(d, pb + w)));
-    both = hn::Add(both, sm::PopCount64(d, bz));
-    dis = hn::Add(dis, sm::PopCount64(d, x));
-  }
-  return {static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, both))),
-          static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d, dis)))};
+  for (int r = 0; r < 4; ++r) out[r] += dis[r].sum();
 }
 
 }  // namespace HWY_NAMESPACE
@@ -237,11 +182,6 @@ SignBitLayout make_sign_bit_layout(int64_t n) {
 void build_sign_bits(const float* row, const SignBitLayout& layout, uint64_t* z, uint64_t* p) {
   if (auto* vec = TFT_SIMD_PICK(BuildSignBits)) vec(row, layout, z, p);
   else build_portable(row, layout, z, p);
-}
-
-PopPair pop_pair(const uint64_t* za, const uint64_t* pa, const uint64_t* zb, const uint64_t* pb, int64_t words) {
-  if (auto* vec = TFT_SIMD_PICK(PopPairVec)) return vec(za, pa, zb, pb, words);
-  return pop_pair_portable(za, pa, zb, pb, words);
 }
 
 __attribute__((target("popcnt"))) int64_t popcount_words(const uint64_t* w, int64_t words) {

@@ -30,9 +30,7 @@ struct PopPair {
   int64_t disagree = 0;  // ... of which the rows order differently
 };
 
-PopPair pop_pair(const uint64_t* za, const uint64_t* pa, const uint64_t* zb, const uint64_t* pb, int64_t words);
-
-// Register-blocked form: four rows a against one row b over `words` words (a multiple of 8), adding into
+// Four rows a against one row b over `words` words (a multiple of 8), adding into
 // out[0..3]. Loading b once for four pairs is what keeps the all-pairs loop compute-bound.
 void pop_4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint64_t* zb, const uint64_t* pb,
              int64_t words, PopPair out[4]);
