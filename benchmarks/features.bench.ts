@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 import { FeatureBuilder, MarketDataStore, bundledDataPath, featureCatalogue, type PricePanel } from '../lib/data/index.js';
-import { Xoshiro128 } from '../lib/data/prng.js';
+import { Xoshiro128 } from '../lib/random/prng.js';
 import { printMachine } from './machine.js';
 
 function arg(name: string, def: number): number {

@@ -7,4 +7,4 @@ export * from './targets.js';
 export * from './normalization.js';
 export * from './synthetic.js';
 export { EWMA_TAIL_WEIGHT, ewmaWindow } from './rolling.js';
-export { Xoshiro128 } from './prng.js';
+export { Xoshiro128 } from '../random/prng.js';

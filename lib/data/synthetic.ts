@@ -19,7 +19,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { FeaturePanel } from './feature-builder.js';
 import type { PricePanel } from './price-panel.js';
-import { Xoshiro128 } from './prng.js';
+import { Xoshiro128 } from '../random/prng.js';
 
 export interface SyntheticOptions {
   /** Any integer; the same seed gives bit-identical output. */

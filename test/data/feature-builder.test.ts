@@ -8,7 +8,7 @@ import { DataError, InvalidArgumentError, NotFoundError, OutOfRangeError } from 
 import { FeatureBuilder, featureWindow, type FeaturePanel } from '../../lib/data/feature-builder.js';
 import { featureCatalogue } from '../../lib/data/feature-catalogue.js';
 import type { PricePanel } from '../../lib/data/price-panel.js';
-import { Xoshiro128 } from '../../lib/data/prng.js';
+import { Xoshiro128 } from '../../lib/random/prng.js';
 import { clonePanel, randomPanel, removeBar, scaleBar, widenBar } from './helpers.js';
 import { Reference } from './reference-features.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { PricePanel } from '../../lib/data/price-panel.js';
-import { Xoshiro128 } from '../../lib/data/prng.js';
+import { Xoshiro128 } from '../../lib/random/prng.js';
 
 export interface PanelShape {
   symbols: number;

@@ -13,7 +13,7 @@ import {
   rollingVariance,
   spanAlpha,
 } from '../../lib/data/rolling.js';
-import { Xoshiro128 } from '../../lib/data/prng.js';
+import { Xoshiro128 } from '../../lib/random/prng.js';
 
 function series(n: number, seed: number, nanAt: number[] = []): Float64Array {
   const rng = new Xoshiro128(seed);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { InvalidArgumentError } from '../../lib/errors.js';
-import { Xoshiro128 } from '../../lib/data/prng.js';
+import { Xoshiro128 } from '../../lib/random/prng.js';
 import { buildTargets } from '../../lib/data/targets.js';
 import { syntheticDataset } from '../../lib/data/synthetic.js';
 

@@ -9,7 +9,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { METADATA_DIGEST_KEY, canonicalJson, metadataDigest } from '../../lib/checkpoint/metadata.js';
-import { Xoshiro128 } from '../../lib/data/prng.js';
+import { Xoshiro128 } from '../../lib/random/prng.js';
 
 export type CaseKind = 'checkpoint' | 'csv' | 'snapshot';
 export interface FuzzCase {

@@ -1,5 +1,9 @@
-/** A small seeded PRNG for synthetic data and tests: reproducible bit for bit from an integer seed. */
+/**
+ * The product's seeded PRNG (synthetic data, window sampling, pair sampling, tests): reproducible bit for
+ * bit from an integer seed.
+ */
 import { InvalidArgumentError } from '../errors.js';
+import { fmix32 } from './mix-seed.js';
 
 /**
  * xoshiro128** (Blackman & Vigna), seeded by splitmix32: 32-bit integer state, so results do not depend
@@ -17,10 +21,7 @@ export class Xoshiro128 {
     let x = seed >>> 0;
     const splitmix = (): number => {
       x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
+      return fmix32(x);
     };
     this.s0 = splitmix();
     this.s1 = splitmix();
@@ -40,6 +41,21 @@ export class Xoshiro128 {
     this.s2 = (this.s2 ^ t) >>> 0;
     this.s3 = rotl(this.s3, 11);
     return result;
+  }
+
+  /**
+   * Uniform integer in [0, n), unbiased: draws that would favour the low residues are rejected (at most
+   * half of them, so two draws on average in the worst case). Above 2^32 a 53-bit uniform is scaled,
+   * whose bias (below 2^-20 for n < 2^33) is far under any sampling error it could matter to.
+   */
+  below(n: number): number {
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`n must be a positive integer, got ${n}`, 'n');
+    if (n > 4294967296) return Math.floor(((this.nextUint32() >>> 5) * 67108864 + (this.nextUint32() >>> 6)) / 9007199254740992 * n);
+    const limit = 4294967296 - (4294967296 % n);
+    for (;;) {
+      const x = this.nextUint32();
+      if (x < limit) return x % n;
+    }
   }
 
   /** Uniform in (0, 1): never 0, so log() in Box–Muller is finite. */
