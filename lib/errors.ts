@@ -3,27 +3,34 @@
  * the addon is handed {@link makeError} at load time and builds these classes itself.
  */
 
-export type TftErrorCode =
-  | 'ERR_INVALID_ARG'
-  | 'ERR_SHAPE'
-  | 'ERR_DTYPE'
-  | 'ERR_NAN'
-  | 'ERR_NOT_FOUND'
-  | 'ERR_OUT_OF_RANGE'
-  | 'ERR_CUDA_UNAVAILABLE'
-  | 'ERR_STATE_DICT'
-  | 'ERR_IO'
-  | 'ERR_CORRUPT'
-  | 'ERR_CANCELLED'
-  | 'ERR_OUT_OF_MEMORY'
-  | 'ERR_NATIVE'
-  | 'ERR_ADDON_LOAD'
-  | 'ERR_SCHEMA'
-  | 'ERR_UNSAFE_PATH'
-  | 'ERR_DATA'
-  | 'ERR_DISPOSED'
-  | 'ERR_BUSY'
-  | 'ERR_CONFLICT';
+/**
+ * Every code a TftError can carry. The native ones (the first fifteen) are also listed by the addon's
+ * errorCodes(), and a test checks the two lists agree; the rest are raised by the TypeScript layer only.
+ */
+export const TFT_ERROR_CODES = [
+  'ERR_INVALID_ARG',
+  'ERR_SHAPE',
+  'ERR_DTYPE',
+  'ERR_NAN',
+  'ERR_NOT_FOUND',
+  'ERR_OUT_OF_RANGE',
+  'ERR_CUDA_UNAVAILABLE',
+  'ERR_STATE_DICT',
+  'ERR_IO',
+  'ERR_CORRUPT',
+  'ERR_CANCELLED',
+  'ERR_OUT_OF_MEMORY',
+  'ERR_BUSY',
+  'ERR_DISPOSED',
+  'ERR_NATIVE',
+  'ERR_ADDON_LOAD',
+  'ERR_SCHEMA',
+  'ERR_UNSAFE_PATH',
+  'ERR_DATA',
+  'ERR_CONFLICT',
+] as const;
+
+export type TftErrorCode = (typeof TFT_ERROR_CODES)[number];
 
 export class TftError extends Error {
   readonly code: TftErrorCode;

@@ -30,12 +30,16 @@ export interface NativeCapabilities {
   cpuIsa: NativeCpuIsa;
   /** Every path this CPU can run, scalar first. */
   cpuIsas: NativeCpuIsa[];
+  /** Every environment variable the native core reads, with its default and meaning. */
+  environment: { name: string; default: string; meaning: string }[];
 }
 
 export interface NativeAddon extends NativeModelExports, NativeTrainerExports {
   /** Hands the addon the façade's error factory; called once per environment by the loader. */
   init(makeError: (code: string, message: string, argument?: string) => Error): void;
   capabilities(): NativeCapabilities;
+  /** The stable error codes the native core can raise. */
+  errorCodes(): string[];
   setNumThreads(n: number): void;
   getNumThreads(): number;
   getCpuIsa(): NativeCpuIsa;

@@ -6,6 +6,8 @@
 #include "binding/exports.h"
 #include "binding/instance.h"
 #include "core/cpu_isa.h"
+#include "core/environment.h"
+#include "core/error.h"
 #include "core/runtime.h"
 
 namespace tft::binding {
@@ -19,6 +21,27 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     set_error_factory(info.Env(), info[0].As<Napi::Function>());
     return info.Env().Undefined();
   });
+}
+
+Napi::Array environment_to_js(Napi::Env env) {
+  const auto& vars = tft::environment::variables();
+  auto arr = Napi::Array::New(env, vars.size());
+  for (size_t i = 0; i < vars.size(); ++i) {
+    auto v = Napi::Object::New(env);
+    v.Set("name", vars[i].name);
+    v.Set("default", vars[i].fallback);
+    v.Set("meaning", vars[i].meaning);
+    arr.Set(static_cast<uint32_t>(i), v);
+  }
+  return arr;
+}
+
+Napi::Value ErrorCodes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr size_t n = sizeof(kAllErrorCodes) / sizeof(kAllErrorCodes[0]);
+  auto arr = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; ++i) arr.Set(static_cast<uint32_t>(i), error_code_name(kAllErrorCodes[i]));
+  return arr;
 }
 
 Napi::Value Capabilities(const Napi::CallbackInfo& info) {
@@ -44,6 +67,7 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
     auto isas = Napi::Array::New(env, c.cpu_isas.size());
     for (size_t i = 0; i < c.cpu_isas.size(); ++i) isas.Set(static_cast<uint32_t>(i), c.cpu_isas[i]);
     o.Set("cpuIsas", isas);
+    o.Set("environment", environment_to_js(env));
     return o;
   });
 }
@@ -85,6 +109,7 @@ Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init, "init"));
+  exports.Set("errorCodes", Napi::Function::New(env, ErrorCodes, "errorCodes"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));

@@ -32,6 +32,9 @@ inline int64_t get_int_in(const Napi::Value& v, const char* name, int64_t lo, in
   return x;
 }
 
+// Whether an options object sets `key` (present and not undefined): an option left undefined means "default".
+inline bool has(const Napi::Object& o, const char* key) { return o.Has(key) && !o.Get(key).IsUndefined(); }
+
 inline std::string get_string(const Napi::Value& v, const char* name) {
   if (!v.IsString()) throw_error(v.Env(), ErrorCode::InvalidArgument, "must be a string", name);
   return v.As<Napi::String>().Utf8Value();
@@ -43,8 +46,8 @@ inline bool get_bool(const Napi::Value& v, const char* name, bool fallback) {
   return v.As<Napi::Boolean>().Value();
 }
 
-// A view of a Float32Array or Float64Array. `object` is a JS-thread handle: pass it to PromiseWorker's
-// keep_alive so the memory outlives the job; capture only data/length/f32 in the job itself.
+// A view of a Float32Array or Float64Array. `object` is a JS-thread handle: pass it to NativeJob's
+// keep list so the memory outlives the job; capture only data/length/f32 in the job itself.
 struct FloatInput {
   const void* data = nullptr;
   size_t length = 0;

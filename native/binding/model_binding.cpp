@@ -93,8 +93,6 @@ Napi::Object prediction_to_js(Napi::Env env, const model::ForwardOutput& r) {
   return o;
 }
 
-bool has(const Napi::Object& o, const char* key) { return o.Has(key) && !o.Get(key).IsUndefined(); }
-
 // Inputs a model has no use for are refused (as entityIds are), before their shape is checked against a
 // configuration that has no room for them.
 void check_context_wanted(const model::TftConfig& cfg, const char* arg = "context") {
@@ -105,6 +103,35 @@ void check_context_entities_wanted(const model::TftConfig& cfg) {
   if (cfg.n_entities == 0)
     throw Error(ErrorCode::InvalidArgument,
                 "contextEntityIds: this model has no entity embedding (config.nEntities = 0)", "contextEntityIds");
+}
+
+// The X-Trend context set of an options object: `context` shaped [lead..., nContext, contextLen, F] and
+// optional `contextEntityIds` [lead..., nContext]. Both predict (lead = {B}) and predictRolling (lead = {})
+// read it; the typed arrays go into `keep` so they outlive the job.
+struct ContextArgs {
+  at::Tensor context, context_entity;
+};
+ContextArgs parse_context(Napi::Env env, const Napi::Object& o, const model::TftConfig& cfg, std::vector<int64_t> lead,
+                          std::vector<Napi::Object>& keep) {
+  ContextArgs c;
+  if (!has(o, "context")) {
+    // (with nContext > 0 the missing context set itself is the error the core reports)
+    if (has(o, "contextEntityIds")) check_context_wanted(cfg, "contextEntityIds");
+    return c;
+  }
+  check_context_wanted(cfg);
+  FloatInput in = get_float_array(o.Get("context"), "context");
+  const int64_t Tc = get_int(o.Get("contextLen"), "contextLen");
+  std::vector<int64_t> shape = lead;
+  shape.insert(shape.end(), {cfg.n_context, Tc, cfg.n_features});
+  c.context = float_view(in, shape, "context", env);
+  keep.push_back(in.object);
+  if (has(o, "contextEntityIds")) {
+    check_context_entities_wanted(cfg);
+    lead.push_back(cfg.n_context);
+    c.context_entity = int_ids(o.Get("contextEntityIds"), "contextEntityIds", lead);
+  }
+  return c;
 }
 
 Napi::Array specs_to_js(Napi::Env env, const std::vector<model::ParamSpec>& specs) {
@@ -177,11 +204,8 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
  private:
   // A model that is present and not in use by a job, for synchronous calls from the JS thread.
   std::shared_ptr<TftModel> acquire_sync(Napi::Env env, std::unique_lock<std::mutex>& lock) {
-    if (handle_->pending > 0)
-      throw_error(env, ErrorCode::Busy, "the model has asynchronous jobs pending; await them first", "model");
-    lock = std::unique_lock<std::mutex>(handle_->mu, std::try_to_lock);
-    if (!lock.owns_lock())
-      throw_error(env, ErrorCode::Busy, "the model is running an asynchronous job; await it first", "model");
+    lock = lock_idle(env, *handle_, "model", "the model has asynchronous jobs pending; await them first",
+                     "the model is running an asynchronous job; await it first");
     if (!handle_->model) throw_error(env, ErrorCode::Disposed, "the model was disposed", "model");
     return handle_->model;
   }
@@ -215,24 +239,13 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
       a.options.forward.all_steps = get_bool(o.Get("allSteps"), "allSteps", false);
       a.options.forward.vsn_weights = get_bool(o.Get("vsnWeights"), "vsnWeights", false);
       a.options.forward.attention = get_bool(o.Get("attention"), "attention", false);
-      if (o.Has("nanPolicy") && !o.Get("nanPolicy").IsUndefined())
+      if (has(o, "nanPolicy"))
         a.options.nan_policy = model::parse_nan_policy(get_string(o.Get("nanPolicy"), "nanPolicy"));
-      if (o.Has("chunkSize") && !o.Get("chunkSize").IsUndefined()) a.options.chunk_size = get_int_in(o.Get("chunkSize"), "chunkSize", 1, kMaxChunk);
-      if (o.Has("entityIds") && !o.Get("entityIds").IsUndefined()) a.input.entity = int_ids(o.Get("entityIds"), "entityIds", {B});
-      if (o.Has("context") && !o.Get("context").IsUndefined()) {
-        check_context_wanted(cfg);
-        FloatInput c = get_float_array(o.Get("context"), "context");
-        const int64_t Tc = get_int(o.Get("contextLen"), "contextLen");
-        a.input.context = float_view(c, {B, cfg.n_context, Tc, cfg.n_features}, "context", env);
-        a.keep.push_back(c.object);
-        if (has(o, "contextEntityIds")) {
-          check_context_entities_wanted(cfg);
-          a.input.context_entity = int_ids(o.Get("contextEntityIds"), "contextEntityIds", {B, cfg.n_context});
-        }
-      } else if (has(o, "contextEntityIds")) {
-        // (with nContext > 0 the missing context set itself is the error the core reports)
-        check_context_wanted(cfg, "contextEntityIds");
-      }
+      if (has(o, "chunkSize")) a.options.chunk_size = get_int_in(o.Get("chunkSize"), "chunkSize", 1, kMaxChunk);
+      if (has(o, "entityIds")) a.input.entity = int_ids(o.Get("entityIds"), "entityIds", {B});
+      ContextArgs c = parse_context(env, o, cfg, {B}, a.keep);
+      a.input.context = c.context;
+      a.input.context_entity = c.context_entity;
     }
     return a;
   }
@@ -278,27 +291,17 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
       model::RollingOptions ro;
       if (info[3].IsObject()) {
         const Napi::Object o = info[3].As<Napi::Object>();
-        if (o.Has("window") && !o.Get("window").IsUndefined()) ro.window = get_int_in(o.Get("window"), "window", 1, 65536);
-        if (o.Has("nanPolicy") && !o.Get("nanPolicy").IsUndefined())
+        if (has(o, "window")) ro.window = get_int_in(o.Get("window"), "window", 1, 65536);
+        if (has(o, "nanPolicy"))
           ro.nan_policy = model::parse_nan_policy(get_string(o.Get("nanPolicy"), "nanPolicy"));
         ro.skip_non_finite = get_bool(o.Get("skipNonFinite"), "skipNonFinite", false);
         ro.vsn_weights = get_bool(o.Get("vsnWeights"), "vsnWeights", false);
-        if (o.Has("chunkWindows") && !o.Get("chunkWindows").IsUndefined())
+        if (has(o, "chunkWindows"))
           ro.chunk_windows = get_int_in(o.Get("chunkWindows"), "chunkWindows", 1, kMaxChunk);
-        if (o.Has("entityIds") && !o.Get("entityIds").IsUndefined()) entity = int_ids(o.Get("entityIds"), "entityIds", {A});
-        if (o.Has("context") && !o.Get("context").IsUndefined()) {
-          check_context_wanted(cfg);
-          FloatInput c = get_float_array(o.Get("context"), "context");
-          const int64_t Tc = get_int(o.Get("contextLen"), "contextLen");
-          ro.context = float_view(c, {cfg.n_context, Tc, cfg.n_features}, "context", env);
-          keep.push_back(c.object);
-          if (has(o, "contextEntityIds")) {
-            check_context_entities_wanted(cfg);
-            ro.context_entity = int_ids(o.Get("contextEntityIds"), "contextEntityIds", {cfg.n_context});
-          }
-        } else if (has(o, "contextEntityIds")) {
-          check_context_wanted(cfg, "contextEntityIds");
-        }
+        if (has(o, "entityIds")) entity = int_ids(o.Get("entityIds"), "entityIds", {A});
+        ContextArgs c = parse_context(env, o, cfg, {}, keep);
+        ro.context = c.context;
+        ro.context_entity = c.context_entity;
       }
       return NativeJob<model::RollingOutput>::Start(
           env,
@@ -530,6 +533,14 @@ std::shared_ptr<ModelHandle> model_handle_of(const Napi::Value& v, const char* a
   auto handle = TftModelWrap::Unwrap(v.As<Napi::Object>())->handle();
   if (!handle->model) throw_error(env, ErrorCode::Disposed, "the model was disposed", arg);
   return handle;
+}
+
+std::unique_lock<std::mutex> lock_idle(Napi::Env env, ModelHandle& h, const char* arg, const char* queued,
+                                       const char* running) {
+  if (h.pending > 0) throw_error(env, ErrorCode::Busy, queued, arg);
+  std::unique_lock<std::mutex> lock(h.mu, std::try_to_lock);
+  if (!lock.owns_lock()) throw_error(env, ErrorCode::Busy, running, arg);
+  return lock;
 }
 
 void register_model(Napi::Env env, Napi::Object exports) {

@@ -26,6 +26,11 @@ inline std::function<void()> track_pending(const std::shared_ptr<ModelHandle>& h
   return [h] { --h->pending; };
 }
 
+// The model's lock, for a synchronous call from the JS thread: refused with a Busy error naming `arg` while
+// asynchronous jobs are queued (`queued`) or one holds the lock (`running`), rather than waiting.
+std::unique_lock<std::mutex> lock_idle(Napi::Env env, ModelHandle& h, const char* arg, const char* queued,
+                                       const char* running);
+
 // The handle behind a NativeTftModel object; throws a typed error for anything else or a disposed model.
 std::shared_ptr<ModelHandle> model_handle_of(const Napi::Value& v, const char* arg);
 

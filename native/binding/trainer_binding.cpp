@@ -105,9 +105,9 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
       train::TrainData data;
       data.features = float_array_view(d.Get("features"), "data.features", {A, D, F}, keep_);
       data.target = float_array_view(d.Get("target"), "data.target", {A, D}, keep_);
-      if (d.Has("scale") && !d.Get("scale").IsUndefined())
+      if (has(d, "scale"))
         data.scale = float_array_view(d.Get("scale"), "data.scale", {A, D}, keep_);
-      if (d.Has("entityIds") && !d.Get("entityIds").IsUndefined()) {
+      if (has(d, "entityIds")) {
         const Napi::Value ids = d.Get("entityIds");
         if (!ids.IsTypedArray() || ids.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
           throw_error(env, ErrorCode::DType, "must be an Int32Array", "data.entityIds");
@@ -271,24 +271,23 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   }
 
   Napi::Value SetLearningRate(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&]() -> Napi::Value {
-      auto t = require(info.Env());
-      if (!info[0].IsNumber()) throw_error(info.Env(), ErrorCode::InvalidArgument, "must be a number", "learningRate");
-      if (handle_->pending > 0) throw_error(info.Env(), ErrorCode::Busy, "jobs of this model are pending; await them first", "trainer");
-      std::unique_lock<std::mutex> lock(handle_->mu, std::try_to_lock);
-      if (!lock.owns_lock()) throw_error(info.Env(), ErrorCode::Busy, "an epoch is running; await it first", "trainer");
-      t->set_learning_rate(info[0].As<Napi::Number>().DoubleValue());
-      return info.Env().Undefined();
-    });
+    if (!info[0].IsNumber())
+      return guarded(info.Env(), [&]() -> Napi::Value {
+        require(info.Env());
+        throw_error(info.Env(), ErrorCode::InvalidArgument, "must be a number", "learningRate");
+      });
+    const double lr = info[0].As<Napi::Number>().DoubleValue();
+    return locked(info, [lr](Trainer& t) { t.set_learning_rate(lr); });
   }
 
+  // Runs f on the trainer from the JS thread, refusing (Busy) while an epoch or a job of the model is queued
+  // or running.
   template <class F>
   Napi::Value locked(const Napi::CallbackInfo& info, F f) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       auto t = require(info.Env());
-      if (handle_->pending > 0) throw_error(info.Env(), ErrorCode::Busy, "jobs of this model are pending; await them first", "trainer");
-      std::unique_lock<std::mutex> lock(handle_->mu, std::try_to_lock);
-      if (!lock.owns_lock()) throw_error(info.Env(), ErrorCode::Busy, "an epoch is running; await it first", "trainer");
+      auto lock = lock_idle(info.Env(), *handle_, "trainer", "jobs of this model are pending; await them first",
+                            "an epoch is running; await it first");
       f(*t);
       return info.Env().Undefined();
     });

@@ -10,6 +10,8 @@
 #include <new>
 #include <vector>
 
+#include "core/environment.h"
+
 namespace tft {
 namespace {
 
@@ -25,11 +27,7 @@ size_t size_class(size_t n) {
 }
 
 size_t cache_limit() {
-  if (const char* v = std::getenv("TFT_CPU_CACHE_MB")) {
-    const long long mb = std::atoll(v);
-    if (mb >= 0) return static_cast<size_t>(mb) << 20;
-  }
-  return size_t{1024} << 20;
+  return static_cast<size_t>(environment::integer_at_least("TFT_CPU_CACHE_MB", 0, 1024)) << 20;
 }
 
 struct Cache {

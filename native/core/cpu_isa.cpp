@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/environment.h"
 #include "core/error.h"
 
 namespace tft::cpu {
@@ -92,9 +93,9 @@ Isa parse_isa(const std::string& name, const char* argument) {
 
 void init_isa() {
   std::call_once(g_env_once, [] {
-    const char* env = std::getenv("TFT_CPU_ISA");
+    const std::string env = environment::text("TFT_CPU_ISA").value_or("");
     int expected = -1;
-    g_isa.compare_exchange_strong(expected, static_cast<int>(parse_isa(env ? env : "", "TFT_CPU_ISA")));
+    g_isa.compare_exchange_strong(expected, static_cast<int>(parse_isa(env, "TFT_CPU_ISA")));
   });
 }
 

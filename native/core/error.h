@@ -25,6 +25,15 @@ enum class ErrorCode {
   Internal,         // a bug or a library failure we could not classify
 };
 
+// Every code, for the binding's errorCodes() (the TS error classes are tested against it).
+inline constexpr ErrorCode kAllErrorCodes[] = {
+    ErrorCode::InvalidArgument, ErrorCode::Shape, ErrorCode::DType,     ErrorCode::NonFinite, ErrorCode::NotFound,
+    ErrorCode::OutOfRange,      ErrorCode::CudaUnavailable, ErrorCode::StateDict, ErrorCode::Io, ErrorCode::Corrupt,
+    ErrorCode::Cancelled,       ErrorCode::OutOfMemory, ErrorCode::Busy, ErrorCode::Disposed, ErrorCode::Internal,
+};
+static_assert(sizeof(kAllErrorCodes) / sizeof(kAllErrorCodes[0]) == static_cast<size_t>(ErrorCode::Internal) + 1,
+              "kAllErrorCodes must list every ErrorCode");
+
 // Stable strings that reach JS as error.code; never rename one, only add.
 inline const char* error_code_name(ErrorCode c) {
   switch (c) {

@@ -1,6 +1,7 @@
 #include "core/runtime.h"
 
 #include "core/cpu_isa.h"
+#include "core/environment.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -104,13 +105,8 @@ void apply_thread_setting() {
 void init_default_threads() {
   std::call_once(g_default_threads_once, [] {
     install_cpu_allocator();
-    int n = 0;
-    for (const char* var : {"TFT_NUM_THREADS", "OMP_NUM_THREADS"}) {
-      if (const char* v = std::getenv(var)) {
-        n = std::atoi(v);
-        if (n > 0) break;
-      }
-    }
+    int n = static_cast<int>(
+        environment::integer_at_least("TFT_NUM_THREADS", 1, environment::integer_at_least("OMP_NUM_THREADS", 1, 0)));
     if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     set_num_threads(n);
   });

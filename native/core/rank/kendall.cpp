@@ -16,6 +16,7 @@
 
 #include "core/big_buffer.h"
 #include "core/cuda_api.h"
+#include "core/environment.h"
 #include "core/error.h"
 #include "core/rank/rank_detail.h"
 #include "core/rank/rank_stats.h"
@@ -118,11 +119,8 @@ void kendall_matrix_fenwick(const RankRows& R, double* out) {
 }
 
 int64_t memory_budget_bytes() {
-  if (const char* v = std::getenv("TFT_RANK_MEMORY_MB")) {
-    const long long mb = std::atoll(v);
-    if (mb > 0) return mb * 1024 * 1024;
-  }
-  return int64_t{1} << 30;  // 1 GiB of bit planes at most; bigger problems are tiled
+  // 1 GiB of bit planes at most by default; bigger problems are tiled
+  return environment::integer_at_least("TFT_RANK_MEMORY_MB", 1, 1024) << 20;
 }
 
 namespace {
