@@ -14,6 +14,8 @@
  * O(m·n) for the selection statistics; 1,000 runs × 300 features analyse in about 0.65 s on two cores, files read included.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { DEFAULT_TOP_K } from '../defaults.js';
+import { finiteSummary, upperTriangle } from '../rank/pairwise-summary.js';
 import { kendallTauMatrix, rankPairs, rboMatrix, topKJaccardMatrix, weightedTauMatrix } from '../rank/rank-correlation.js';
 import type { Snapshot } from './snapshot.js';
 import { groupId, groupKey, type GroupKey, type StoreIssue } from './snapshot-store.js';
@@ -89,28 +91,8 @@ export interface AnalyzeOptions {
 }
 
 function summarize(values: ArrayLike<number>, sampled: boolean): PairwiseMetric {
-  let s = 0;
-  let s2 = 0;
-  let n = 0;
-  let min = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isFinite(v)) continue;
-    s += v;
-    s2 += v * v;
-    n++;
-    min = Math.min(min, v);
-  }
-  const mean = n ? s / n : Number.NaN;
-  const sd = n > 1 ? Math.sqrt(Math.max(0, (s2 - n * mean * mean) / (n - 1))) : 0;
-  return { mean, min: n ? min : Number.NaN, pairs: n, sampled, standardError: sampled && n > 0 ? sd / Math.sqrt(n) : 0 };
-}
-
-function upperTriangle(M: Float64Array, m: number): Float64Array {
-  const out = new Float64Array((m * (m - 1)) / 2);
-  let k = 0;
-  for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) out[k++] = M[i * m + j]!;
-  return out;
+  const { mean, min, count, sd } = finiteSummary(values);
+  return { mean, min, pairs: count, sampled, standardError: sampled && count > 0 ? sd / Math.sqrt(count) : 0 };
 }
 
 /** A seeded uniform sample of `count` < m(m−1)/2 pairs i < j (without replacement), flat (i, j) indices. */
@@ -186,7 +168,7 @@ function positiveInteger(v: number | undefined, what: string): void {
 export async function analyzeGroup(snapshots: readonly Snapshot[], opts: AnalyzeOptions = {}): Promise<StabilityReport> {
   const t0 = performance.now();
   const thresholds = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
-  const topK = opts.topK ?? 20;
+  const topK = opts.topK ?? DEFAULT_TOP_K;
   positiveInteger(topK, 'topK');
   positiveInteger(opts.samplePairs, 'samplePairs');
   const m = snapshots.length;

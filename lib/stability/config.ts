@@ -25,6 +25,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
+import { DEFAULT_TOP_K } from '../defaults.js';
 import { InvalidArgumentError, IoError, SchemaError } from '../errors.js';
 import { DEFAULT_BASE_DIR } from './snapshot-store.js';
 
@@ -55,7 +56,7 @@ export interface StabilityConfig {
   thresholds: StabilityThresholds;
 }
 
-export const DEFAULT_STABILITY_CONFIG: StabilityConfig = { autoAnalyze: false, baseDir: DEFAULT_BASE_DIR, topK: 20, samplePairs: null, thresholds: DEFAULT_THRESHOLDS };
+export const DEFAULT_STABILITY_CONFIG: StabilityConfig = { autoAnalyze: false, baseDir: DEFAULT_BASE_DIR, topK: DEFAULT_TOP_K, samplePairs: null, thresholds: DEFAULT_THRESHOLDS };
 
 /** Receives configuration warnings (unknown keys); the default writes them to stderr. */
 export type ConfigWarn = (message: string) => void;

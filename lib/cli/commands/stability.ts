@@ -2,18 +2,19 @@
  * `tft-native stability analyze|analyze-all`: feature-importance stability across runs.
  *
  * `analyze` takes one (target, method); without --universe every universe found for it is its own group
- * (the seed's archives hold e.g. AAPL and ALL side by side). Exit codes: 0 when every group asked for was
- * analysed (warnings included); 1 when a group's analysis failed (the other groups are still printed) or
- * nothing matched; 2 for a usage error (e.g. --top-k 0); with --fail-on-warning, 3 when a metric is below
- * its threshold or undefined (n/a). Skipped store files are reported but change no exit code.
+ * (a store may hold e.g. AAPL and the cross-sectional ALL side by side). Exit codes: 0 when every group
+ * asked for was analysed (warnings included); 1 when a group's analysis failed (the other groups are still
+ * printed) or nothing matched; 2 for a usage error (e.g. --top-k 0); with --fail-on-warning, 3 when a
+ * metric is below its threshold or undefined (n/a). Skipped store files are reported but change no exit code.
  */
 import { InvalidArgumentError as UsageError, type Command } from 'commander';
 
+import { DEFAULT_TOP_K } from '../../defaults.js';
 import { NotFoundError } from '../../errors.js';
 import { mergeStabilityConfig, resolveStabilityConfig, warnToStderr } from '../../stability/config.js';
 import { analyzeGroups, type GroupAnalyses } from '../../stability/hooks.js';
 import { formatReport, reportToJSON } from '../../stability/report-format.js';
-import { SnapshotStore, groupId } from '../../stability/snapshot-store.js';
+import { DEFAULT_BASE_DIR, SnapshotStore, groupId } from '../../stability/snapshot-store.js';
 
 interface Common {
   baseDir?: string;
@@ -62,8 +63,8 @@ export function registerStability(program: Command): void {
   const cmd = program.command('stability').description('feature-importance stability across runs');
   const common = (c: Command) =>
     c
-      .option('--base-dir <dir>', 'snapshot store (default artifacts/feature_importance)')
-      .option('--top-k <k>', 'size of the top sets, an integer ≥ 1 (default 20)', positiveInt)
+      .option('--base-dir <dir>', `snapshot store (default ${DEFAULT_BASE_DIR})`)
+      .option('--top-k <k>', `size of the top sets, an integer ≥ 1 (default ${DEFAULT_TOP_K})`, positiveInt)
       .option('--sample-pairs <n>', 'estimate weighted tau and RBO from a seeded sample of n pairs (default: every pair, exact)', positiveInt)
       .option('--config <file>', 'YAML with safety.feature_importance settings (default: $TFT_STABILITY_CONFIG, then configs/safety_config.yaml)')
       .option('--json', 'machine-readable output: { reports, errors, issues }')
