@@ -8,9 +8,13 @@ export {
   type Capabilities, type CpuIsa,
 } from './runtime.js';
 export * from './rank/rank-correlation.js';
+export * from './rank/momentum-stability.js';
 export * from './data/index.js';
 export type { FloatArray } from './native/addon-types.js';
 export * from './model/index.js';
 export * from './training/index.js';
 export * from './checkpoint/index.js';
 export * from './stability/index.js';
+// Path-safety helpers for names that become path components (what the checkpoint and snapshot stores use).
+export { assertSafeName, resolveInside } from './io/safe-path.js';
+export * from './defaults.js';

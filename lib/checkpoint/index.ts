@@ -1,3 +1,2 @@
 export * from './checkpoint-manager.js';
 export * from './metadata.js';
-export * from '../io/safe-path.js';
