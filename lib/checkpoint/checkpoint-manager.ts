@@ -19,9 +19,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { CorruptFileError, InvalidArgumentError, IoError, NotFoundError, SchemaError, StateDictError, TftError } from '../errors.js';
-import { TFTModel, readSafetensorsHeader, type SafetensorsHeader } from '../model/tft-model.js';
-import { loadAddon } from '../native/loader.js';
+import { CorruptFileError, InvalidArgumentError, IoError, NotFoundError, SchemaError, StateDictError, TftError, UnsafePathError } from '../errors.js';
+import { TFTModel, parameterSpecsFor, readSafetensorsHeader, type SafetensorsHeader } from '../model/tft-model.js';
 import { fsyncPath, writeFileDurable } from '../io/atomic-write.js';
 import { readRegularFile, regularFileStream } from '../io/regular-file.js';
 import { assertSafeName, resolveInside } from '../io/safe-path.js';
@@ -200,7 +199,7 @@ async function safetensorsHeaderBytes(file: string): Promise<number> {
 async function checkTensorsAgainstConfig(metadata: CheckpointMetadata, header: SafetensorsHeader, weights: string, bytes: number, metaFile: string): Promise<void> {
   let specs: { name: string; shape: number[] }[];
   try {
-    specs = loadAddon().parameterSpecsFor(metadata.config);
+    specs = parameterSpecsFor(metadata.config);
   } catch (e) {
     if (!(e instanceof TftError)) throw e;
     throw new SchemaError(`${metaFile}: ${e.message}`, e.argument ?? 'config');
@@ -220,6 +219,70 @@ async function checkTensorsAgainstConfig(metadata: CheckpointMetadata, header: S
   if (have.size > 0) throw new StateDictError(`${weights}: unexpected tensors ${[...have.keys()].join(', ')}`, [...have.keys()][0]);
   const expected = 8 + (await safetensorsHeaderBytes(weights)) + dataBytes;
   if (bytes !== expected) throw new CorruptFileError(`${weights}: ${bytes} bytes, the config's tensors need ${expected}`, weights);
+}
+
+/** Every file metadata.json lists, by size and sha256, and no file it does not list; returns the weights' size. */
+async function verifyListedFiles(folder: string, metadata: CheckpointMetadata): Promise<number> {
+  const metaFile = path.join(folder, METADATA_FILE);
+  const listed = new Set(Object.keys(metadata.files));
+  if (!listed.has(WEIGHTS_FILE)) throw new CorruptFileError(`${metaFile}: lists no ${WEIGHTS_FILE}`, metaFile);
+  for (const name of await readdir(folder)) {
+    if (name !== METADATA_FILE && !listed.has(name)) {
+      throw new CorruptFileError(`${path.join(folder, name)}: not part of the checkpoint (unlisted in metadata.json)`, path.join(folder, name));
+    }
+  }
+  let weightBytes = 0;
+  for (const [name, entry] of Object.entries(metadata.files)) {
+    if (name !== WEIGHTS_FILE && !OPTIONAL_FILES.has(name)) throw new CorruptFileError(`${metaFile}: lists an unknown file '${name}'`, metaFile);
+    const file = resolveInside(folder, name);
+    let actual: { sha256: string; bytes: number };
+    try {
+      actual = await sha256File(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CorruptFileError(`${file}: missing`, file);
+      if (e instanceof IoError) throw new CorruptFileError(`${e.message} (a checkpoint's files are regular files)`, file);
+      io(e, 'reading', file);
+    }
+    if (actual.bytes !== entry.bytes) throw new CorruptFileError(`${file}: ${actual.bytes} bytes, metadata says ${entry.bytes} (truncated or replaced)`, file);
+    if (actual.sha256 !== entry.sha256) throw new CorruptFileError(`${file}: sha256 mismatch (modified since it was saved)`, file);
+    if (name === WEIGHTS_FILE) weightBytes = actual.bytes;
+  }
+  return weightBytes;
+}
+
+/** The weights' header, after checking that it records the digest of this metadata.json. */
+function headerWithDigest(folder: string, digest: string): SafetensorsHeader {
+  const weights = path.join(folder, WEIGHTS_FILE);
+  const metaFile = path.join(folder, METADATA_FILE);
+  const header = readSafetensorsHeader(weights);
+  const recorded = header.metadata[METADATA_DIGEST_KEY];
+  if (recorded === undefined) throw new CorruptFileError(`${weights}: no '${METADATA_DIGEST_KEY}' in the safetensors metadata (not written as a checkpoint)`, weights);
+  if (recorded !== digest) throw new CorruptFileError(`${metaFile}: edited since it was saved (its digest differs from the one recorded in ${WEIGHTS_FILE})`, metaFile);
+  return header;
+}
+
+/**
+ * Verifies and loads a checkpoint folder: metadata schema and placement, the size and sha256 of every
+ * file, no unlisted file, the metadata digest recorded in the weights, and every tensor's name, dtype and
+ * shape against the config, all before building the model.
+ */
+async function loadCheckpointFolder(folder: string): Promise<LoadedCheckpoint> {
+  const { metadata, digest } = await readMetadataOf(folder);
+  const weightBytes = await verifyListedFiles(folder, metadata);
+  const weights = path.join(folder, WEIGHTS_FILE);
+  const header = headerWithDigest(folder, digest);
+  await checkTensorsAgainstConfig(metadata, header, weights, weightBytes, path.join(folder, METADATA_FILE));
+  const model = TFTModel.create(metadata.config);
+  try {
+    await model.loadWeights(weights);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  const extra: Partial<LoadedCheckpoint> = {};
+  if (Object.hasOwn(metadata.files, SELECTOR_FILE)) extra.featureSelector = await readListedJson(path.join(folder, SELECTOR_FILE));
+  if (Object.hasOwn(metadata.files, STUDY_FILE)) extra.study = await readListedJson(path.join(folder, STUDY_FILE));
+  return { model, metadata, path: folder, ...extra };
 }
 
 export class CheckpointManager {
@@ -339,54 +402,19 @@ export class CheckpointManager {
   }
 
   /**
-   * Verifies and loads a checkpoint folder: metadata schema and placement, the size and sha256 of every
-   * file, no unlisted file, the metadata digest recorded in the weights, and every tensor's name, dtype and
-   * shape against the config, all before building the model.
+   * Verifies and loads a checkpoint of this root (see {@link loadCheckpointFolder} for what is checked).
+   * `checkpoint` is its folder, relative to the root (`tft/v3_20260101T000000000Z`) or absolute, as save,
+   * list and scan return it; a path that leads outside the root, symbolic links included, is an
+   * UnsafePathError. {@link CheckpointManager.loadDirectory} loads a folder wherever it lies.
    */
-  async load(dir: string): Promise<LoadedCheckpoint> {
-    const folder = path.resolve(dir);
-    const metaFile = path.join(folder, METADATA_FILE);
-    const { metadata, digest } = await readMetadataOf(folder);
-    const listed = new Set(Object.keys(metadata.files));
-    if (!listed.has(WEIGHTS_FILE)) throw new CorruptFileError(`${metaFile}: lists no ${WEIGHTS_FILE}`, metaFile);
-    for (const name of await readdir(folder)) {
-      if (name !== METADATA_FILE && !listed.has(name)) {
-        throw new CorruptFileError(`${path.join(folder, name)}: not part of the checkpoint (unlisted in metadata.json)`, path.join(folder, name));
-      }
-    }
-    let weightBytes = 0;
-    for (const [name, entry] of Object.entries(metadata.files)) {
-      if (name !== WEIGHTS_FILE && !OPTIONAL_FILES.has(name)) throw new CorruptFileError(`${metaFile}: lists an unknown file '${name}'`, metaFile);
-      const file = resolveInside(folder, name);
-      let actual: { sha256: string; bytes: number };
-      try {
-        actual = await sha256File(file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CorruptFileError(`${file}: missing`, file);
-        if (e instanceof IoError) throw new CorruptFileError(`${e.message} (a checkpoint's files are regular files)`, file);
-        io(e, 'reading', file);
-      }
-      if (actual.bytes !== entry.bytes) throw new CorruptFileError(`${file}: ${actual.bytes} bytes, metadata says ${entry.bytes} (truncated or replaced)`, file);
-      if (actual.sha256 !== entry.sha256) throw new CorruptFileError(`${file}: sha256 mismatch (modified since it was saved)`, file);
-      if (name === WEIGHTS_FILE) weightBytes = actual.bytes;
-    }
-    const weights = path.join(folder, WEIGHTS_FILE);
-    const header = readSafetensorsHeader(weights);
-    const recorded = header.metadata[METADATA_DIGEST_KEY];
-    if (recorded === undefined) throw new CorruptFileError(`${weights}: no '${METADATA_DIGEST_KEY}' in the safetensors metadata (not written as a checkpoint)`, weights);
-    if (recorded !== digest) throw new CorruptFileError(`${metaFile}: edited since it was saved (its digest differs from the one recorded in ${WEIGHTS_FILE})`, metaFile);
-    await checkTensorsAgainstConfig(metadata, header, weights, weightBytes, metaFile);
-    const model = TFTModel.create(metadata.config);
-    try {
-      await model.loadWeights(weights);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-    const extra: Partial<LoadedCheckpoint> = {};
-    if (listed.has(SELECTOR_FILE)) extra.featureSelector = await readListedJson(path.join(folder, SELECTOR_FILE));
-    if (listed.has(STUDY_FILE)) extra.study = await readListedJson(path.join(folder, STUDY_FILE));
-    return { model, metadata, path: folder, ...extra };
+  async load(checkpoint: string): Promise<LoadedCheckpoint> {
+    if (typeof checkpoint !== 'string' || checkpoint.length === 0) throw new UnsafePathError('checkpoint: must be a non-empty path', 'checkpoint');
+    return loadCheckpointFolder(resolveInside(this.root, checkpoint));
+  }
+
+  /** Verifies and loads a checkpoint folder wherever it lies (e.g. named on the command line), relative to the working directory. */
+  static loadDirectory(dir: string): Promise<LoadedCheckpoint> {
+    return loadCheckpointFolder(path.resolve(dir));
   }
 
   /** Every complete checkpoint (and the folders that look like one but fail to parse), oldest first. */
@@ -424,7 +452,7 @@ export class CheckpointManager {
     const all = await this.list(modelType);
     if (all.length === 0) throw new NotFoundError(`no checkpoint of model type '${modelType}' under ${this.root}`, modelType);
     const latest = all.reduce((a, b) => (b.version > a.version ? b : a));
-    return this.load(latest.path);
+    return loadCheckpointFolder(latest.path);
   }
 
   /** Deletes all but the `keep` newest versions; returns the removed folders, oldest first. */

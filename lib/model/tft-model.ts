@@ -274,6 +274,15 @@ export interface SafetensorsHeader {
   metadata: Record<string, string>;
 }
 
+/**
+ * The parameters (names and shapes, in weights-file order) a model of this config has, without building
+ * it: what a weights file must hold before any memory is allocated for it. An invalid config is a typed
+ * error naming the field, as TFTModel.create.
+ */
+export function parameterSpecsFor(config: TFTConfigInput): { name: string; shape: number[] }[] {
+  return loadAddon().parameterSpecsFor(resolveConfig(config));
+}
+
 /** Parses and validates a safetensors header without reading the tensors (CorruptFileError on any defect). */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
   return loadAddon().readSafetensorsHeader(path);

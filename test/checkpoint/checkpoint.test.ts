@@ -191,6 +191,29 @@ describe('save and load', () => {
     expect(readdirSync(outside)).toEqual([]);
   });
 
+  it('load resolves a checkpoint under the root; loadDirectory loads a folder wherever it lies', async () => {
+    const manager = new CheckpointManager(tmp());
+    const dir = await manager.save(model(), meta());
+    const relative = path.relative(manager.root, dir);
+    expect(relative).toBe(path.join('tft', path.basename(dir)));
+    const byName = await manager.load(relative);
+    byName.model.dispose();
+    expect(byName.path).toBe(dir);
+    // anything that leads out of the root is refused before a file is read
+    const elsewhere = path.join(tmp(), 'tft', path.basename(dir));
+    cpSync(dir, elsewhere, { recursive: true });
+    for (const bad of ['..', '../x', path.join('tft', '..', '..', 'x'), elsewhere, '']) {
+      await expect(manager.load(bad), bad).rejects.toBeInstanceOf(UnsafePathError);
+    }
+    symlinkSync(path.dirname(elsewhere), path.join(manager.root, 'link'));
+    await expect(manager.load(path.join('link', path.basename(dir)))).rejects.toBeInstanceOf(UnsafePathError);
+    // the same checkpoint copied out of any root verifies and loads as a folder of its own
+    const copied = await CheckpointManager.loadDirectory(elsewhere);
+    copied.model.dispose();
+    expect(copied.path).toBe(elsewhere);
+    expect(copied.metadata).toEqual(byName.metadata);
+  });
+
   it('records the git commit and whether the tree was dirty, or what the caller passes', async () => {
     const repo = tmp();
     git(repo, 'init', '-q');
@@ -428,7 +451,7 @@ function runSaver(root: string, type: string, count: number, seed: number, goFil
 const contiguous = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 describe('concurrency and crashes', () => {
-  it('processes released at the same moment each get their own versions, all loadable', async () => {
+  it('processes released at the same moment each get their own versions, all loadable', async ({ annotate }) => {
     const root = tmp();
     const go = path.join(tmp(), 'go');
     const kids = [0, 1, 2, 3].map((i) => runSaver(root, 'race', 10, i, go));
@@ -457,8 +480,10 @@ describe('concurrency and crashes', () => {
     expect(new Set(paths).size).toBe(40);
     for (const p of paths) (await manager.load(p)).model.dispose();
     // How often a version was taken between a saver's scan and its mkdir depends on scheduling (often, but
-    // not always, at least once here); the retry itself is proven by the in-process race below.
-    console.log(`4 processes x 10 saves: ${clashes.reduce((a, b) => a + b, 0)} version clashes retried`);
+    // not always, at least once here), so it is reported, not asserted; the retry itself is proven by the
+    // in-process race below.
+    expect(clashes.every((c) => Number.isInteger(c) && c >= 0)).toBe(true);
+    await annotate(`4 processes x 10 saves: ${clashes.reduce((a, b) => a + b, 0)} version clashes retried`);
   }, 240_000);
 
   it('saves racing in one process each get their own version', async () => {
@@ -657,9 +682,11 @@ describe('CLI', () => {
     r = await runCli(['checkpoints', 'list', '--root', manager.root, '--model-type', '../x']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/ERR_UNSAFE_PATH/);
-    r = await runCli(['checkpoints', 'show', dir, '--json']);
+    // show takes any folder, relative to the working directory
+    r = await runCli(['checkpoints', 'show', path.relative(process.cwd(), dir), '--json']);
     expect(r.code).toBe(0);
     const shown = JSON.parse(r.out);
+    expect(shown.path).toBe(dir);
     expect(shown.verified).toBe(true);
     expect(shown.metadata.version).toBe(1);
     r = await runCli(['checkpoints', 'show', dir]);

@@ -45,7 +45,7 @@ export function registerCheckpoints(program: Command): void {
     .description('metadata of one checkpoint, after verifying every file and tensor')
     .option('--json', 'machine-readable output')
     .action(async (dir: string, o: { json?: boolean }) => {
-      const loaded = await new CheckpointManager('.').load(dir);
+      const loaded = await CheckpointManager.loadDirectory(dir);
       const m = loaded.metadata;
       loaded.model.dispose();
       if (o.json) {
