@@ -1,8 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { FeatureBuilder, MarketDataStore, loadStabilityConfig, loadTrainingConfig, maxLookback, planFolds } from '../lib/index.js';
+import { DEFAULT_STABILITY_CONFIG, FeatureBuilder, MarketDataStore, loadStabilityConfig, loadTrainingConfig, maxLookback, planFolds } from '../lib/index.js';
 
 const CONFIGS = path.resolve(import.meta.dirname, '../configs');
 const files = readdirSync(CONFIGS).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'));
@@ -10,6 +10,18 @@ const files = readdirSync(CONFIGS).filter((f) => f.endsWith('.yaml') || f.endsWi
 describe('configs/*.yaml', () => {
   it('holds the production and abbreviated training configs', () => {
     expect(files).toEqual(expect.arrayContaining(['production.yaml', 'abbreviated.yaml']));
+  });
+
+  it('ships the default stability config, every key at its built-in default and none unknown', () => {
+    expect(files).toContain('safety_config.yaml');
+    const warnings: string[] = [];
+    const loaded = loadStabilityConfig(path.join(CONFIGS, 'safety_config.yaml'), (m) => warnings.push(m));
+    expect(loaded).toEqual(DEFAULT_STABILITY_CONFIG);
+    expect(warnings).toEqual([]);
+    // every key written out, so the file documents the whole section
+    const text = readFileSync(path.join(CONFIGS, 'safety_config.yaml'), 'utf8');
+    const keys = ['auto_analyze_stability', 'base_dir', 'top_k', 'sample_pairs', 'min_top_k_overlap', 'min_kendall_tau', 'min_weighted_tau', 'min_rbo', 'min_nogueira_stability', 'min_selection_frequency'];
+    for (const k of keys) expect(text, k).toMatch(new RegExp(`^\\s+${k}:`, 'm'));
   });
 
   it("every training config parses through the schema and its fold plan fits the bundled data's calendar", async () => {
@@ -41,7 +53,7 @@ describe('configs/*.yaml', () => {
     }
   });
 
-  it("carry the seed's epoch budgets: 30 + 50 in production, 15 + 25 abbreviated", () => {
+  it('carry the epoch budgets: 30 + 50 in production, 15 + 25 abbreviated', () => {
     const production = loadTrainingConfig(path.join(CONFIGS, 'production.yaml'));
     const abbreviated = loadTrainingConfig(path.join(CONFIGS, 'abbreviated.yaml'));
     expect([production.training.pretrainEpochs, production.training.finetuneEpochs]).toEqual([30, 50]);
