@@ -4,7 +4,7 @@
  * Exit codes: 0 success, 1 a typed tft-native error (message printed), 2 usage error, 3 warnings treated
  * as failures (--fail-on-warning where offered).
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { Command, CommanderError } from 'commander';
@@ -17,10 +17,20 @@ import { registerRank } from './commands/rank.js';
 import { registerStability } from './commands/stability.js';
 import { registerTrain } from './commands/train.js';
 
+/**
+ * The installed package's version, read from its package.json at run time, which lies two folders above
+ * this file both as compiled (dist/cli/main.js) and as source run through tsx (lib/cli/main.ts).
+ */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('tft-native')
+    .version(packageVersion())
     .description('Train, checkpoint, serve and explain TFT / X-Trend trading models natively from Node.')
     .showHelpAfterError()
     .exitOverride();
