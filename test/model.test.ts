@@ -162,7 +162,6 @@ describe.each(supportedCpuIsas())('kernels: %s', (isa) => {
       let moved = 0;
       for (let i = 0; i < A * D; i++) if (i % D >= T - 1) moved = Math.max(moved, Math.abs(other.position[i]! - rolling.position[i]!));
       expect(moved).toBeGreaterThan(1e-4);
-      console.log(`X-Trend rolling vs predictBatch: max |difference| over position, mu, sigma ${worst.toExponential(2)}`);
       expect(worst).toBeLessThanOrEqual(1e-6);
       model.dispose();
     });

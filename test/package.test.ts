@@ -39,14 +39,16 @@ describe('packed tarball installed into a fresh project', () => {
     const pkg = path.join(project, 'node_modules', 'tft-native');
     expect(existsSync(path.join(pkg, 'prebuilds'))).toBe(true);
     expect(existsSync(path.join(pkg, 'build'))).toBe(false);
-    const script = `
+    // Runs in a child process inside the consumer project, as a user's code would; it prints what it found
+    // as one JSON line on its stdout for this test to parse.
+    const childScript = `
       import { kendallTau, capabilities } from 'tft-native';
       import { createRequire } from 'node:module';
       const require = createRequire(import.meta.url);
       const where = require('node-gyp-build').resolve(${JSON.stringify(pkg)});
       console.log(JSON.stringify({ where, tau: kendallTau([1, 2, 3, 4], [1, 3, 2, 4]), torch: capabilities().torchVersion }));
     `;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', childScript], { cwd: project, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     const res = JSON.parse(r.stdout) as { where: string; tau: number; torch: string };
     expect(res.where).toContain(`${path.sep}prebuilds${path.sep}`);
