@@ -13,6 +13,9 @@ import {
   kendallTau,
   kendallTauMatrix,
   kendallTauMatrixSync,
+  MarketDataStore,
+  MOMENTUM_DEFAULTS,
+  momentumStability,
   rankBiasedOverlap,
   rboMatrix,
   setKendallAlgorithm,
@@ -284,5 +287,39 @@ describe('native shape checks', () => {
     expect(() => addon.rankMatrixSync(new Float64Array(0), 2 ** 32, 2 ** 32, 'kendall', undefined, 'cpu')).toThrow(ShapeError);
     expect(() => addon.rboMatrix(new Float64Array(0), 2 ** 32, 2 ** 32, 0.9)).toThrow(ShapeError);  // argument errors throw before the job
     expect(() => addon.rankMatrixSync(new Float64Array(4), -2, -2, 'kendall', undefined, 'cpu')).toThrow(ShapeError);
+  });
+});
+
+describe('momentumStability (bundled Dow 30)', () => {
+  it('lag means are the mean Kendall tau of rankings that many steps apart; each year averages its lag-1 pairs', async () => {
+    const step = 63;
+    const r = await momentumStability({ lookback: 126, skip: 0, step });
+    expect([r.lookback, r.skip, r.step]).toEqual([126, 0, step]);
+    // the same rankings rebuilt from the panel: trailing 126-day returns every `step` days
+    const store = await MarketDataStore.bundled();
+    const panel = await store.panel();
+    await store.close();
+    const D = panel.dates.length;
+    const rows: number[][] = [];
+    for (let t = 126; t < D; t += step) rows.push(panel.symbols.map((_, s) => panel.close[s * D + t]! / panel.close[s * D + t - 126]! - 1));
+    expect(r.symbols).toEqual(panel.symbols);
+    expect(r.dates).toEqual(rows.map((_, i) => panel.dates[126 + i * step]));
+    for (const l of r.byLag) {
+      const taus = rows.slice(l.lag).map((row, i) => kendallTau(rows[i]!, row)).filter(Number.isFinite);
+      expect(l.days).toBe(l.lag * step);
+      expect(l.pairs).toBe(taus.length);
+      expect(l.kendall).toBeCloseTo(taus.reduce((a, b) => a + b, 0) / taus.length, 12);
+      for (const v of [l.spearman, l.weightedTau]) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+    }
+    expect(r.byLag.map((l) => l.lag)).toEqual([1, 2, 3, 6, 12, 24].filter((lag) => lag < rows.length));
+    expect(r.byYear.reduce((a, y) => a + y.rankings, 0)).toBe(r.byLag[0]!.pairs);
+    expect(r.seconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('defaults to 12-1 momentum re-ranked monthly; bad options are typed errors', async () => {
+    expect(MOMENTUM_DEFAULTS).toEqual({ lookback: 252, skip: 21, step: 21 });
+    await expect(momentumStability({ lookback: 21, skip: 21 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(momentumStability({ step: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(momentumStability({ lookback: 1e6 })).rejects.toThrow(/need at least 2 symbols and 2 rebalance dates/);
   });
 });

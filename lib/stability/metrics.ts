@@ -14,6 +14,12 @@
  * at the rate X_s/s seen at S's end; for s = l it is eq. 30, (X_k/k) p^k + ((1 − p)/p) Σ_{d≤k} (X_d/d) p^d.
  * 1 for identical rankings, 0 for disjoint ones; p sets how top-heavy it is (expected depth 1/(1 − p)).
  * NaN when either list is empty (the paper leaves it undefined).
+ *
+ * Why RBO exists here and natively (rboMatrix, native/core/rank/rbo.cpp): the native kernel computes the
+ * whole m×m matrix, asynchronously. This TypeScript evaluator serves what that cannot: one synchronous
+ * pair of name lists (this function), and a sample of pairs (analysis with `samplePairs`), where the full
+ * matrix is the cost being avoided. Both evaluate eq. 32 the same way (tail-sum tables, O(n) per pair), and
+ * the native matrix is tested against this one.
  */
 export function rankBiasedOverlap(s: readonly string[], t: readonly string[], p: number): number {
   checkP(p);
