@@ -7,6 +7,10 @@
 // O(n) per pair, no sorting or hashing: a feature at 0-based ranks r_a, r_b in both lists counts in X_d
 // exactly for d > max(r_a, r_b), so sum_{d<=l} X_d/d p^d = sum_c T_l[max(r_a, r_b)] with the tail sums
 // T_l[t] = sum_{d=t+1..l} p^d/d, tabled once per list length.
+//
+// lib/stability/metrics.ts (RboEvaluator) evaluates the same formula in TypeScript for what this all-pairs
+// kernel does not serve: a single synchronous pair of lists and a sample of pairs of a large group. The
+// tests compare the two; a change to one belongs in the other.
 #include <algorithm>
 #include <climits>
 #include <cmath>
