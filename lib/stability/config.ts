@@ -1,9 +1,9 @@
 /**
- * Stability-tracking configuration: the seed's YAML keys, validated, with defaults; programmatic options
- * override the file. Only `safety.feature_importance` is read; other sections of the document are ignored,
- * and unknown keys beside the known ones in that section are reported as warnings (real configs carry
- * other settings there), while `stability_thresholds` stays strict: a misspelt threshold would otherwise
- * silently fall back to its default.
+ * Stability-tracking configuration: the YAML keys of the Python stability tool's safety_config.yaml (its
+ * files load as they are), validated, with defaults; programmatic options override the file. Only
+ * `safety.feature_importance` is read; other sections of the document are ignored, and unknown keys beside
+ * the known ones in that section are reported as warnings (real configs carry other settings there), while
+ * `stability_thresholds` stays strict: a misspelt threshold would otherwise silently fall back to its default.
  *
  *   safety:
  *     feature_importance:
@@ -68,7 +68,7 @@ export const STABILITY_CONFIG_ENV = 'TFT_STABILITY_CONFIG';
 
 /**
  * Files looked up, relative to the working directory, when neither an option nor the environment names
- * one: tft-native's configs/ folder, then the Python original's location (seed 000).
+ * one: tft-native's configs/ folder, then where the Python stability tool keeps its config.
  */
 export const DEFAULT_STABILITY_CONFIG_PATHS = ['configs/safety_config.yaml', 'CONFIG/training_config/safety_config.yaml'] as const;
 

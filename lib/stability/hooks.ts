@@ -1,5 +1,5 @@
 /**
- * The integration points a training driver calls (seed 000): save a snapshot after computing importances,
+ * The integration points a training driver calls: save a snapshot after computing importances,
  * optionally analyse its group right away, and analyse every group at the end of a run.
  *
  * Configuration, first match wins: the `config` object; else the YAML file named by `configPath`, else by
@@ -121,7 +121,7 @@ export async function saveSnapshotHook(o: SaveSnapshotHookOptions): Promise<Save
   }
 }
 
-/** The seed's Series form: parallel names and values. */
+/** Importances as parallel names and values (the form of a pandas Series' index and values). */
 export function saveSnapshotFromSeriesHook(o: Omit<SaveSnapshotHookOptions, 'importance'> & { names: readonly string[]; values: ArrayLike<number> }): Promise<SaveSnapshotResult> {
   const { names, values, ...rest } = o;
   return saveSnapshotHook({ ...rest, importance: { names, values } });

@@ -1,5 +1,6 @@
 /**
- * SnapshotStore: `{baseDir}/{target}/{method}/{runId}.json`, the seed's layout.
+ * SnapshotStore: `{baseDir}/{target}/{method}/{runId}.json`, the layout of the Python stability tool's
+ * archives, so they are read in place.
  *
  * Target and method names are validated path components (assertSafeName: no `..`, separators, NUL, absolute
  * paths, leading dots, empty); every path is checked to stay inside baseDir, symlinks included, so nothing

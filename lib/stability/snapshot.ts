@@ -8,9 +8,9 @@
  * order, on write and on read: the tie order every metric uses), importances in the same order, at least one
  * feature, and createdAt an ISO-8601 timestamp.
  *
- * Read also: the Python original's snake_case files (target_name, method, universe_id, run_id, created_at or
- * timestamp, feature_names or features, importance_values or importances or values, optional fold, seed,
- * git_commit, metadata), so existing archives can be analysed as they are.
+ * Read also: the snake_case files written by the Python stability tool (target_name, method, universe_id,
+ * run_id, created_at or timestamp, feature_names or features, importance_values or importances or values,
+ * optional fold, seed, git_commit, metadata), so existing archives can be analysed as they are.
  */
 import { z } from 'zod';
 
@@ -19,7 +19,8 @@ import { SchemaError } from '../errors.js';
 export const SNAPSHOT_SCHEMA_VERSION = 1;
 
 // ISO-8601 calendar date, optionally with a time of day (T, or a space as Python's str(datetime) writes it),
-// fractional seconds and a UTC offset. The Python original writes datetime.isoformat(): no offset.
+// fractional seconds and a UTC offset. Files written by the Python stability tool carry
+// datetime.isoformat(): no offset.
 const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 /**

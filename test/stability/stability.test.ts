@@ -266,7 +266,7 @@ describe('metrics against independent computations', () => {
 });
 
 describe('snapshots and the store', () => {
-  it('reads the seed\'s snake_case JSON as-is and writes one documented camelCase form', async () => {
+  it('reads the Python stability tool\'s snake_case JSON as-is and writes one documented camelCase form', async () => {
     const dir = path.join(FIX, 'archive/fwd_ret_21d/lightgbm');
     const file = readdirSync(dir).find((f) => f.startsWith('00000000'))!;
     const raw = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
@@ -453,7 +453,7 @@ describe('hooks, configuration, thresholds and warnings', () => {
     expect(readdirSync(path.join(base, 'ret', 'tft_vsn')).length).toBe(before);
   });
 
-  it('YAML with the seed\'s keys, validated, with defaults; unknown sibling keys warn; programmatic options override it', async () => {
+  it('YAML with the safety config\'s keys, validated, with defaults; unknown sibling keys warn; programmatic options override it', async () => {
     const dir = tmp();
     const f = path.join(dir, 'safety.yaml');
     writeFileSync(f, 'safety:\n  feature_importance:\n    auto_analyze_stability: true\n    stability_thresholds:\n      min_top_k_overlap: 0.8\n      min_kendall_tau: 0.5\n');
@@ -540,7 +540,7 @@ describe('hooks, configuration, thresholds and warnings', () => {
 });
 
 describe('CLI', () => {
-  it('the seed\'s own command line, without --universe, analyses every universe of (target, method)', async () => {
+  it('the usual command line, without --universe, analyses every universe of (target, method)', async () => {
     // `tft-native stability analyze --target T --method M --top-k 20`, run where the default store is
     const cwd = tmp();
     cpSync(path.join(FIX, 'archive'), path.join(cwd, 'artifacts/feature_importance'), { recursive: true });
@@ -562,7 +562,7 @@ describe('CLI', () => {
     expect(run.out).toMatch(/^fwd_ret_21d\/lightgbm\[AAPL\]: 7 runs, 12 features, top-20$/m);
     expect(run.out).toMatch(/^fwd_ret_21d\/lightgbm\[ALL\]: 6 runs, 25 features, top-20$/m);
     expect(run.out.indexOf('[AAPL]')).toBeLessThan(run.out.indexOf('[ALL]'));
-    // the seed's second form, with --base-dir
+    // the same with --base-dir
     const base = path.join(cwd, 'artifacts/feature_importance');
     const json = await cli(['stability', 'analyze', '--target', 'fwd_ret_21d', '--method', 'lightgbm', '--base-dir', base, '--top-k', '8', '--json']);
     expect(json.code).toBe(0);
