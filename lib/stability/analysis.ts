@@ -17,6 +17,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_TOP_K } from '../defaults.js';
 import { finiteSummary, upperTriangle } from '../rank/pairwise-summary.js';
 import { kendallTauMatrix, rankPairs, rboMatrix, topKJaccardMatrix, weightedTauMatrix } from '../rank/rank-correlation.js';
+import { Xoshiro128, mixSeed, sampleDistinct } from '../random/index.js';
 import type { Snapshot } from './snapshot.js';
 import { groupId, groupKey, type GroupKey, type StoreIssue } from './snapshot-store.js';
 import { nogueiraStability, RboEvaluator, rankPositions, rboPForTopK, type NogueiraStability } from './metrics.js';
@@ -97,19 +98,10 @@ function summarize(values: ArrayLike<number>, sampled: boolean): PairwiseMetric 
 
 /** A seeded uniform sample of `count` < m(m−1)/2 pairs i < j (without replacement), flat (i, j) indices. */
 function samplePairList(m: number, count: number, seed: number): Int32Array {
-  const total = (m * (m - 1)) / 2;
-  let s = seed >>> 0 || 1;
-  const rnd = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-  const chosen = new Set<number>();
-  while (chosen.size < count) chosen.add(Math.floor(rnd() * total));
+  const chosen = sampleDistinct((m * (m - 1)) / 2, count, new Xoshiro128(seed));
   const pairs = new Int32Array(2 * count);
   let k = 0;
-  for (const t of [...chosen].sort((a, b) => a - b)) {
+  for (const t of chosen) {
     // invert the row-major upper-triangle index t -> (i, j)
     let i = Math.floor((2 * m - 1 - Math.sqrt((2 * m - 1) ** 2 - 8 * t)) / 2);
     while (i > 0 && i * m - (i * (i + 1)) / 2 > t) i--;
@@ -221,7 +213,7 @@ export async function analyzeGroup(snapshots: readonly Snapshot[], opts: Analyze
     const input = { data, rows: m, cols: n };
     const complete = snapshots.every((snap) => snap.features.length === n);
     const total = (m * (m - 1)) / 2;
-    const sample = opts.samplePairs !== undefined && total > opts.samplePairs ? samplePairList(m, opts.samplePairs, m * 7919 + n) : undefined;
+    const sample = opts.samplePairs !== undefined && total > opts.samplePairs ? samplePairList(m, opts.samplePairs, mixSeed(m, n)) : undefined;
     // Every native call runs off the JS thread (queued on the one executor); the rankings the snapshots
     // store are the kernels' order (decreasing importance, ties by column = name), so RBO's lists agree.
     const pending = Promise.all([

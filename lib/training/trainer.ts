@@ -13,6 +13,7 @@ import type {
 } from '../native/addon-types.js';
 import { loadAddon } from '../native/loader.js';
 import { TFTModel } from '../model/tft-model.js';
+import { Xoshiro128, sampleDistinct } from '../random/index.js';
 
 export type LossMode = 'sharpe' | 'joint_mle';
 
@@ -70,17 +71,10 @@ export class WindowSet {
   /** A seeded random subset of n windows (all of them when n ≥ size). */
   sample(n: number, seed: number): WindowSet {
     if (n >= this.size) return this;
-    const idx = Array.from({ length: this.size }, (_, i) => i);
-    let s = seed >>> 0 || 1;
-    for (let i = idx.length - 1; i > 0; i--) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      const j = (s >>> 0) % (i + 1);
-      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-    }
+    // Kept in the set's order: the trainer shuffles every epoch itself.
+    const chosen = sampleDistinct(this.size, n, new Xoshiro128(seed));
     const out = new Int32Array(2 * n);
-    idx.slice(0, n).sort((a, b) => a - b).forEach((w, k) => {
+    chosen.forEach((w, k) => {
       out[2 * k] = this.pairs[2 * w]!;
       out[2 * k + 1] = this.pairs[2 * w + 1]!;
     });
