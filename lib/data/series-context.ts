@@ -5,6 +5,7 @@
  *
  * Every derived series follows the rolling.ts convention: NaN where an input it reads is NaN.
  */
+import { SQRT_252 } from './annualization.js';
 import {
   Scratch,
   ewmaMean,
@@ -29,7 +30,8 @@ export interface SymbolBars {
 /** The span of the ex-ante daily volatility σ_t used to normalise returns (X-Trend, Deep Momentum Networks). */
 export const SIGMA_SPAN = 60;
 
-export const SQRT_252 = Math.sqrt(252);
+/** Re-exported for the feature families, which annualise with it. */
+export { SQRT_252 };
 
 type Base = (c: SeriesContext) => Float64Array;
 

@@ -9,6 +9,7 @@
  * feature EWMA): it reads only up to t, so scaling a label by it adds no look-ahead.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { SQRT_252 } from './annualization.js';
 import { validatePricePanel, type PricePanel } from './price-panel.js';
 import { Scratch, ewmaStd, spanAlpha } from './rolling.js';
 
@@ -32,15 +33,25 @@ export interface TargetPanel {
   dates: string[];
   /** [S, D] symbol-major: close[t+1] / close[t] - 1 (horizon 1). */
   nextDayReturn: Float32Array;
-  /** [S, D]: σ_tgt · r_{t+1} / (σ_t · √252), X-Trend's volatility-scaled next-day return (horizon 1). */
+  /** [S, D]: leverage_t · r_{t+1}, X-Trend's volatility-scaled next-day return (horizon 1). */
   scaledNextDayReturn: Float32Array;
   /** [S, D]: ex-ante daily volatility σ_t (reads bars up to t only). */
   sigma: Float32Array;
+  /** [S, D]: volatilityLeverage(σ_t, σ_tgt), what a unit position at t is scaled by (costs, turnover). */
+  leverage: Float32Array;
   forward: ForwardTarget[];
   /** Horizon of every target, in bars ahead of t. */
   horizons: { nextDayReturn: 1; scaledNextDayReturn: 1; forward: number[] };
   volSpan: number;
   sigmaTarget: number;
+}
+
+/**
+ * σ_tgt / (σ_t · √252): the leverage that brings a unit position at t to the annualised volatility target
+ * (X-Trend's volatility scaling); NaN where σ_t is not positive or not known.
+ */
+export function volatilityLeverage(sigma: number, sigmaTarget: number): number {
+  return sigma > 0 ? sigmaTarget / (sigma * SQRT_252) : Number.NaN;
 }
 
 export function buildTargets(panel: PricePanel, opts: TargetOptions = {}): TargetPanel {
@@ -60,12 +71,12 @@ export function buildTargets(panel: PricePanel, opts: TargetOptions = {}): Targe
   const next = new Float32Array(S * D);
   const scaled = new Float32Array(S * D);
   const sigma = new Float32Array(S * D);
+  const leverage = new Float32Array(S * D);
   const forward = horizons.map((horizon) => ({ horizon, values: new Float32Array(S * D) }));
   const ret = new Float64Array(D);
   const sig = new Float64Array(D);
   const scratch = new Scratch(D);
   const alpha = spanAlpha(volSpan);
-  const annual = Math.sqrt(252);
   for (let s = 0; s < S; s++) {
     const base = s * D;
     const p = panel.close.subarray(base, base + D);
@@ -74,10 +85,11 @@ export function buildTargets(panel: PricePanel, opts: TargetOptions = {}): Targe
     ewmaStd(ret, alpha, undefined, sig, scratch);
     for (let t = 0; t < D; t++) {
       const r1 = t + 1 < D ? p[t + 1]! / p[t]! - 1 : Number.NaN;
-      const st = sig[t]!;
+      const lev = volatilityLeverage(sig[t]!, sigmaTarget);
       next[base + t] = r1;
-      sigma[base + t] = st;
-      scaled[base + t] = st > 0 ? (sigmaTarget * r1) / (st * annual) : Number.NaN;
+      sigma[base + t] = sig[t]!;
+      leverage[base + t] = lev;
+      scaled[base + t] = lev * r1;
     }
     for (const f of forward) {
       for (let t = 0; t < D; t++) f.values[base + t] = t + f.horizon < D ? p[t + f.horizon]! / p[t]! - 1 : Number.NaN;
@@ -89,6 +101,7 @@ export function buildTargets(panel: PricePanel, opts: TargetOptions = {}): Targe
     nextDayReturn: next,
     scaledNextDayReturn: scaled,
     sigma,
+    leverage,
     forward,
     horizons: { nextDayReturn: 1, scaledNextDayReturn: 1, forward: horizons.slice() },
     volSpan,

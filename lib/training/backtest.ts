@@ -9,6 +9,8 @@
  * max drawdown is the largest peak-to-trough fall of the compounded curve (a positive fraction), turnover is
  * the mean daily |Δ(z·s)| per asset.
  */
+import { ANNUALIZATION, SQRT_252 } from '../data/annualization.js';
+
 export interface StrategyMetrics {
   sharpe: number;
   totalReturn: number;
@@ -83,12 +85,12 @@ export function metricsFromReturns(R: Float64Array, turnover: number): StrategyM
     mdd = Math.max(mdd, 1 - equity / peak);
   }
   return {
-    sharpe: sd > 0 ? (Math.sqrt(252) * m) / sd : Number.NaN,
+    sharpe: sd > 0 ? (SQRT_252 * m) / sd : Number.NaN,
     totalReturn: equity - 1,
     maxDrawdown: mdd,
     turnover,
-    annualReturn: m * 252,
-    annualVolatility: sd * Math.sqrt(252),
+    annualReturn: m * ANNUALIZATION,
+    annualVolatility: sd * SQRT_252,
     days: n,
     returns: R,
   };
