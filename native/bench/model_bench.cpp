@@ -39,13 +39,20 @@ int main(int argc, char** argv) {
   int reps = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
-    if (k == "--device") device = argv[i + 1];
-    else if (k == "--threads") threads = std::atoi(argv[i + 1]);
-    else if (k == "--batch") B = std::atoll(argv[i + 1]);
-    else if (k == "--assets") A = std::atoll(argv[i + 1]);
-    else if (k == "--days") D = std::atoll(argv[i + 1]);
-    else if (k == "--part") part = argv[i + 1];
-    else if (k == "--reps") reps = std::max(1, std::atoi(argv[i + 1]));
+    if (k == "--device")
+      device = argv[i + 1];
+    else if (k == "--threads")
+      threads = std::atoi(argv[i + 1]);
+    else if (k == "--batch")
+      B = std::atoll(argv[i + 1]);
+    else if (k == "--assets")
+      A = std::atoll(argv[i + 1]);
+    else if (k == "--days")
+      D = std::atoll(argv[i + 1]);
+    else if (k == "--part")
+      part = argv[i + 1];
+    else if (k == "--reps")
+      reps = std::max(1, std::atoi(argv[i + 1]));
   }
   auto want = [&](const char* p) { return part == "all" || part == p; };
   init_default_threads();
@@ -73,37 +80,37 @@ int main(int argc, char** argv) {
   in.x = at::randn({B, c.seq_len, c.n_features});
   std::vector<double> tb{0}, tl{0}, tr{0};
   if (want("batch")) {
-  tb.clear();
-  m.predict_batch(in, BatchOptions{});
-  for (int r = 0; r < 5 * reps; ++r) {
-    const auto t0 = clk::now();
+    tb.clear();
     m.predict_batch(in, BatchOptions{});
-    sync();
-    tb.push_back(seconds_since(t0));
-  }
+    for (int r = 0; r < 5 * reps; ++r) {
+      const auto t0 = clk::now();
+      m.predict_batch(in, BatchOptions{});
+      sync();
+      tb.push_back(seconds_since(t0));
+    }
   }
   if (want("latency")) {
-  tl.clear();
-  ModelInput one;
-  one.x = in.x.narrow(0, 0, 1).contiguous();
-  for (int r = 0; r < 20; ++r) m.predict_batch(one, BatchOptions{});
-  for (int r = 0; r < 200 * reps; ++r) {
-    const auto t0 = clk::now();
-    m.predict_batch(one, BatchOptions{});
-    sync();
-    tl.push_back(seconds_since(t0));
-  }
+    tl.clear();
+    ModelInput one;
+    one.x = in.x.narrow(0, 0, 1).contiguous();
+    for (int r = 0; r < 20; ++r) m.predict_batch(one, BatchOptions{});
+    for (int r = 0; r < 200 * reps; ++r) {
+      const auto t0 = clk::now();
+      m.predict_batch(one, BatchOptions{});
+      sync();
+      tl.push_back(seconds_since(t0));
+    }
   }
   if (want("rolling")) {
-  tr.clear();
-  const at::Tensor panel = at::randn({A, D, c.n_features});
-  m.predict_rolling(panel, at::Tensor(), RollingOptions{});
-  for (int r = 0; r < 2 * reps; ++r) {
-    const auto t0 = clk::now();
+    tr.clear();
+    const at::Tensor panel = at::randn({A, D, c.n_features});
     m.predict_rolling(panel, at::Tensor(), RollingOptions{});
-    sync();
-    tr.push_back(seconds_since(t0));
-  }
+    for (int r = 0; r < 2 * reps; ++r) {
+      const auto t0 = clk::now();
+      m.predict_rolling(panel, at::Tensor(), RollingOptions{});
+      sync();
+      tr.push_back(seconds_since(t0));
+    }
   }
   const double windows = static_cast<double>(A * (D - c.seq_len + 1));
   // training: batch 64 through forward, loss, backward and an Adam step
@@ -131,7 +138,7 @@ int main(int argc, char** argv) {
   if (want("latency")) std::printf("predict B=1 latency: %.3f ms\n", median(tl) * 1000);
   if (want("rolling"))
     std::printf("predict_rolling %lldx%lld: %.0f windows/s\n", static_cast<long long>(A), static_cast<long long>(D),
-              windows / median(tr));
+                windows / median(tr));
   if (dev.is_cpu() && want("training")) std::printf("training, batch 64: %.1f windows/s\n", train_wps);
   return 0;
 }

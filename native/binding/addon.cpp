@@ -81,7 +81,8 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 
 Napi::Value MeasureSgemm(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    return Napi::Number::New(info.Env(), tft::measure_sgemm_gflops(get_int(info[0], "n"), static_cast<int>(get_int(info[1], "reps"))));
+    return Napi::Number::New(
+        info.Env(), tft::measure_sgemm_gflops(get_int(info[0], "n"), static_cast<int>(get_int(info[1], "reps"))));
   });
 }
 
@@ -101,9 +102,7 @@ Napi::Value SetCpuIsa(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), tft::num_threads());
-}
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), tft::num_threads()); }
 
 }  // namespace
 
@@ -130,6 +129,8 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
 
 }  // namespace tft::binding
 
-static Napi::Object InitTftNative(Napi::Env env, Napi::Object exports) { return tft::binding::InitModule(env, exports); }
+static Napi::Object InitTftNative(Napi::Env env, Napi::Object exports) {
+  return tft::binding::InitModule(env, exports);
+}
 
 NODE_API_MODULE(tft_native, InitTftNative)

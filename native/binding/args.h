@@ -26,9 +26,10 @@ inline int64_t get_int(const Napi::Value& v, const char* name) {
 inline int64_t get_int_in(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) {
   const int64_t x = get_int(v, name);
   if (x < lo || x > hi)
-    throw_error(v.Env(), ErrorCode::InvalidArgument,
-                "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(x),
-                name);
+    throw_error(
+        v.Env(), ErrorCode::InvalidArgument,
+        "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(x),
+        name);
   return x;
 }
 
@@ -89,8 +90,7 @@ inline bool holds_shape(const std::vector<int64_t>& shape, size_t length) {
 inline bool holds_matrix(int64_t m, int64_t n, size_t length) { return holds_shape({m, n}, length); }
 
 inline FloatInput get_float_array(const Napi::Value& v, const char* name) {
-  if (!v.IsTypedArray())
-    throw_error(v.Env(), ErrorCode::DType, "must be a Float32Array or Float64Array", name);
+  if (!v.IsTypedArray()) throw_error(v.Env(), ErrorCode::DType, "must be a Float32Array or Float64Array", name);
   auto ta = v.As<Napi::TypedArray>();
   FloatInput in;
   if (ta.TypedArrayType() == napi_float32_array) {

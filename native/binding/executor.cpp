@@ -8,7 +8,9 @@ Executor& Executor::instance() {
   return *e;
 }
 
-Executor::Executor() { std::thread([this] { loop(); }).detach(); }
+Executor::Executor() {
+  std::thread([this] { loop(); }).detach();
+}
 
 void Executor::submit(std::function<void()> job) {
   {

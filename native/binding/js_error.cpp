@@ -52,8 +52,9 @@ void set_error_factory(Napi::Env env, Napi::Function factory) {
 Napi::Value make_error(Napi::Env env, const CapturedError& e) {
   auto& inst = instance(env);
   if (!inst.error_factory.IsEmpty()) {
-    Napi::Value made = inst.error_factory.Call({Napi::String::New(env, e.code), Napi::String::New(env, e.message),
-                                                e.argument.empty() ? env.Undefined() : Napi::String::New(env, e.argument)});
+    Napi::Value made =
+        inst.error_factory.Call({Napi::String::New(env, e.code), Napi::String::New(env, e.message),
+                                 e.argument.empty() ? env.Undefined() : Napi::String::New(env, e.argument)});
     if (made.IsObject()) return made;
   }
   Napi::Error err = Napi::Error::New(env, e.message);
@@ -67,9 +68,7 @@ Napi::Value make_error(Napi::Env env, ErrorCode code, const std::string& message
   return make_error(env, c);
 }
 
-void throw_error(Napi::Env env, const CapturedError& e) {
-  throw Napi::Error(env, make_error(env, e));
-}
+void throw_error(Napi::Env env, const CapturedError& e) { throw Napi::Error(env, make_error(env, e)); }
 
 void throw_error(Napi::Env env, ErrorCode code, const std::string& message, const std::string& argument) {
   throw Napi::Error(env, make_error(env, code, argument.empty() ? message : argument + ": " + message, argument));

@@ -23,7 +23,8 @@ CapturedError capture_current_exception();  // call inside catch (...)
 Napi::Value make_error(Napi::Env env, const CapturedError& e);
 Napi::Value make_error(Napi::Env env, ErrorCode code, const std::string& message, const std::string& argument = {});
 [[noreturn]] void throw_error(Napi::Env env, const CapturedError& e);
-[[noreturn]] void throw_error(Napi::Env env, ErrorCode code, const std::string& message, const std::string& argument = {});
+[[noreturn]] void throw_error(Napi::Env env, ErrorCode code, const std::string& message,
+                              const std::string& argument = {});
 
 void set_error_factory(Napi::Env env, Napi::Function factory);
 

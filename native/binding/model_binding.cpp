@@ -72,8 +72,10 @@ at::Tensor float_view(const FloatInput& in, const std::vector<int64_t>& shape, c
       dims += (i ? " x " : "") + std::to_string(shape[i]);
       fits = fits && !__builtin_mul_overflow(n, shape[i], &n);
     }
-    throw_error(env, ErrorCode::Shape, "has " + std::to_string(in.length) + " values but the shape " + dims + " needs " +
-                                           (fits ? std::to_string(n) : std::string("more than 2^63")), name);
+    throw_error(env, ErrorCode::Shape,
+                "has " + std::to_string(in.length) + " values but the shape " + dims + " needs " +
+                    (fits ? std::to_string(n) : std::string("more than 2^63")),
+                name);
   }
   return at::from_blob(const_cast<void*>(in.data), shape, at::kFloat);
 }
@@ -97,7 +99,8 @@ Napi::Object prediction_to_js(Napi::Env env, const model::ForwardOutput& r) {
 // configuration that has no room for them.
 void check_context_wanted(const model::TftConfig& cfg, const char* arg = "context") {
   if (cfg.n_context == 0)
-    throw Error(ErrorCode::InvalidArgument, std::string(arg) + ": this model has no context set (config.nContext = 0)", arg);
+    throw Error(ErrorCode::InvalidArgument, std::string(arg) + ": this model has no context set (config.nContext = 0)",
+                arg);
 }
 void check_context_entities_wanted(const model::TftConfig& cfg) {
   if (cfg.n_entities == 0)
@@ -140,7 +143,8 @@ Napi::Array specs_to_js(Napi::Env env, const std::vector<model::ParamSpec>& spec
     auto e = Napi::Object::New(env);
     e.Set("name", specs[i].name);
     auto shape = Napi::Array::New(env, specs[i].shape.size());
-    for (size_t k = 0; k < specs[i].shape.size(); ++k) shape.Set(k, Napi::Number::New(env, static_cast<double>(specs[i].shape[k])));
+    for (size_t k = 0; k < specs[i].shape.size(); ++k)
+      shape.Set(k, Napi::Number::New(env, static_cast<double>(specs[i].shape[k])));
     e.Set("shape", shape);
     arr.Set(i, e);
   }
@@ -218,7 +222,6 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
   const std::shared_ptr<ModelHandle>& handle() const { return handle_; }
 
  private:
-
   struct PredictArgs {
     model::ModelInput input;
     model::BatchOptions options;
@@ -292,12 +295,10 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
       if (info[3].IsObject()) {
         const Napi::Object o = info[3].As<Napi::Object>();
         if (has(o, "window")) ro.window = get_int_in(o.Get("window"), "window", 1, 65536);
-        if (has(o, "nanPolicy"))
-          ro.nan_policy = model::parse_nan_policy(get_string(o.Get("nanPolicy"), "nanPolicy"));
+        if (has(o, "nanPolicy")) ro.nan_policy = model::parse_nan_policy(get_string(o.Get("nanPolicy"), "nanPolicy"));
         ro.skip_non_finite = get_bool(o.Get("skipNonFinite"), "skipNonFinite", false);
         ro.vsn_weights = get_bool(o.Get("vsnWeights"), "vsnWeights", false);
-        if (has(o, "chunkWindows"))
-          ro.chunk_windows = get_int_in(o.Get("chunkWindows"), "chunkWindows", 1, kMaxChunk);
+        if (has(o, "chunkWindows")) ro.chunk_windows = get_int_in(o.Get("chunkWindows"), "chunkWindows", 1, kMaxChunk);
         if (has(o, "entityIds")) entity = int_ids(o.Get("entityIds"), "entityIds", {A});
         ContextArgs c = parse_context(env, o, cfg, {}, keep);
         ro.context = c.context;
@@ -334,7 +335,8 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
         auto e = Napi::Object::New(env);
         e.Set("name", specs[i].name);
         auto shape = Napi::Array::New(env, specs[i].shape.size());
-        for (size_t k = 0; k < specs[i].shape.size(); ++k) shape.Set(k, Napi::Number::New(env, static_cast<double>(specs[i].shape[k])));
+        for (size_t k = 0; k < specs[i].shape.size(); ++k)
+          shape.Set(k, Napi::Number::New(env, static_cast<double>(specs[i].shape[k])));
         e.Set("shape", shape);
         e.Set("data", to_float32_array(env, t.data_ptr<float>(), static_cast<size_t>(t.numel())));
         arr.Set(i, e);
@@ -346,12 +348,14 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       Napi::Env env = info.Env();
-      if (!info[0].IsArray()) throw_error(env, ErrorCode::InvalidArgument, "must be an array of {name, shape, data}", "state");
+      if (!info[0].IsArray())
+        throw_error(env, ErrorCode::InvalidArgument, "must be an array of {name, shape, data}", "state");
       const Napi::Array arr = info[0].As<Napi::Array>();
       std::map<std::string, model::NamedTensor> state;
       for (uint32_t i = 0; i < arr.Length(); ++i) {
         const Napi::Value ev = arr.Get(i);
-        if (!ev.IsObject()) throw_error(env, ErrorCode::InvalidArgument, "entry " + std::to_string(i) + " is not an object", "state");
+        if (!ev.IsObject())
+          throw_error(env, ErrorCode::InvalidArgument, "entry " + std::to_string(i) + " is not an object", "state");
         const Napi::Object e = ev.As<Napi::Object>();
         const std::string name = get_string(e.Get("name"), "state[].name");
         if (!e.Get("shape").IsArray()) throw_error(env, ErrorCode::InvalidArgument, "shape must be an array", name);
@@ -366,7 +370,8 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
         FloatInput data = get_float_array(e.Get("data"), name.c_str());
         if (!data.f32) throw_error(env, ErrorCode::DType, "data must be a Float32Array", name);
         if (static_cast<int64_t>(data.length) != n)
-          throw_error(env, ErrorCode::StateDict, "has " + std::to_string(data.length) + " values for a shape of " + std::to_string(n), name);
+          throw_error(env, ErrorCode::StateDict,
+                      "has " + std::to_string(data.length) + " values for a shape of " + std::to_string(n), name);
         t.data = static_cast<const float*>(data.data);
         if (state.count(name)) throw_error(env, ErrorCode::StateDict, "appears twice", name);
         state[name] = t;
@@ -419,7 +424,8 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
             for (auto& [name, t] : tensors) {
               t = t.contiguous();
               if (t.scalar_type() != at::kFloat)
-                throw Error(ErrorCode::StateDict, path + ": tensor '" + name + "' is not a floating-point tensor", name);
+                throw Error(ErrorCode::StateDict, path + ": tensor '" + name + "' is not a floating-point tensor",
+                            name);
               state[name] = model::NamedTensor{t.sizes().vec(), t.data_ptr<float>()};
             }
             std::lock_guard<std::mutex> lock(h->mu);
@@ -453,9 +459,11 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
     return guarded(info.Env(), [&]() -> Napi::Value {
       Napi::Env env = info.Env();
       if (!handle_->model) return env.Undefined();
-      if (handle_->pending > 0) throw_error(env, ErrorCode::Busy, "the model has asynchronous jobs pending; await them first", "model");
+      if (handle_->pending > 0)
+        throw_error(env, ErrorCode::Busy, "the model has asynchronous jobs pending; await them first", "model");
       std::unique_lock<std::mutex> lock(handle_->mu, std::try_to_lock);
-      if (!lock.owns_lock()) throw_error(env, ErrorCode::Busy, "the model is running an asynchronous job; await it first", "model");
+      if (!lock.owns_lock())
+        throw_error(env, ErrorCode::Busy, "the model is running an asynchronous job; await it first", "model");
       handle_->model.reset();
       Napi::MemoryManagement::AdjustExternalMemory(env, -bytes_);
       bytes_ = 0;
@@ -478,7 +486,8 @@ Napi::Value ReadSafetensorsHeader(const Napi::CallbackInfo& info) {
       e.Set("name", h.tensors[i].name);
       e.Set("dtype", h.tensors[i].dtype);
       auto shape = Napi::Array::New(env, h.tensors[i].shape.size());
-      for (size_t k = 0; k < h.tensors[i].shape.size(); ++k) shape.Set(k, Napi::Number::New(env, static_cast<double>(h.tensors[i].shape[k])));
+      for (size_t k = 0; k < h.tensors[i].shape.size(); ++k)
+        shape.Set(k, Napi::Number::New(env, static_cast<double>(h.tensors[i].shape[k])));
       e.Set("shape", shape);
       ts.Set(i, e);
     }
@@ -513,7 +522,8 @@ Napi::Value ReadSafetensors(const Napi::CallbackInfo& info) {
             auto e = Napi::Object::New(env);
             e.Set("name", ts[i].first);
             auto shape = Napi::Array::New(env, static_cast<size_t>(t.dim()));
-            for (int64_t k = 0; k < t.dim(); ++k) shape.Set(static_cast<uint32_t>(k), Napi::Number::New(env, static_cast<double>(t.size(k))));
+            for (int64_t k = 0; k < t.dim(); ++k)
+              shape.Set(static_cast<uint32_t>(k), Napi::Number::New(env, static_cast<double>(t.size(k))));
             e.Set("shape", shape);
             e.Set("data", to_float32_array(env, t.data_ptr<float>(), static_cast<size_t>(t.numel())));
             arr.Set(i, e);

@@ -47,7 +47,8 @@ class NativeJob {
     auto work = std::make_shared<Work>();
     work->job = std::move(job);
     work->on_abandon = std::move(on_abandon);
-    auto* state = new State{Napi::Promise::Deferred::New(env), std::move(convert), {}, std::move(settled), work, nullptr};
+    auto* state =
+        new State{Napi::Promise::Deferred::New(env), std::move(convert), {}, std::move(settled), work, nullptr};
     for (const auto& o : keep_alive) state->keep.push_back(Napi::Persistent(o));
     Napi::Promise promise = state->deferred.Promise();
     work->tsfn = Tsfn::New(env, "tft-native", 0, 1, state, &Finalize, state);
@@ -76,9 +77,9 @@ class NativeJob {
     std::mutex mu;
     std::condition_variable cv;
     Phase phase = Phase::Queued;
-    bool abandoned = false;   // the environment is being torn down: do not start the job
-    bool tsfn_gone = false;   // the thread-safe function was finalised: never call it again
-    bool hook_ran = false;    // the cleanup hook ran (and freed its argument)
+    bool abandoned = false;  // the environment is being torn down: do not start the job
+    bool tsfn_gone = false;  // the thread-safe function was finalised: never call it again
+    bool hook_ran = false;   // the cleanup hook ran (and freed its argument)
     Tsfn tsfn;
   };
 

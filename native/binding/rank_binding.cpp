@@ -32,8 +32,8 @@ MatrixArgs parse_matrix_args(const Napi::CallbackInfo& info) {
   return a;
 }
 
-std::vector<double> run_matrix(const void* data, size_t length, bool f32, int64_t m, int64_t n,
-                               rank::Statistic stat, int64_t k, rank::Device device) {
+std::vector<double> run_matrix(const void* data, size_t length, bool f32, int64_t m, int64_t n, rank::Statistic stat,
+                               int64_t k, rank::Device device) {
   FloatInput in;
   in.data = data;
   in.length = length;
@@ -49,8 +49,7 @@ Napi::Value RankMatrix(const Napi::CallbackInfo& info) {
     const size_t length = a.values.length;
     const bool f32 = a.values.f32;
     return NativeJob<std::vector<double>>::Start(
-        info.Env(),
-        [=] { return run_matrix(data, length, f32, a.m, a.n, a.stat, a.k, a.device); },
+        info.Env(), [=] { return run_matrix(data, length, f32, a.m, a.n, a.stat, a.k, a.device); },
         [](Napi::Env env, std::vector<double>& r) -> Napi::Value { return to_float64_array(env, r); },
         {a.values.object});
   });
@@ -102,17 +101,22 @@ Napi::Value RankPairs(const Napi::CallbackInfo& info) {
           const std::vector<double> x = in.to_double();
           return rank::pairs(x.data(), m, n, stat, list, k);
         },
-        [](Napi::Env env, std::vector<double>& r) -> Napi::Value { return to_float64_array(env, r); }, {a.values.object});
+        [](Napi::Env env, std::vector<double>& r) -> Napi::Value { return to_float64_array(env, r); },
+        {a.values.object});
   });
 }
 
 Napi::Value SetKendallAlgorithm(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const std::string name = get_string(info[0], "algorithm");
-    if (name == "auto") rank::set_kendall_algorithm(rank::KendallAlgorithm::Auto);
-    else if (name == "bitset") rank::set_kendall_algorithm(rank::KendallAlgorithm::Bitset);
-    else if (name == "fenwick") rank::set_kendall_algorithm(rank::KendallAlgorithm::Fenwick);
-    else throw_error(info.Env(), ErrorCode::InvalidArgument, "expected auto, bitset or fenwick", "algorithm");
+    if (name == "auto")
+      rank::set_kendall_algorithm(rank::KendallAlgorithm::Auto);
+    else if (name == "bitset")
+      rank::set_kendall_algorithm(rank::KendallAlgorithm::Bitset);
+    else if (name == "fenwick")
+      rank::set_kendall_algorithm(rank::KendallAlgorithm::Fenwick);
+    else
+      throw_error(info.Env(), ErrorCode::InvalidArgument, "expected auto, bitset or fenwick", "algorithm");
     return info.Env().Undefined();
   });
 }
@@ -135,7 +139,8 @@ Napi::Value RboMatrix(const Napi::CallbackInfo& info) {
     const double p = info[3].As<Napi::Number>().DoubleValue();
     if (!holds_matrix(m, n, values.length))
       throw_error(info.Env(), ErrorCode::Shape,
-                  "has " + std::to_string(values.length) + " elements but m x n = " + std::to_string(m) + " x " + std::to_string(n),
+                  "has " + std::to_string(values.length) + " elements but m x n = " + std::to_string(m) + " x " +
+                      std::to_string(n),
                   "values");
     const void* data = values.data;
     const size_t length = values.length;

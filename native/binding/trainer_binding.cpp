@@ -105,14 +105,14 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
       train::TrainData data;
       data.features = float_array_view(d.Get("features"), "data.features", {A, D, F}, keep_);
       data.target = float_array_view(d.Get("target"), "data.target", {A, D}, keep_);
-      if (has(d, "scale"))
-        data.scale = float_array_view(d.Get("scale"), "data.scale", {A, D}, keep_);
+      if (has(d, "scale")) data.scale = float_array_view(d.Get("scale"), "data.scale", {A, D}, keep_);
       if (has(d, "entityIds")) {
         const Napi::Value ids = d.Get("entityIds");
         if (!ids.IsTypedArray() || ids.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
           throw_error(env, ErrorCode::DType, "must be an Int32Array", "data.entityIds");
         auto a = ids.As<Napi::Int32Array>();
-        if (static_cast<int64_t>(a.ElementLength()) != A) throw_error(env, ErrorCode::Shape, "needs one id per asset", "data.entityIds");
+        if (static_cast<int64_t>(a.ElementLength()) != A)
+          throw_error(env, ErrorCode::Shape, "needs one id per asset", "data.entityIds");
         data.entity = at::from_blob(a.Data(), {A}, at::kInt).to(at::kLong);
       }
       train::TrainOptions o;
@@ -134,7 +134,8 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
         o.loss.mle_weight = num("mleWeight", o.loss.mle_weight);
         o.loss.warmup = static_cast<int64_t>(num("warmupSteps", 0));
         o.loss.cost_bps = num("costBps", 0);
-        if (!op.Get("lossMode").IsUndefined()) o.loss.mode = train::parse_loss_mode(get_string(op.Get("lossMode"), "lossMode"));
+        if (!op.Get("lossMode").IsUndefined())
+          o.loss.mode = train::parse_loss_mode(get_string(op.Get("lossMode"), "lossMode"));
       }
       std::lock_guard<std::mutex> lock(handle_->mu);
       trainer_ = std::make_shared<Trainer>(handle_->model, data, o);
@@ -181,21 +182,22 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
               report = [progress](const train::StepProgress& s) {
                 auto* copy = new train::StepProgress(s);
                 // Non-blocking: a slow listener drops updates rather than stalling training.
-                const napi_status st = progress->NonBlockingCall(copy, [](Napi::Env env, Napi::Function fn, train::StepProgress* p) {
-                  std::unique_ptr<train::StepProgress> owned(p);
-                  if (env == nullptr) return;
-                  auto o = Napi::Object::New(env);
-                  o.Set("step", static_cast<double>(p->step));
-                  o.Set("steps", static_cast<double>(p->steps));
-                  o.Set("loss", p->loss);
-                  o.Set("sharpe", p->sharpe);
-                  o.Set("learningRate", p->learning_rate);
-                  try {
-                    fn.Call({o});
-                  } catch (const Napi::Error&) {
-                    // A throwing progress listener must not take training down; the error is dropped.
-                  }
-                });
+                const napi_status st =
+                    progress->NonBlockingCall(copy, [](Napi::Env env, Napi::Function fn, train::StepProgress* p) {
+                      std::unique_ptr<train::StepProgress> owned(p);
+                      if (env == nullptr) return;
+                      auto o = Napi::Object::New(env);
+                      o.Set("step", static_cast<double>(p->step));
+                      o.Set("steps", static_cast<double>(p->steps));
+                      o.Set("loss", p->loss);
+                      o.Set("sharpe", p->sharpe);
+                      o.Set("learningRate", p->learning_rate);
+                      try {
+                        fn.Call({o});
+                      } catch (const Napi::Error&) {
+                        // A throwing progress listener must not take training down; the error is dropped.
+                      }
+                    });
                 if (st != napi_ok) delete copy;
               };
             }
@@ -249,7 +251,8 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   Napi::Value ValidWindows(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       auto t = require(info.Env());
-      return windows_to_js(info.Env(), t->valid_windows(get_int(info[0], "firstLastDay"), get_int(info[1], "lastLastDay")));
+      return windows_to_js(info.Env(),
+                           t->valid_windows(get_int(info[0], "firstLastDay"), get_int(info[1], "lastLastDay")));
     });
   }
 
@@ -293,8 +296,12 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
     });
   }
 
-  Napi::Value SaveBest(const Napi::CallbackInfo& info) { return locked(info, [](Trainer& t) { t.save_best(); }); }
-  Napi::Value RestoreBest(const Napi::CallbackInfo& info) { return locked(info, [](Trainer& t) { t.restore_best(); }); }
+  Napi::Value SaveBest(const Napi::CallbackInfo& info) {
+    return locked(info, [](Trainer& t) { t.save_best(); });
+  }
+  Napi::Value RestoreBest(const Napi::CallbackInfo& info) {
+    return locked(info, [](Trainer& t) { t.restore_best(); });
+  }
 
   Napi::Value Cancel(const Napi::CallbackInfo& info) {
     cancelled_->store(true);
@@ -305,7 +312,8 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
     return guarded(info.Env(), [&]() -> Napi::Value {
       if (!trainer_) return info.Env().Undefined();
       std::unique_lock<std::mutex> lock(handle_->mu, std::try_to_lock);
-      if (!lock.owns_lock()) throw_error(info.Env(), ErrorCode::Busy, "an epoch is running; cancel or await it first", "trainer");
+      if (!lock.owns_lock())
+        throw_error(info.Env(), ErrorCode::Busy, "an epoch is running; cancel or await it first", "trainer");
       trainer_.reset();
       keep_.clear();
       return info.Env().Undefined();
@@ -321,8 +329,6 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
 
 }  // namespace
 
-void register_trainer(Napi::Env env, Napi::Object exports) {
-  exports.Set("NativeTrainer", TrainerWrap::Define(env));
-}
+void register_trainer(Napi::Env env, Napi::Object exports) { exports.Set("NativeTrainer", TrainerWrap::Define(env)); }
 
 }  // namespace tft::binding

@@ -16,7 +16,7 @@ namespace tft {
 namespace {
 
 constexpr size_t kMinCached = size_t{1} << 20;  // below this, malloc is fast and does not fault
-constexpr size_t kHeader = 64;                   // keeps libtorch's 64-byte alignment; holds the class size
+constexpr size_t kHeader = 64;                  // keeps libtorch's 64-byte alignment; holds the class size
 constexpr size_t kHuge = size_t{2} << 20;
 constexpr size_t kHugeFrom = size_t{8} << 20;  // blocks from this size are backed by huge pages
 
@@ -26,9 +26,7 @@ size_t size_class(size_t n) {
   return (n + step - 1) / step * step;
 }
 
-size_t cache_limit() {
-  return static_cast<size_t>(environment::integer_at_least("TFT_CPU_CACHE_MB", 0, 1024)) << 20;
-}
+size_t cache_limit() { return static_cast<size_t>(environment::integer_at_least("TFT_CPU_CACHE_MB", 0, 1024)) << 20; }
 
 struct Cache {
   std::mutex mu;

@@ -3,8 +3,8 @@
 // Every forward and backward pass allocates the same large activations again. glibc hands blocks above its
 // mmap threshold back to the kernel on free, so each step paid for them again in page faults: profiled,
 // 20-30% of prediction and training time went to the kernel. Blocks of 1 MiB and more are kept by size
-// class and reused (those of 8 MiB and more backed by transparent huge pages where the kernel allows); smaller ones go to malloc.
-// The cache is bounded (TFT_CPU_CACHE_MB, default 1024) and can be emptied on demand.
+// class and reused (those of 8 MiB and more backed by transparent huge pages where the kernel allows); smaller ones go
+// to malloc. The cache is bounded (TFT_CPU_CACHE_MB, default 1024) and can be emptied on demand.
 #pragma once
 
 #include <cstddef>

@@ -54,10 +54,14 @@ std::once_flag g_env_once;
 
 const char* isa_name(Isa isa) {
   switch (isa) {
-    case Isa::Scalar: return "scalar";
-    case Isa::Avx2: return "avx2";
-    case Isa::Avx512: return "avx512";
-    case Isa::Neon: return "neon";
+    case Isa::Scalar:
+      return "scalar";
+    case Isa::Avx2:
+      return "avx2";
+    case Isa::Avx512:
+      return "avx512";
+    case Isa::Neon:
+      return "neon";
   }
   return "scalar";
 }
@@ -87,8 +91,8 @@ Isa parse_isa(const std::string& name, const char* argument) {
          "this CPU cannot run the " + name + " kernels; it supports: " + supported_list());
   }
   fail(ErrorCode::InvalidArgument, argument,
-       "unknown instruction set '" + name + "' (expected auto, scalar, avx2, avx512 or neon; this CPU supports: " +
-           supported_list() + ")");
+       "unknown instruction set '" + name +
+           "' (expected auto, scalar, avx2, avx512 or neon; this CPU supports: " + supported_list() + ")");
 }
 
 void init_isa() {

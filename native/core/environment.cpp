@@ -15,8 +15,10 @@ const std::vector<Variable>& variables() {
       {"TFT_NUM_THREADS", "OMP_NUM_THREADS, else every hardware thread",
        "CPU threads for libtorch and OpenBLAS together (setNumThreads overrides it at run time)"},
       {"OMP_NUM_THREADS", "every hardware thread", "read when TFT_NUM_THREADS is unset"},
-      {"TFT_CPU_CACHE_MB", "1024", "MiB of freed large CPU tensors the caching allocator keeps for reuse (0 disables it)"},
-      {"TFT_RANK_MEMORY_MB", "1024", "MiB of bit planes a rank-correlation call holds at once; bigger inputs are tiled"},
+      {"TFT_CPU_CACHE_MB", "1024",
+       "MiB of freed large CPU tensors the caching allocator keeps for reuse (0 disables it)"},
+      {"TFT_RANK_MEMORY_MB", "1024",
+       "MiB of bit planes a rank-correlation call holds at once; bigger inputs are tiled"},
   };
   return table;
 }

@@ -27,9 +27,21 @@ enum class ErrorCode {
 
 // Every code, for the binding's errorCodes() (the TS error classes are tested against it).
 inline constexpr ErrorCode kAllErrorCodes[] = {
-    ErrorCode::InvalidArgument, ErrorCode::Shape, ErrorCode::DType,     ErrorCode::NonFinite, ErrorCode::NotFound,
-    ErrorCode::OutOfRange,      ErrorCode::CudaUnavailable, ErrorCode::StateDict, ErrorCode::Io, ErrorCode::Corrupt,
-    ErrorCode::Cancelled,       ErrorCode::OutOfMemory, ErrorCode::Busy, ErrorCode::Disposed, ErrorCode::Internal,
+    ErrorCode::InvalidArgument,
+    ErrorCode::Shape,
+    ErrorCode::DType,
+    ErrorCode::NonFinite,
+    ErrorCode::NotFound,
+    ErrorCode::OutOfRange,
+    ErrorCode::CudaUnavailable,
+    ErrorCode::StateDict,
+    ErrorCode::Io,
+    ErrorCode::Corrupt,
+    ErrorCode::Cancelled,
+    ErrorCode::OutOfMemory,
+    ErrorCode::Busy,
+    ErrorCode::Disposed,
+    ErrorCode::Internal,
 };
 static_assert(sizeof(kAllErrorCodes) / sizeof(kAllErrorCodes[0]) == static_cast<size_t>(ErrorCode::Internal) + 1,
               "kAllErrorCodes must list every ErrorCode");
@@ -37,21 +49,36 @@ static_assert(sizeof(kAllErrorCodes) / sizeof(kAllErrorCodes[0]) == static_cast<
 // Stable strings that reach JS as error.code; never rename one, only add.
 inline const char* error_code_name(ErrorCode c) {
   switch (c) {
-    case ErrorCode::InvalidArgument: return "ERR_INVALID_ARG";
-    case ErrorCode::Shape: return "ERR_SHAPE";
-    case ErrorCode::DType: return "ERR_DTYPE";
-    case ErrorCode::NonFinite: return "ERR_NAN";
-    case ErrorCode::NotFound: return "ERR_NOT_FOUND";
-    case ErrorCode::OutOfRange: return "ERR_OUT_OF_RANGE";
-    case ErrorCode::CudaUnavailable: return "ERR_CUDA_UNAVAILABLE";
-    case ErrorCode::StateDict: return "ERR_STATE_DICT";
-    case ErrorCode::Io: return "ERR_IO";
-    case ErrorCode::Corrupt: return "ERR_CORRUPT";
-    case ErrorCode::Cancelled: return "ERR_CANCELLED";
-    case ErrorCode::OutOfMemory: return "ERR_OUT_OF_MEMORY";
-    case ErrorCode::Busy: return "ERR_BUSY";
-    case ErrorCode::Disposed: return "ERR_DISPOSED";
-    case ErrorCode::Internal: return "ERR_NATIVE";
+    case ErrorCode::InvalidArgument:
+      return "ERR_INVALID_ARG";
+    case ErrorCode::Shape:
+      return "ERR_SHAPE";
+    case ErrorCode::DType:
+      return "ERR_DTYPE";
+    case ErrorCode::NonFinite:
+      return "ERR_NAN";
+    case ErrorCode::NotFound:
+      return "ERR_NOT_FOUND";
+    case ErrorCode::OutOfRange:
+      return "ERR_OUT_OF_RANGE";
+    case ErrorCode::CudaUnavailable:
+      return "ERR_CUDA_UNAVAILABLE";
+    case ErrorCode::StateDict:
+      return "ERR_STATE_DICT";
+    case ErrorCode::Io:
+      return "ERR_IO";
+    case ErrorCode::Corrupt:
+      return "ERR_CORRUPT";
+    case ErrorCode::Cancelled:
+      return "ERR_CANCELLED";
+    case ErrorCode::OutOfMemory:
+      return "ERR_OUT_OF_MEMORY";
+    case ErrorCode::Busy:
+      return "ERR_BUSY";
+    case ErrorCode::Disposed:
+      return "ERR_DISPOSED";
+    case ErrorCode::Internal:
+      return "ERR_NATIVE";
   }
   return "ERR_NATIVE";
 }

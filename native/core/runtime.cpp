@@ -136,7 +136,8 @@ Capabilities capabilities() {
   caps.cuda_kernels_compiled = cuda::compiled();
   std::string why;
   caps.cuda_kernel_devices = cuda::device_count(&why);
-  if (caps.cuda_kernel_devices == 0) caps.cuda_status = why;
+  if (caps.cuda_kernel_devices == 0)
+    caps.cuda_status = why;
   else if (!caps.torch_cuda_compiled)
     caps.cuda_status = "the rank kernels can use the GPU, but this libtorch has no CUDA (the model runs on CPU)";
   std::string info = at::get_parallel_info();

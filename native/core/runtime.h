@@ -7,22 +7,22 @@
 namespace tft {
 
 struct Capabilities {
-  std::string torch_version;       // libtorch the addon was compiled against (== the one loaded)
+  std::string torch_version;  // libtorch the addon was compiled against (== the one loaded)
   bool torch_cuda_compiled = false;
-  int torch_cuda_devices = 0;      // devices libtorch can use for the model
+  int torch_cuda_devices = 0;          // devices libtorch can use for the model
   bool cuda_kernels_compiled = false;  // our own .cu kernels (rank statistics) are in the binary
-  int cuda_kernel_devices = 0;     // devices those kernels can use
-  std::string cuda_status;         // why CUDA is not usable, empty when it is
+  int cuda_kernel_devices = 0;         // devices those kernels can use
+  std::string cuda_status;             // why CUDA is not usable, empty when it is
   int intra_op_threads = 1;
   int hardware_threads = 1;
-  std::string parallel_backend;    // OpenMP / native thread pool
-  std::string blas;                // e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ..."
-  std::string blas_library;        // the shared object that provides sgemm
-  bool avx2 = false;                   // the CPU has AVX2 + FMA
-  bool avx512 = false;                 // ... AVX-512 F/VL/DQ/BW
-  bool avx512_vpopcnt = false;         // ... and VPOPCNTDQ with the rest of AVX3_DL
-  std::string cpu_isa;                 // the kernels' active path (core/cpu_isa.h)
-  std::vector<std::string> cpu_isas;   // every path this CPU can run
+  std::string parallel_backend;       // OpenMP / native thread pool
+  std::string blas;                   // e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ..."
+  std::string blas_library;           // the shared object that provides sgemm
+  bool avx2 = false;                  // the CPU has AVX2 + FMA
+  bool avx512 = false;                // ... AVX-512 F/VL/DQ/BW
+  bool avx512_vpopcnt = false;        // ... and VPOPCNTDQ with the rest of AVX3_DL
+  std::string cpu_isa;                // the kernels' active path (core/cpu_isa.h)
+  std::vector<std::string> cpu_isas;  // every path this CPU can run
 };
 
 Capabilities capabilities();

@@ -59,8 +59,7 @@ __global__ void build_planes(const double* x, int64_t m, int64_t n, const int32_
 }
 
 __global__ void pair_counts(const uint64_t* z, const uint64_t* p, const uint64_t* v, int64_t m, int64_t words,
-                            const int32_t* pair_a, const int32_t* pair_b, int64_t* cmd, int64_t* ua,
-                            int64_t* ub) {
+                            const int32_t* pair_a, const int32_t* pair_b, int64_t* cmd, int64_t* ua, int64_t* ub) {
   const int64_t t = blockIdx.x;
   const int64_t a = pair_a[t], b = pair_b[t];
   const uint64_t* za = z + a * words;
@@ -136,7 +135,8 @@ void kendall_counts(const double* x, int64_t m, int64_t n, int64_t* con_minus_di
   DeviceBuffer<uint64_t> dz(static_cast<size_t>(m * words)), dp(static_cast<size_t>(m * words)),
       dv(static_cast<size_t>(m * words));
   DeviceBuffer<int32_t> dpa(static_cast<size_t>(pairs)), dpb(static_cast<size_t>(pairs));
-  DeviceBuffer<int64_t> dcmd(static_cast<size_t>(m * m)), dua(static_cast<size_t>(m * m)), dub(static_cast<size_t>(m * m));
+  DeviceBuffer<int64_t> dcmd(static_cast<size_t>(m * m)), dua(static_cast<size_t>(m * m)),
+      dub(static_cast<size_t>(m * m));
 
   check(cudaMemcpy(dx.ptr, x, sizeof(double) * m * n, cudaMemcpyHostToDevice), "copy of the rankings");
   check(cudaMemcpy(downer.ptr, owner.data(), sizeof(int32_t) * words, cudaMemcpyHostToDevice), "copy");
@@ -148,8 +148,8 @@ void kendall_counts(const double* x, int64_t m, int64_t n, int64_t* con_minus_di
   dim3 grid(static_cast<unsigned>((words + threads - 1) / threads), static_cast<unsigned>(m));
   build_planes<<<grid, threads>>>(dx.ptr, m, n, downer.ptr, dfirst.ptr, words, dz.ptr, dp.ptr, dv.ptr);
   check(cudaGetLastError(), "bit-plane kernel launch");
-  pair_counts<<<static_cast<unsigned>(pairs), threads>>>(dz.ptr, dp.ptr, dv.ptr, m, words, dpa.ptr, dpb.ptr,
-                                                         dcmd.ptr, dua.ptr, dub.ptr);
+  pair_counts<<<static_cast<unsigned>(pairs), threads>>>(dz.ptr, dp.ptr, dv.ptr, m, words, dpa.ptr, dpb.ptr, dcmd.ptr,
+                                                         dua.ptr, dub.ptr);
   check(cudaGetLastError(), "pair kernel launch");
   check(cudaDeviceSynchronize(), "kernel execution");
   check(cudaMemcpy(con_minus_dis, dcmd.ptr, sizeof(int64_t) * m * m, cudaMemcpyDeviceToHost), "copy back");

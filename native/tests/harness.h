@@ -40,52 +40,52 @@ struct Skip {
 
 #define TFT_CAT2(a, b) a##b
 #define TFT_CAT(a, b) TFT_CAT2(a, b)
-#define TEST(name)                                                                              \
-  static void TFT_CAT(test_fn_, name)();                                                        \
-  static ::tft::test::Registrar TFT_CAT(test_reg_, name)(#name, TFT_CAT(test_fn_, name));       \
+#define TEST(name)                                                                        \
+  static void TFT_CAT(test_fn_, name)();                                                  \
+  static ::tft::test::Registrar TFT_CAT(test_reg_, name)(#name, TFT_CAT(test_fn_, name)); \
   static void TFT_CAT(test_fn_, name)()
 
-#define REQUIRE(cond)                                                                           \
-  do {                                                                                          \
-    if (!(cond)) {                                                                              \
-      std::ostringstream os_;                                                                   \
-      os_ << __FILE__ << ":" << __LINE__ << ": REQUIRE(" #cond ") failed";                        \
-      throw ::tft::test::Failure{os_.str()};                                                    \
-    }                                                                                           \
+#define REQUIRE(cond)                                                      \
+  do {                                                                     \
+    if (!(cond)) {                                                         \
+      std::ostringstream os_;                                              \
+      os_ << __FILE__ << ":" << __LINE__ << ": REQUIRE(" #cond ") failed"; \
+      throw ::tft::test::Failure{os_.str()};                               \
+    }                                                                      \
   } while (0)
 
-#define REQUIRE_NEAR(a, b, tol)                                                                   \
-  do {                                                                                          \
-    const double a_ = (a), b_ = (b);                                                            \
-    const bool ok_ = (std::isnan(a_) && std::isnan(b_)) || std::fabs(a_ - b_) <= (tol);         \
-    if (!ok_) {                                                                                 \
-      std::ostringstream os_;                                                                   \
-      os_.precision(17);                                                                        \
-      os_ << __FILE__ << ":" << __LINE__ << ": " #a " = " << a_ << " vs " #b " = " << b_        \
-          << " (tol " << (tol) << ")";                                                          \
-      throw ::tft::test::Failure{os_.str()};                                                    \
-    }                                                                                           \
+#define REQUIRE_NEAR(a, b, tol)                                                                                       \
+  do {                                                                                                                \
+    const double a_ = (a), b_ = (b);                                                                                  \
+    const bool ok_ = (std::isnan(a_) && std::isnan(b_)) || std::fabs(a_ - b_) <= (tol);                               \
+    if (!ok_) {                                                                                                       \
+      std::ostringstream os_;                                                                                         \
+      os_.precision(17);                                                                                              \
+      os_ << __FILE__ << ":" << __LINE__ << ": " #a " = " << a_ << " vs " #b " = " << b_ << " (tol " << (tol) << ")"; \
+      throw ::tft::test::Failure{os_.str()};                                                                          \
+    }                                                                                                                 \
   } while (0)
 
-#define REQUIRE_THROWS_CODE(expr, expected_code)                                                  \
-  do {                                                                                          \
-    bool thrown_ = false;                                                                       \
-    try {                                                                                       \
-      (void)(expr);                                                                             \
-    } catch (const ::tft::Error& e_) {                                                          \
-      thrown_ = true;                                                                           \
-      if (e_.code() != (expected_code)) {                                                       \
-        std::ostringstream os_;                                                                 \
-        os_ << __FILE__ << ":" << __LINE__ << ": wrong code " << ::tft::error_code_name(e_.code()) \
-            << ": " << e_.what();                                                               \
-        throw ::tft::test::Failure{os_.str()};                                                  \
-      }                                                                                         \
-    }                                                                                           \
-    if (!thrown_) {                                                                             \
-      std::ostringstream os_;                                                                   \
-      os_ << __FILE__ << ":" << __LINE__ << ": " #expr " did not throw";                         \
-      throw ::tft::test::Failure{os_.str()};                                                    \
-    }                                                                                           \
+#define REQUIRE_THROWS_CODE(expr, expected_code)                                                           \
+  do {                                                                                                     \
+    bool thrown_ = false;                                                                                  \
+    try {                                                                                                  \
+      (void)(expr);                                                                                        \
+    } catch (const ::tft::Error& e_) {                                                                     \
+      thrown_ = true;                                                                                      \
+      if (e_.code() != (expected_code)) {                                                                  \
+        std::ostringstream os_;                                                                            \
+        os_ << __FILE__ << ":" << __LINE__ << ": wrong code " << ::tft::error_code_name(e_.code()) << ": " \
+            << e_.what();                                                                                  \
+        throw ::tft::test::Failure{os_.str()};                                                             \
+      }                                                                                                    \
+    }                                                                                                      \
+    if (!thrown_) {                                                                                        \
+      std::ostringstream os_;                                                                              \
+      os_ << __FILE__ << ":" << __LINE__ << ": " #expr " did not throw";                                   \
+      throw ::tft::test::Failure{os_.str()};                                                               \
+    }                                                                                                      \
   } while (0)
 
-#define SKIP(why) throw ::tft::test::Skip{why}
+#define SKIP(why) \
+  throw ::tft::test::Skip { why }

@@ -11,7 +11,8 @@ using namespace tft::test;
 TEST(cuda_kendall_matrix_equals_cpu) {
   std::string why;
   if (cuda::device_count(&why) == 0) SKIP(why);
-  for (auto [m, n, levels, nan_p] : {std::tuple{40, 300, 0, 0.0}, {33, 129, 4, 0.1}, {3, 2, 0, 0.0}, {64, 1000, 50, 0.02}}) {
+  for (auto [m, n, levels, nan_p] :
+       {std::tuple{40, 300, 0, 0.0}, {33, 129, 4, 0.1}, {3, 2, 0, 0.0}, {64, 1000, 50, 0.02}}) {
     const auto x = random_rankings(m, n, levels, nan_p, static_cast<uint64_t>(m * 1000 + n));
     const auto gpu = rank::matrix(x.data(), m, n, rank::Statistic::KendallTauB, 0, rank::Device::Cuda);
     const auto cpu = rank::matrix(x.data(), m, n, rank::Statistic::KendallTauB, 0, rank::Device::Cpu);
@@ -24,7 +25,7 @@ TEST(cuda_request_without_device_is_typed) {
   if (cuda::device_count(&why) > 0) SKIP("a CUDA device is present");
   const std::vector<double> x{1, 2, 3, 3, 2, 1};
   REQUIRE_THROWS_CODE(rank::matrix(x.data(), 2, 3, rank::Statistic::KendallTauB, 0, rank::Device::Cuda),
-                    ErrorCode::CudaUnavailable);
+                      ErrorCode::CudaUnavailable);
 }
 
 // The model on a CUDA libtorch: the same weights give the same outputs on the GPU as on the CPU, and a

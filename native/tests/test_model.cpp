@@ -26,7 +26,6 @@ using tft::test::fixtures_dir;
 
 namespace {
 
-
 const char* kCases[] = {"plain", "entities", "xtrend", "context_only", "reference_size", "single_step"};
 
 struct Fixture {
@@ -90,14 +89,16 @@ TEST(model_matches_pytorch_reference) {
     // result as float32 PyTorch is.
     double truth = 0;
     for (const char* k : {"position", "mu", "sigma", "vsn_weights", "attention"}) {
-      at::Tensor out = k == std::string("position") ? all.position : k == std::string("mu") ? all.mu
-                     : k == std::string("sigma") ? all.sigma : k == std::string("vsn_weights") ? all.vsn_weights
-                     : all.attention;
+      at::Tensor out = k == std::string("position")      ? all.position
+                       : k == std::string("mu")          ? all.mu
+                       : k == std::string("sigma")       ? all.sigma
+                       : k == std::string("vsn_weights") ? all.vsn_weights
+                                                         : all.attention;
       truth = std::max(truth, max_abs(out, f.io.at(std::string("truth_") + k)));
     }
     const double pytorch_error = f.io.at("pytorch_error").item<double>();
-    std::printf("          %-15s max |native - pytorch| = %.2e   vs float64: native %.2e, pytorch %.2e\n", name,
-                worst, truth, pytorch_error);
+    std::printf("          %-15s max |native - pytorch| = %.2e   vs float64: native %.2e, pytorch %.2e\n", name, worst,
+                truth, pytorch_error);
     REQUIRE(worst <= 1e-5);
     REQUIRE(truth <= std::max(1e-5, 2 * pytorch_error));
   }
@@ -292,25 +293,57 @@ TEST(safetensors_reader_rejects_hostile_files) {
   };
   const std::string four(4, '\0');
   REQUIRE_THROWS_CODE(read_safetensors_header(write("st_short", "abc")), ErrorCode::Corrupt);
-  REQUIRE_THROWS_CODE(read_safetensors_header(write("st_huge", std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8) + "{}")), ErrorCode::Corrupt);
+  REQUIRE_THROWS_CODE(
+      read_safetensors_header(write("st_huge", std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8) + "{}")),
+      ErrorCode::Corrupt);
   REQUIRE_THROWS_CODE(read_safetensors_header(write("st_json", with_header("{\"a\":", four))), ErrorCode::Corrupt);
-  REQUIRE_THROWS_CODE(read_safetensors_header(write("st_offsets", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", four))), ErrorCode::Corrupt);
-  REQUIRE_THROWS_CODE(read_safetensors_header(write("st_shape", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,4]}}", four))), ErrorCode::Corrupt);
-  REQUIRE_THROWS_CODE(read_safetensors_header(write("st_dtype", with_header("{\"a\":{\"dtype\":\"Q7\",\"shape\":[1],\"data_offsets\":[0,4]}}", four))), ErrorCode::Corrupt);
-  REQUIRE_THROWS_CODE(read_safetensors_header(write("st_overflow", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]}}", four))), ErrorCode::Corrupt);
-  REQUIRE_THROWS_CODE(read_safetensors_header(write("st_overlap", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four))), ErrorCode::Corrupt);
-  REQUIRE_THROWS_CODE(read_safetensors_header(write("st_trailing", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four + four))), ErrorCode::Corrupt);
-  REQUIRE_THROWS_CODE(read_safetensors_header(write("st_dup", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", four + four))), ErrorCode::Corrupt);
+  REQUIRE_THROWS_CODE(
+      read_safetensors_header(
+          write("st_offsets", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", four))),
+      ErrorCode::Corrupt);
+  REQUIRE_THROWS_CODE(
+      read_safetensors_header(
+          write("st_shape", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,4]}}", four))),
+      ErrorCode::Corrupt);
+  REQUIRE_THROWS_CODE(
+      read_safetensors_header(
+          write("st_dtype", with_header("{\"a\":{\"dtype\":\"Q7\",\"shape\":[1],\"data_offsets\":[0,4]}}", four))),
+      ErrorCode::Corrupt);
+  REQUIRE_THROWS_CODE(
+      read_safetensors_header(write(
+          "st_overflow",
+          with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]}}", four))),
+      ErrorCode::Corrupt);
+  REQUIRE_THROWS_CODE(read_safetensors_header(write(
+                          "st_overlap", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                                                    "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                                                    four))),
+                      ErrorCode::Corrupt);
+  REQUIRE_THROWS_CODE(
+      read_safetensors_header(write(
+          "st_trailing", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four + four))),
+      ErrorCode::Corrupt);
+  REQUIRE_THROWS_CODE(read_safetensors_header(
+                          write("st_dup", with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                                                      "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                                                      four + four))),
+                      ErrorCode::Corrupt);
   const std::string tensor_a = "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}";
   for (const char* esc : {"\\u00zz", "\\u12", "\\ud83d", "\\ude00", "\\ud83d\\u0041"}) {
     const std::string json = std::string("{\"__metadata__\":{\"k\":\"") + esc + "\"}," + tensor_a + "}";
     REQUIRE_THROWS_CODE(read_safetensors_header(write("st_escape", with_header(json, four))), ErrorCode::Corrupt);
   }
   const SafetensorsHeader esc = read_safetensors_header(
-      write("st_escape_ok", with_header("{\"__metadata__\":{\"k\":\"\\u00e9\\ud83d\\ude00\\u0041\"}," + tensor_a + "}", four)));
-  REQUIRE(esc.metadata.at("k") == "\xc3\xa9\xf0\x9f\x98\x80" "A");
+      write("st_escape_ok",
+            with_header("{\"__metadata__\":{\"k\":\"\\u00e9\\ud83d\\ude00\\u0041\"}," + tensor_a + "}", four)));
+  REQUIRE(esc.metadata.at("k") ==
+          "\xc3\xa9\xf0\x9f\x98\x80"
+          "A");
   REQUIRE_THROWS_CODE(read_safetensors_header(dir + "/does-not-exist.safetensors"), ErrorCode::Io);
-  const SafetensorsHeader ok = read_safetensors_header(write("st_ok", with_header("{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four)));
+  const SafetensorsHeader ok = read_safetensors_header(write(
+      "st_ok",
+      with_header("{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                  four)));
   REQUIRE(ok.tensors.size() == 1 && ok.metadata.at("k") == "v");
 }
 

@@ -21,7 +21,7 @@ struct Shape {
 };
 
 const Shape kShapes[] = {
-    {2, 2, 0, 0.0},   {5, 3, 2, 0.0},    {7, 63, 0, 0.0},   {9, 64, 5, 0.0},  {6, 65, 3, 0.1},
+    {2, 2, 0, 0.0},    {5, 3, 2, 0.0},   {7, 63, 0, 0.0},    {9, 64, 5, 0.0}, {6, 65, 3, 0.1},
     {12, 130, 0, 0.2}, {4, 200, 1, 0.0}, {10, 257, 7, 0.05}, {3, 31, 2, 0.5}, {8, 90, 0, 0.0},
 };
 
@@ -128,9 +128,9 @@ TEST(weighted_tau_bitset_path_matches_definition_in_mixed_matrices) {
     if (budget) setenv("TFT_RANK_MEMORY_MB", budget, 1);
     const int64_t m = budget ? 90 : 24, n = budget ? 300 : 130;
     auto x = random_rankings(m, n, 0, 0.0, 4242);
-    for (int64_t j = 0; j < n; j += 7) x[3 * n + j] = x[3 * n + 0];                    // ties in row 3
+    for (int64_t j = 0; j < n; j += 7) x[3 * n + j] = x[3 * n + 0];                              // ties in row 3
     for (int64_t j = 0; j < n; j += 5) x[8 * n + j] = std::numeric_limits<double>::quiet_NaN();  // absent in row 8
-    x[11 * n + 1] = x[11 * n + 2];                                                        // one tie in row 11
+    x[11 * n + 1] = x[11 * n + 2];                                                               // one tie in row 11
     const auto M = rank::matrix(x.data(), m, n, rank::Statistic::WeightedTau);
     if (budget) unsetenv("TFT_RANK_MEMORY_MB");
     double worst = 0;
@@ -170,8 +170,8 @@ TEST(rbo_matches_definition) {
 TEST(every_kernel_path_agrees) {
   const cpu::Isa before = cpu::active_isa();
   const int64_t m = 37, n = 203;
-  const auto mixed = random_rankings(m, n, 60, 0.05, 17);   // ties and NaNs: the general paths too
-  const auto clean = random_rankings(m, n, 0, 0.0, 18);     // complete and tie-free: weighted tau's planes
+  const auto mixed = random_rankings(m, n, 60, 0.05, 17);  // ties and NaNs: the general paths too
+  const auto clean = random_rankings(m, n, 0, 0.0, 18);    // complete and tie-free: weighted tau's planes
   rank::set_kendall_algorithm(rank::KendallAlgorithm::Bitset);
   std::vector<double> k0, w0, s0;
   for (cpu::Isa isa : cpu::supported_isas()) {

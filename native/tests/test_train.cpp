@@ -21,7 +21,6 @@ using namespace tft::train;
 
 namespace {
 
-
 struct Batch {
   TftConfig config;
   std::map<std::string, at::Tensor> t;
@@ -98,7 +97,9 @@ void check_losses_and_gradients(const std::string& dir) {
     REQUIRE(err <= 1e-5 * std::max(1.0, scale));
     worst = std::max(worst, err);
     if (scale > 1e-3) worst_rel = std::max(worst_rel, err / scale);
-    if (std::getenv("TFT_TRACE")) std::printf("            %-40s err %.2e scale %.2e\n", specs[i].name.c_str(), err, ref.abs().max().item<double>());
+    if (std::getenv("TFT_TRACE"))
+      std::printf("            %-40s err %.2e scale %.2e\n", specs[i].name.c_str(), err,
+                  ref.abs().max().item<double>());
   }
   std::printf("          %s: %zu gradients, max |native - pytorch| = %.2e, max relative to the tensor's scale %.2e\n",
               dir.c_str(), specs.size(), worst, worst_rel);
@@ -116,7 +117,7 @@ TEST(one_adam_step_matches_pytorch) {
   const Batch b = load_batch();
   auto m = fixture_model(b);
   TrainData data;
-  data.features = b.t.at("x");                  // 5 assets x 12 days: each asset is one window
+  data.features = b.t.at("x");  // 5 assets x 12 days: each asset is one window
   data.target = b.t.at("target");
   data.scale = b.t.at("scale");
   data.entity = b.t.at("entity").to(at::kLong);
@@ -289,7 +290,8 @@ TEST(training_with_context_sets_is_causal_deterministic_and_learns) {
     if (lg.name.rfind("context_self", 0) == 0 || lg.name.rfind("cross", 0) == 0) context_learned |= lg.norm > 0;
   REQUIRE(context_learned);
   const EvalStats after = t1.evaluate(valid);
-  std::printf("          X-Trend (3 contexts): validation Sharpe before %.2f, after 6 epochs %.2f\n", before.sharpe, after.sharpe);
+  std::printf("          X-Trend (3 contexts): validation Sharpe before %.2f, after 6 epochs %.2f\n", before.sharpe,
+              after.sharpe);
   REQUIRE(after.sharpe > before.sharpe + 1.0);
   // Which feature the VSN ranks first after 6 epochs at this size depends on the seed (also without
   // context sets); the planted-signal test above checks VSN importance. Here: it is a distribution.

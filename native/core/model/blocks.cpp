@@ -34,9 +34,16 @@ GateParams GateParams::bind(const ParameterStore& p, const std::string& s) {
 }
 
 MhaParams MhaParams::bind(const ParameterStore& p, const std::string& s, int64_t heads) {
-  MhaParams m{p.get(s + ".q.weight"), p.get(s + ".q.bias"), p.get(s + ".k.weight"), p.get(s + ".k.bias"),
-              p.get(s + ".v.weight"), p.get(s + ".v.bias"), p.get(s + ".out.weight"), p.get(s + ".out.bias"),
-              heads, 1};
+  MhaParams m{p.get(s + ".q.weight"),
+              p.get(s + ".q.bias"),
+              p.get(s + ".k.weight"),
+              p.get(s + ".k.bias"),
+              p.get(s + ".v.weight"),
+              p.get(s + ".v.bias"),
+              p.get(s + ".out.weight"),
+              p.get(s + ".out.bias"),
+              heads,
+              1};
   m.dk = m.v_w.size(0);
   return m;
 }
@@ -128,15 +135,16 @@ std::pair<at::Tensor, at::Tensor> interpretable_mha(const MhaParams& p, const at
 std::pair<at::Tensor, at::Tensor> last_query_attention(const MhaParams& p, const at::Tensor& q, const at::Tensor& theta,
                                                        const Mode& m) {
   const int64_t B = q.size(0), d = theta.size(2);
-  const at::Tensor Q = lin(m, q.squeeze(1), p.q_w, p.q_b).view({B, p.heads, 1, p.dk});          // [B, H, 1, dk]
-  const at::Tensor wk = p.k_w.view({p.heads, p.dk, d});                                            // [H, dk, d]
-  const at::Tensor qk = at::matmul(Q, wk).squeeze(2);                                              // [B, H, d]
-  const at::Tensor s0 = at::matmul(Q, p.k_b.view({p.heads, p.dk, 1})).view({B, 1, p.heads});       // [B, 1, H]
-  const at::Tensor scores = (at::bmm(theta, qk.transpose(1, 2)) + s0) / std::sqrt(static_cast<double>(p.dk));  // [B, T, H]
-  const at::Tensor attn = at::softmax(scores, 1).transpose(1, 2);                                  // [B, H, T]
-  const at::Tensor abar = attn.mean(1, /*keepdim=*/true);                                          // [B, 1, T]
-  const at::Tensor pooled = at::bmm(abar, theta);                                                  // [B, 1, d]
-  const at::Tensor out = lin(m, lin(m, pooled, p.v_w, p.v_b), p.out_w, p.out_b);           // [B, 1, d]
+  const at::Tensor Q = lin(m, q.squeeze(1), p.q_w, p.q_b).view({B, p.heads, 1, p.dk});        // [B, H, 1, dk]
+  const at::Tensor wk = p.k_w.view({p.heads, p.dk, d});                                       // [H, dk, d]
+  const at::Tensor qk = at::matmul(Q, wk).squeeze(2);                                         // [B, H, d]
+  const at::Tensor s0 = at::matmul(Q, p.k_b.view({p.heads, p.dk, 1})).view({B, 1, p.heads});  // [B, 1, H]
+  const at::Tensor scores =
+      (at::bmm(theta, qk.transpose(1, 2)) + s0) / std::sqrt(static_cast<double>(p.dk));  // [B, T, H]
+  const at::Tensor attn = at::softmax(scores, 1).transpose(1, 2);                        // [B, H, T]
+  const at::Tensor abar = attn.mean(1, /*keepdim=*/true);                                // [B, 1, T]
+  const at::Tensor pooled = at::bmm(abar, theta);                                        // [B, 1, d]
+  const at::Tensor out = lin(m, lin(m, pooled, p.v_w, p.v_b), p.out_w, p.out_b);         // [B, 1, d]
   return {out, abar};
 }
 
@@ -148,16 +156,16 @@ VsnFolded VsnFolded::fold(const VsnParams& p, bool fold_glu) {
   f.u = at::bmm(p.fc1_w, f.pre_p.unsqueeze(-1)).squeeze(-1);
   f.c = at::bmm(p.fc1_w, f.pre_b.unsqueeze(-1)).squeeze(-1) + p.fc1_b;
   if (fold_glu) {
-    f.g_t = at::bmm(p.glu_w, p.fc2_w).transpose(1, 2).contiguous();                      // [F, d, 2d]
-    f.g_b = at::bmm(p.glu_w, p.fc2_b.unsqueeze(-1)).squeeze(-1) + p.glu_b;               // [F, 2d]
+    f.g_t = at::bmm(p.glu_w, p.fc2_w).transpose(1, 2).contiguous();         // [F, d, 2d]
+    f.g_b = at::bmm(p.glu_w, p.fc2_b.unsqueeze(-1)).squeeze(-1) + p.glu_b;  // [F, 2d]
   }
-  const at::Tensor w1 = p.flat.fc1_w.view({p.flat.fc1_w.size(0), F, d});                // [h, F, d]
-  f.flat_u = (w1 * f.pre_p.unsqueeze(0)).sum(-1);                                        // [h, F]
-  f.flat_c = (w1 * f.pre_b.unsqueeze(0)).sum({1, 2}) + p.flat.fc1_b;                     // [h]
+  const at::Tensor w1 = p.flat.fc1_w.view({p.flat.fc1_w.size(0), F, d});  // [h, F, d]
+  f.flat_u = (w1 * f.pre_p.unsqueeze(0)).sum(-1);                         // [h, F]
+  f.flat_c = (w1 * f.pre_b.unsqueeze(0)).sum({1, 2}) + p.flat.fc1_b;      // [h]
   if (p.flat.skip_w.defined()) {
     const at::Tensor ws = p.flat.skip_w.view({F, F, d});
-    f.skip_u = (ws * f.pre_p.unsqueeze(0)).sum(-1);                                      // [F, F]
-    f.skip_c = (ws * f.pre_b.unsqueeze(0)).sum({1, 2}) + p.flat.skip_b;                  // [F]
+    f.skip_u = (ws * f.pre_p.unsqueeze(0)).sum(-1);                      // [F, F]
+    f.skip_c = (ws * f.pre_b.unsqueeze(0)).sum({1, 2}) + p.flat.skip_b;  // [F]
   } else {
     // d == 1: the flattened input already has F entries and the skip is the identity on it.
     f.skip_u = at::diag(f.pre_p.squeeze(-1));
@@ -172,8 +180,8 @@ at::Tensor vsn_weights(const VsnParams& p, const VsnFolded& f, const at::Tensor&
   if (context_term.defined()) h = h + context_term;
   h = lin(m, at::elu(h), p.flat.fc2_w, p.flat.fc2_b);
   const at::Tensor g = at::glu(lin(m, maybe_dropout(h, m), p.flat.glu_w, p.flat.glu_b), -1);
-  const at::Tensor z = at::layer_norm(lin(m, x, f.skip_u, f.skip_c) + g, {p.flat.n_out}, p.flat.norm_w,
-                                      p.flat.norm_b, kLayerNormEps);
+  const at::Tensor z =
+      at::layer_norm(lin(m, x, f.skip_u, f.skip_c) + g, {p.flat.n_out}, p.flat.norm_w, p.flat.norm_b, kLayerNormEps);
   return at::softmax(z, -1);
 }
 
@@ -186,16 +194,26 @@ VsnOutput variable_selection(const VsnParams& p, const VsnFolded& f, const at::T
     const int64_t N = x.size(0), F = x.size(1);
     at::Tensor xi = at::empty({N, d}, x.options());
     const at::Tensor nw = p.norm_w.contiguous(), nb = p.norm_b.contiguous();
-    VsnKernelArgs k{xc.data_ptr<float>(), wc.data_ptr<float>(), N, F, d,
-                    f.pre_p.data_ptr<float>(), f.pre_b.data_ptr<float>(), f.u.data_ptr<float>(),
-                    f.c.data_ptr<float>(), f.g_t.data_ptr<float>(), f.g_b.data_ptr<float>(),
-                    nw.data_ptr<float>(), nb.data_ptr<float>(), xi.data_ptr<float>()};
+    VsnKernelArgs k{xc.data_ptr<float>(),
+                    wc.data_ptr<float>(),
+                    N,
+                    F,
+                    d,
+                    f.pre_p.data_ptr<float>(),
+                    f.pre_b.data_ptr<float>(),
+                    f.u.data_ptr<float>(),
+                    f.c.data_ptr<float>(),
+                    f.g_t.data_ptr<float>(),
+                    f.g_b.data_ptr<float>(),
+                    nw.data_ptr<float>(),
+                    nb.data_ptr<float>(),
+                    xi.data_ptr<float>()};
     vsn_fused_forward(k);
     return {xi, w};
   }
   // Per-variable GRNs, all variables at once in [F, N, d] layout: batched products, no loop over variables.
-  const at::Tensor xt = x.t().unsqueeze(-1);                                             // [F, N, 1]
-  const at::Tensor h = at::elu(at::addcmul(f.c.unsqueeze(1), xt, f.u.unsqueeze(1)));     // [F, N, d]
+  const at::Tensor xt = x.t().unsqueeze(-1);                                          // [F, N, 1]
+  const at::Tensor h = at::elu(at::addcmul(f.c.unsqueeze(1), xt, f.u.unsqueeze(1)));  // [F, N, d]
   at::Tensor gamma;
   if (f.g_t.defined() && !(m.training && m.dropout > 0)) {
     gamma = at::baddbmm(f.g_b.unsqueeze(1), h, f.g_t);
@@ -204,10 +222,10 @@ VsnOutput variable_selection(const VsnParams& p, const VsnFolded& f, const at::T
     eta = maybe_dropout(eta, m);
     gamma = at::baddbmm(p.glu_b.unsqueeze(1), eta, p.glu_w.transpose(1, 2));
   }
-  const at::Tensor e = at::addcmul(f.pre_b.unsqueeze(1), xt, f.pre_p.unsqueeze(1));      // [F, N, d]
+  const at::Tensor e = at::addcmul(f.pre_b.unsqueeze(1), xt, f.pre_p.unsqueeze(1));  // [F, N, d]
   const at::Tensor z = at::layer_norm(e + at::glu(gamma, -1), {d}, {}, {}, kLayerNormEps);
-  const at::Tensor g = at::addcmul(p.norm_b.unsqueeze(1), z, p.norm_w.unsqueeze(1));    // [F, N, d]
-  const at::Tensor xi = (g * w.t().unsqueeze(-1)).sum(0);                                // [N, d]
+  const at::Tensor g = at::addcmul(p.norm_b.unsqueeze(1), z, p.norm_w.unsqueeze(1));  // [F, N, d]
+  const at::Tensor xi = (g * w.t().unsqueeze(-1)).sum(0);                             // [N, d]
   return {xi, w};
 }
 

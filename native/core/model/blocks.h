@@ -29,7 +29,7 @@ struct MhaParams {
 };
 
 struct VsnParams {
-  at::Tensor pre_w, pre_b;                                      // [F, d, 1], [F, d]
+  at::Tensor pre_w, pre_b;                                              // [F, d, 1], [F, d]
   at::Tensor fc1_w, fc1_b, fc2_w, fc2_b, glu_w, glu_b, norm_w, norm_b;  // stacked per variable
   GrnParams flat;
   static VsnParams bind(const ParameterStore& p);
@@ -85,11 +85,11 @@ std::pair<at::Tensor, at::Tensor> last_query_attention(const MhaParams& p, const
 // and without dropout fc2 and the GLU collapse into one matrix. Recomputed from the parameters whenever
 // they change; under autograd the gradients flow through these products to the original parameters.
 struct VsnFolded {
-  at::Tensor pre_p, pre_b;   // [F, d]   prescaler slope and offset: e_v = x_v * pre_p[v] + pre_b[v]
-  at::Tensor u, c;           // [F, d]   fc1 folded: fc1(e_v) = x_v * u[v] + c[v]
-  at::Tensor g_t, g_b;       // [F, d, 2d], [F, 2d]   fc2 then GLU, folded (valid without dropout)
-  at::Tensor flat_u, flat_c; // [d, F], [d]           flattened GRN fc1 on x
-  at::Tensor skip_u, skip_c; // [F, F], [F]           flattened GRN skip on x
+  at::Tensor pre_p, pre_b;    // [F, d]   prescaler slope and offset: e_v = x_v * pre_p[v] + pre_b[v]
+  at::Tensor u, c;            // [F, d]   fc1 folded: fc1(e_v) = x_v * u[v] + c[v]
+  at::Tensor g_t, g_b;        // [F, d, 2d], [F, 2d]   fc2 then GLU, folded (valid without dropout)
+  at::Tensor flat_u, flat_c;  // [d, F], [d]           flattened GRN fc1 on x
+  at::Tensor skip_u, skip_c;  // [F, F], [F]           flattened GRN skip on x
   static VsnFolded fold(const VsnParams& p, bool fold_glu);
 };
 
@@ -104,7 +104,7 @@ VsnOutput variable_selection(const VsnParams& p, const VsnFolded& folded, const 
                              const at::Tensor& context_term, const Mode& m);
 
 // Only the selection weights (the flattened GRN): [N, F].
-at::Tensor vsn_weights(const VsnParams& p, const VsnFolded& folded, const at::Tensor& x,
-                       const at::Tensor& context_term, const Mode& m);
+at::Tensor vsn_weights(const VsnParams& p, const VsnFolded& folded, const at::Tensor& x, const at::Tensor& context_term,
+                       const Mode& m);
 
 }  // namespace tft::model

@@ -38,8 +38,10 @@ void dense_rows_scalar(const float* x, int64_t r0, int64_t r1, int64_t K, int64_
                        const float* b, float* y) {
   for (int64_t r = r0; r < r1; ++r) {
     float* yr = y + r * N;
-    if (b) std::copy(b, b + N, yr);
-    else std::fill(yr, yr + N, 0.0f);
+    if (b)
+      std::copy(b, b + N, yr);
+    else
+      std::fill(yr, yr + N, 0.0f);
     for (int64_t k = 0; k < K; ++k) {
       const float xv = x[r * ldx + k];
       const float* w = wt + k * N;
@@ -84,8 +86,9 @@ at::Tensor dense_linear(DenseCache* cache, const at::Tensor& x, const at::Tensor
   at::Tensor y = at::empty({M, N}, x.options());
   const at::Tensor& wt = cache->transposed(w);
   const at::Tensor bc = b.defined() ? b.contiguous() : at::Tensor();
-  if (M > 0) dense_rows(x2.data_ptr<float>(), M, K, x2.stride(0), wt.data_ptr<float>(), N,
-                        bc.defined() ? bc.data_ptr<float>() : nullptr, y.data_ptr<float>());
+  if (M > 0)
+    dense_rows(x2.data_ptr<float>(), M, K, x2.stride(0), wt.data_ptr<float>(), N,
+               bc.defined() ? bc.data_ptr<float>() : nullptr, y.data_ptr<float>());
   return y.view(shape);
 }
 

@@ -16,8 +16,8 @@ namespace tft::model {
 
 // Rows [r0, r1) of y = x wt + b on the calling thread, for the active instruction set: for callers that
 // run their own parallel loop around a product (the LSTM fuses each step's product with its cell update).
-using DenseRowsFn = void (*)(const float* x, int64_t r0, int64_t r1, int64_t K, int64_t ldx, const float* wt,
-                             int64_t N, const float* b, float* y);
+using DenseRowsFn = void (*)(const float* x, int64_t r0, int64_t r1, int64_t K, int64_t ldx, const float* wt, int64_t N,
+                             const float* b, float* y);
 DenseRowsFn dense_rows_kernel();
 
 // y [M, N] = x [M, K] (row stride ldx) * wt [K, N] + b [N] (b may be null).

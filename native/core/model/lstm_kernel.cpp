@@ -66,8 +66,8 @@ void cell_scalar(const float* xin, const float* hw, float* c, float* h, float* h
 
 }  // namespace
 
-at::Tensor lstm_layer_inference(const std::function<at::Tensor(int64_t)>& step_input, int64_t T, const at::Tensor& w_hh_t,
-                                const at::Tensor& h0, const at::Tensor& c0) {
+at::Tensor lstm_layer_inference(const std::function<at::Tensor(int64_t)>& step_input, int64_t T,
+                                const at::Tensor& w_hh_t, const at::Tensor& h0, const at::Tensor& c0) {
   const int64_t n = h0.size(0), d = h0.size(1);
   at::Tensor h = h0.contiguous().clone(), c = c0.contiguous().clone();
   at::Tensor out = at::empty({n, T, d}, h0.options());

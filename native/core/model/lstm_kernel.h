@@ -17,7 +17,7 @@ namespace tft::model {
 // transposed, [d, 4d]. h0, c0: [n, d]. Returns h for every step: [n, T, d]. Gate order i, f, g, o
 // (PyTorch's). Every row is computed on its own (see dense_kernel.h), so a sequence's result does not
 // depend on which other sequences share the call.
-at::Tensor lstm_layer_inference(const std::function<at::Tensor(int64_t)>& step_input, int64_t T, const at::Tensor& w_hh_t,
-                                const at::Tensor& h0, const at::Tensor& c0);
+at::Tensor lstm_layer_inference(const std::function<at::Tensor(int64_t)>& step_input, int64_t T,
+                                const at::Tensor& w_hh_t, const at::Tensor& h0, const at::Tensor& c0);
 
 }  // namespace tft::model

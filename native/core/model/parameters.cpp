@@ -124,9 +124,15 @@ void ParameterStore::initialize(uint64_t seed) {
     const ParamSpec& s = specs_[i];
     at::Tensor cpu = at::empty(s.shape, at::kFloat);
     switch (s.init) {
-      case Init::Zero: cpu.zero_(); break;
-      case Init::One: cpu.fill_(1.0); break;
-      case Init::Normal: cpu.normal_(0.0, 1.0, gen); break;
+      case Init::Zero:
+        cpu.zero_();
+        break;
+      case Init::One:
+        cpu.fill_(1.0);
+        break;
+      case Init::Normal:
+        cpu.normal_(0.0, 1.0, gen);
+        break;
       case Init::Glorot: {
         // Stacked per-variable weights [V, out, in] use the fan of one variable's matrix.
         const int64_t fan_out = s.shape[s.shape.size() - 2], fan_in = s.shape.back();
@@ -158,8 +164,7 @@ void ParameterStore::load(const std::map<std::string, NamedTensor>& state) {
     if (v.size() > 8) out += ", ... (" + std::to_string(v.size()) + " in all)";
     return out;
   };
-  if (!missing.empty())
-    fail(ErrorCode::StateDict, missing.front(), "state dict is missing tensors: " + join(missing));
+  if (!missing.empty()) fail(ErrorCode::StateDict, missing.front(), "state dict is missing tensors: " + join(missing));
   if (!unexpected.empty())
     fail(ErrorCode::StateDict, unexpected.front(), "state dict has unexpected tensors: " + join(unexpected));
   for (const auto& s : specs_) {

@@ -35,17 +35,28 @@ size_t first_invalid_utf8(const std::string& s) {
     const unsigned c = p[i];
     size_t len;
     unsigned cp;
-    if (c < 0x80) { ++i; continue; }
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-    else return i;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return i;
     if (i + len > n) return i;
     for (size_t k = 1; k < len; ++k) {
       if ((p[i + k] & 0xC0) != 0x80) return i;
       cp = (cp << 6) | (p[i + k] & 0x3F);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+      return i;
     i += len;
   }
   return std::string::npos;
@@ -53,8 +64,9 @@ size_t first_invalid_utf8(const std::string& s) {
 
 // Refuses what is not a regular file before opening it: a FIFO or device would block the read forever.
 void require_regular_file(const std::string& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) throw Error(ErrorCode::Io, path + ": cannot open (" + std::strerror(errno) + ")", path);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw Error(ErrorCode::Io, path + ": cannot open (" + std::strerror(errno) + ")", path);
   if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::Io, path + ": not a regular file", path);
 }
 struct Json {
@@ -77,7 +89,9 @@ class Parser {
   }
 
  private:
-  [[noreturn]] void bad(const std::string& what) { corrupt(path_, "header JSON: " + what + " at byte " + std::to_string(i_)); }
+  [[noreturn]] void bad(const std::string& what) {
+    corrupt(path_, "header JSON: " + what + " at byte " + std::to_string(i_));
+  }
   void ws() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) ++i_;
   }
@@ -166,10 +180,14 @@ class Parser {
     for (int k = 0; k < 4; ++k) {
       const char h = s_[i_++];
       v <<= 4;
-      if (h >= '0' && h <= '9') v |= static_cast<unsigned>(h - '0');
-      else if (h >= 'a' && h <= 'f') v |= static_cast<unsigned>(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') v |= static_cast<unsigned>(h - 'A' + 10);
-      else bad("bad hex digit in \\u escape");
+      if (h >= '0' && h <= '9')
+        v |= static_cast<unsigned>(h - '0');
+      else if (h >= 'a' && h <= 'f')
+        v |= static_cast<unsigned>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F')
+        v |= static_cast<unsigned>(h - 'A' + 10);
+      else
+        bad("bad hex digit in \\u escape");
     }
     return v;
   }
@@ -187,14 +205,30 @@ class Parser {
       if (i_ >= s_.size()) bad("unterminated escape");
       const char e = s_[i_++];
       switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '/':
+          out.push_back('/');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
         case 'u': {
           unsigned cp = hex4();
           if (cp >= 0xD800 && cp <= 0xDBFF) {  // a UTF-16 surrogate pair encodes one code point
@@ -223,7 +257,8 @@ class Parser {
           }
           break;
         }
-        default: bad("bad escape");
+        default:
+          bad("bad escape");
       }
     }
     bad("unterminated string");
@@ -254,11 +289,21 @@ std::string json_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -287,7 +332,9 @@ SafetensorsHeader read_safetensors_header(const std::string& path) {
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | len_bytes[i];
   if (n == 0 || n > kMaxHeader) corrupt(path, "header length " + std::to_string(n) + " is out of bounds");
-  if (n > size - 8) corrupt(path, "header length " + std::to_string(n) + " exceeds the file (" + std::to_string(size) + " bytes): truncated?");
+  if (n > size - 8)
+    corrupt(path, "header length " + std::to_string(n) + " exceeds the file (" + std::to_string(size) +
+                      " bytes): truncated?");
   std::string text(static_cast<size_t>(n), '\0');
   f.read(text.data(), static_cast<std::streamsize>(n));
   if (!f) corrupt(path, "could not read the header");
@@ -296,7 +343,8 @@ SafetensorsHeader read_safetensors_header(const std::string& path) {
 
 SafetensorsHeader parse_safetensors_header(const std::string& text, uint64_t size, const std::string& path) {
   const uint64_t n = text.size();
-  if (n == 0 || n > kMaxHeader || size < 8 || n > size - 8) corrupt(path, "header length " + std::to_string(n) + " is out of bounds");
+  if (n == 0 || n > kMaxHeader || size < 8 || n > size - 8)
+    corrupt(path, "header length " + std::to_string(n) + " is out of bounds");
   const size_t bad_utf8 = first_invalid_utf8(text);
   if (bad_utf8 != std::string::npos) corrupt(path, "header is not UTF-8 (byte " + std::to_string(bad_utf8) + ")");
   const Json root = Parser(text, path).parse_document();
@@ -324,7 +372,8 @@ SafetensorsHeader parse_safetensors_header(const std::string& text, uint64_t siz
         has_dtype = true;
       } else if (k == "shape" && fv.kind == Json::Array) {
         for (const auto& dim : fv.array) {
-          if (dim.kind != Json::Integer || dim.integer > (uint64_t{1} << 40)) corrupt(path, "'" + name + "': bad shape");
+          if (dim.kind != Json::Integer || dim.integer > (uint64_t{1} << 40))
+            corrupt(path, "'" + name + "': bad shape");
           e.shape.push_back(static_cast<int64_t>(dim.integer));
         }
         has_shape = true;
@@ -342,7 +391,8 @@ SafetensorsHeader parse_safetensors_header(const std::string& text, uint64_t siz
     if (es == 0) corrupt(path, "'" + name + "': unsupported dtype '" + e.dtype + "'");
     uint64_t numel = 1;
     for (int64_t dim : e.shape) {
-      if (dim != 0 && numel > data_size / static_cast<uint64_t>(dim)) corrupt(path, "'" + name + "': shape larger than the file");
+      if (dim != 0 && numel > data_size / static_cast<uint64_t>(dim))
+        corrupt(path, "'" + name + "': shape larger than the file");
       numel *= static_cast<uint64_t>(dim);
     }
     if (e.begin > e.end || e.end > data_size)
@@ -356,10 +406,12 @@ SafetensorsHeader parse_safetensors_header(const std::string& text, uint64_t siz
   // The data section must be covered exactly: no overlaps, no holes, no trailing bytes.
   std::vector<const SafetensorsEntry*> by_offset;
   for (const auto& e : h.tensors) by_offset.push_back(&e);
-  std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) { return a->begin < b->begin || (a->begin == b->begin && a->end < b->end); });
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](auto* a, auto* b) { return a->begin < b->begin || (a->begin == b->begin && a->end < b->end); });
   uint64_t cursor = 0;
   for (const auto* e : by_offset) {
-    if (e->begin != cursor) corrupt(path, "tensor '" + e->name + "' overlaps another or leaves a gap in the data section");
+    if (e->begin != cursor)
+      corrupt(path, "tensor '" + e->name + "' overlaps another or leaves a gap in the data section");
     cursor = e->end;
   }
   if (cursor != data_size) corrupt(path, std::to_string(data_size - cursor) + " trailing bytes after the last tensor");

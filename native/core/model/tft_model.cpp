@@ -110,9 +110,8 @@ const VsnFolded& TftModel::folded(bool training) {
     // Folded in double precision, then rounded once: the folding sums run over up to F*d terms, and doing
     // them in float32 would add error the unfolded reference does not have.
     VsnParams wide = vsn_;
-    for (at::Tensor* t : {&wide.pre_w, &wide.pre_b, &wide.fc1_w, &wide.fc1_b, &wide.fc2_w, &wide.fc2_b,
-                          &wide.glu_w, &wide.glu_b, &wide.flat.fc1_w, &wide.flat.fc1_b, &wide.flat.skip_w,
-                          &wide.flat.skip_b})
+    for (at::Tensor* t : {&wide.pre_w, &wide.pre_b, &wide.fc1_w, &wide.fc1_b, &wide.fc2_w, &wide.fc2_b, &wide.glu_w,
+                          &wide.glu_b, &wide.flat.fc1_w, &wide.flat.fc1_b, &wide.flat.skip_w, &wide.flat.skip_b})
       if (t->defined()) *t = t->to(at::kDouble);
     VsnFolded f = VsnFolded::fold(wide, true);
     for (at::Tensor* t : {&f.pre_p, &f.pre_b, &f.u, &f.c, &f.g_t, &f.g_b, &f.flat_u, &f.flat_c, &f.skip_u, &f.skip_c})
@@ -129,17 +128,20 @@ ModelInput TftModel::prepare(const ModelInput& in, NanPolicy policy) const {
   if (!in.x.defined() || in.x.dim() != 3) fail(ErrorCode::Shape, "x", "must be [batch, time, features]");
   const int64_t B = in.x.size(0), T = in.x.size(1), F = in.x.size(2);
   if (F != c.n_features)
-    fail(ErrorCode::Shape, "x", "has " + std::to_string(F) + " features per step but config.nFeatures is " +
-                                    std::to_string(c.n_features));
+    fail(ErrorCode::Shape, "x",
+         "has " + std::to_string(F) + " features per step but config.nFeatures is " + std::to_string(c.n_features));
   if (T < 1) fail(ErrorCode::Shape, "x", "needs at least one time step (T >= 1)");
   out.x = in.x.to(at::kFloat);
-  if (policy == NanPolicy::Error) require_finite(out.x, "x", "[batch, time, feature]");
-  else out.x = at::nan_to_num(out.x, 0.0, 0.0, 0.0);
+  if (policy == NanPolicy::Error)
+    require_finite(out.x, "x", "[batch, time, feature]");
+  else
+    out.x = at::nan_to_num(out.x, 0.0, 0.0, 0.0);
 
   if (c.n_entities > 0) {
     if (!in.entity.defined())
-      fail(ErrorCode::InvalidArgument, "entityIds", "this model has an entity embedding (nEntities = " +
-                                                        std::to_string(c.n_entities) + "): pass one id per sequence");
+      fail(ErrorCode::InvalidArgument, "entityIds",
+           "this model has an entity embedding (nEntities = " + std::to_string(c.n_entities) +
+               "): pass one id per sequence");
     if (in.entity.dim() != 1 || in.entity.size(0) != B)
       fail(ErrorCode::Shape, "entityIds", "needs " + std::to_string(B) + " ids (one per sequence)");
     require_ids(in.entity, c.n_entities, "entityIds");
@@ -150,15 +152,18 @@ ModelInput TftModel::prepare(const ModelInput& in, NanPolicy policy) const {
 
   if (c.n_context > 0) {
     if (!in.context.defined())
-      fail(ErrorCode::InvalidArgument, "context", "this X-Trend model needs a context set of " +
-                                                      std::to_string(c.n_context) + " sequences per target");
+      fail(ErrorCode::InvalidArgument, "context",
+           "this X-Trend model needs a context set of " + std::to_string(c.n_context) + " sequences per target");
     if (in.context.dim() != 4 || in.context.size(0) != B || in.context.size(1) != c.n_context ||
         in.context.size(3) != c.n_features || in.context.size(2) < 1)
-      fail(ErrorCode::Shape, "context", "must be [batch, nContext = " + std::to_string(c.n_context) +
-                                            ", contextLen >= 1, nFeatures = " + std::to_string(c.n_features) + "]");
+      fail(ErrorCode::Shape, "context",
+           "must be [batch, nContext = " + std::to_string(c.n_context) +
+               ", contextLen >= 1, nFeatures = " + std::to_string(c.n_features) + "]");
     out.context = in.context.to(at::kFloat);
-    if (policy == NanPolicy::Error) require_finite(out.context, "context", "[batch, context, time, feature]");
-    else out.context = at::nan_to_num(out.context, 0.0, 0.0, 0.0);
+    if (policy == NanPolicy::Error)
+      require_finite(out.context, "context", "[batch, context, time, feature]");
+    else
+      out.context = at::nan_to_num(out.context, 0.0, 0.0, 0.0);
     if (c.n_entities > 0) {
       if (!in.context_entity.defined() || in.context_entity.dim() != 2 || in.context_entity.size(0) != B ||
           in.context_entity.size(1) != c.n_context)
@@ -211,10 +216,13 @@ at::Tensor TftModel::lstm_projected(const std::function<at::Tensor(int64_t)>& la
   const int64_t d = config_.d_hidden;
   const at::Tensor h0 = s.h.defined() ? s.h.expand({n, d}) : at::zeros({n, d}, lstm_params_[0].options());
   const at::Tensor c0 = s.c.defined() ? s.c.expand({n, d}) : at::zeros({n, d}, lstm_params_[0].options());
-  auto w_hh_t = [&](int64_t l) { return m.dense ? m.dense->transposed(lstm_params_[4 * l + 1]) : lstm_params_[4 * l + 1].t().contiguous(); };
+  auto w_hh_t = [&](int64_t l) {
+    return m.dense ? m.dense->transposed(lstm_params_[4 * l + 1]) : lstm_params_[4 * l + 1].t().contiguous();
+  };
   at::Tensor out = lstm_layer_inference(layer0_input, T, w_hh_t(0), h0, c0);
   for (int64_t l = 1; l < config_.lstm_layers; ++l) {
-    const at::Tensor proj = dense_linear(m.dense, out.reshape({n * T, d}), lstm_params_[4 * l], lstm_biases_[l]).view({n, T, 4 * d});
+    const at::Tensor proj =
+        dense_linear(m.dense, out.reshape({n * T, d}), lstm_params_[4 * l], lstm_biases_[l]).view({n, T, 4 * d});
     out = lstm_layer_inference([&](int64_t t) { return proj.select(1, t); }, T, w_hh_t(l), h0, c0);
   }
   return out;
@@ -263,7 +271,8 @@ ForwardOutput TftModel::decode(const at::Tensor& gated, const Statics& s, const 
   const int64_t T = gated.size(1);
   at::Tensor theta = grn(enrichment_, gated, s.enrich_ctx.defined() ? s.enrich_ctx.unsqueeze(1) : at::Tensor(), m);
   if (kappa.defined()) {
-    const at::Tensor k = kappa.size(0) == theta.size(0) ? kappa : kappa.expand({theta.size(0), kappa.size(1), kappa.size(2)});
+    const at::Tensor k =
+        kappa.size(0) == theta.size(0) ? kappa : kappa.expand({theta.size(0), kappa.size(1), kappa.size(2)});
     const at::Tensor a = interpretable_mha(cross_mha_, theta, k, k, /*causal=*/false, m).first;
     theta = gate_add_norm(cross_gate_, a, theta, m);
   }
@@ -368,8 +377,8 @@ RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Te
   if (!panel_in.defined() || panel_in.dim() != 3) fail(ErrorCode::Shape, "panel", "must be [assets, days, features]");
   const int64_t A = panel_in.size(0), D = panel_in.size(1), F = panel_in.size(2), d = c.d_hidden;
   if (F != c.n_features)
-    fail(ErrorCode::Shape, "panel", "has " + std::to_string(F) + " features but config.nFeatures is " +
-                                        std::to_string(c.n_features));
+    fail(ErrorCode::Shape, "panel",
+         "has " + std::to_string(F) + " features but config.nFeatures is " + std::to_string(c.n_features));
   const int64_t T = opt.window > 0 ? opt.window : c.seq_len;
   if (T < 1) fail(ErrorCode::InvalidArgument, "window", "must be >= 1");
 
@@ -398,8 +407,9 @@ RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Te
   if (c.n_context > 0) {
     if (!opt.context.defined() || opt.context.dim() != 3 || opt.context.size(0) != c.n_context ||
         opt.context.size(2) != F)
-      fail(ErrorCode::Shape, "context", "rolling prediction of an X-Trend model needs a shared context set [nContext = " +
-                                            std::to_string(c.n_context) + ", contextLen, nFeatures]");
+      fail(ErrorCode::Shape, "context",
+           "rolling prediction of an X-Trend model needs a shared context set [nContext = " +
+               std::to_string(c.n_context) + ", contextLen, nFeatures]");
     at::Tensor ctx = opt.context.to(at::kFloat);
     if (opt.nan_policy == NanPolicy::Error) require_finite(ctx, "context", "[context, time, feature]");
     ctx = at::nan_to_num(ctx, 0.0, 0.0, 0.0).to(device_).unsqueeze(0);
@@ -423,8 +433,9 @@ RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Te
   if (opt.vsn_weights) out.vsn_weights = at::empty({A, D, F}, cpu);
   // ~512 windows of 63 steps keeps each [windows x T x d] activation near 8 MiB: large enough for efficient
   // GEMMs, small enough to stay out of page-fault territory.
-  const int64_t chunk = opt.chunk_windows > 0 ? opt.chunk_windows
-                                              : std::max<int64_t>(16, (int64_t{32} << 20) / std::max<int64_t>(1, T * d * 4 * 4));
+  const int64_t chunk = opt.chunk_windows > 0
+                            ? opt.chunk_windows
+                            : std::max<int64_t>(16, (int64_t{32} << 20) / std::max<int64_t>(1, T * d * 4 * 4));
   const VsnFolded& fv = folded(false);
 
   for (int64_t a = 0; a < A; ++a) {
@@ -439,7 +450,7 @@ RollingOutput TftModel::predict_rolling(const at::Tensor& panel_in, const at::Te
     const int64_t W = D - T + 1;
     const at::Tensor windows = v.xi.unfold(0, T, 1).transpose(1, 2);  // [W, T, d], a view
     // The first LSTM layer's input projection is per day too: computed once, windows read row slices of it.
-    const at::Tensor proj = layer0_projection(v.xi, m);               // [D, 4d]
+    const at::Tensor proj = layer0_projection(v.xi, m);  // [D, 4d]
     at::Tensor ok;
     if (day_ok.defined()) {
       // a window is usable when none of its T days has a non-finite feature

@@ -49,7 +49,7 @@ struct BatchOptions {
 };
 
 struct RollingOptions {
-  int64_t window = 0;          // T; 0 = config.seqLen
+  int64_t window = 0;  // T; 0 = config.seqLen
   NanPolicy nan_policy = NanPolicy::Error;
   bool skip_non_finite = false;  // windows containing NaN/Inf give NaN outputs instead of an error
   bool vsn_weights = false;      // per (asset, day) VSN weights [A, D, F] (they do not depend on the window)

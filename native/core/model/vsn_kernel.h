@@ -12,18 +12,18 @@
 namespace tft::model {
 
 struct VsnKernelArgs {
-  const float* x;        // [N, F] inputs
-  const float* w;        // [N, F] selection weights (softmax over F)
+  const float* x;  // [N, F] inputs
+  const float* w;  // [N, F] selection weights (softmax over F)
   int64_t n, f, d;
-  const float* pre_p;    // [F, d] prescaler slope
-  const float* pre_b;    // [F, d] prescaler offset
-  const float* u;        // [F, d] folded fc1 slope
-  const float* c;        // [F, d] folded fc1 offset
-  const float* g_t;      // [F, d, 2d] folded fc2+GLU weights (input-major)
-  const float* g_b;      // [F, 2d]
-  const float* norm_w;   // [F, d]
-  const float* norm_b;   // [F, d]
-  float* xi;             // [N, d] output
+  const float* pre_p;   // [F, d] prescaler slope
+  const float* pre_b;   // [F, d] prescaler offset
+  const float* u;       // [F, d] folded fc1 slope
+  const float* c;       // [F, d] folded fc1 offset
+  const float* g_t;     // [F, d, 2d] folded fc2+GLU weights (input-major)
+  const float* g_b;     // [F, 2d]
+  const float* norm_w;  // [F, d]
+  const float* norm_b;  // [F, d]
+  float* xi;            // [N, d] output
 };
 
 // Runs over the intra-op thread pool, on the active instruction set's path (core/cpu_isa.h).

@@ -114,7 +114,8 @@ std::pair<int64_t, int64_t> untied_over_common(const RankRows& R, int64_t a, int
 }
 
 void kendall_matrix_fenwick(const RankRows& R, double* out) {
-  for_each_pair(R.m, [&](int64_t a, int64_t b, Scratch& s) { out[a * R.m + b] = tau_b(kendall_counts_pair(R, a, b, s)); });
+  for_each_pair(R.m,
+                [&](int64_t a, int64_t b, Scratch& s) { out[a * R.m + b] = tau_b(kendall_counts_pair(R, a, b, s)); });
   mirror(out, R.m);
 }
 
@@ -155,7 +156,8 @@ void build_block(const RankRows& R, const SignBitLayout& layout, int64_t first, 
       // Dense ranks order the features exactly as their values do (ties equal), and are exact as floats.
       const int32_t* dense = R.row_dense(first + r);
       for (int64_t j = 0; j < R.n; ++j)
-        padded[static_cast<size_t>(j)] = dense[j] < 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(dense[j]);
+        padded[static_cast<size_t>(j)] =
+            dense[j] < 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(dense[j]);
       uint64_t* z = blk.z.get() + r * W;
       uint64_t* p = blk.p.get() + r * W;
       build_sign_bits(padded.data(), layout, z, p);
@@ -163,7 +165,6 @@ void build_block(const RankRows& R, const SignBitLayout& layout, int64_t first, 
     }
   });
 }
-
 
 // All pairs a <= b between two blocks, blocked like a GEMM: word chunks of kChunk words so a panel of
 // kPanel b-rows stays in L2 while every 4-row a-tile of a thread's group streams past it; 4x1 register
@@ -226,27 +227,27 @@ void pair_block(const RankRows& R, const BitBlock& BI, const BitBlock& BJ, int64
   });
   // Tie counts over common features cost O(n) per pair when rows have absent features: also in parallel.
   at::parallel_for(0, ni, 8, [&](int64_t begin, int64_t end) {
-  for (int64_t ai = begin; ai < end; ++ai)
-    for (int64_t bj = 0; bj < nj; ++bj) {
-      const int64_t a = BI.first + ai, b = BJ.first + bj;
-      if (b < a) continue;
-      const PopPair& pp = acc[ai * nj + bj];
-      KendallCounts k;
-      // Pairs of clean rows counted disagreements only: every pair of features is untied in both.
-      const int64_t both = BI.clean[ai] && BJ.clean[bj] ? BI.untied[ai] : pp.both;
-      k.con_minus_dis = both - 2 * pp.disagree;
-      if (R.count[a] == R.n && R.count[b] == R.n) {
-        k.common = R.n;
-        k.untied_a = BI.untied[ai];
-        k.untied_b = BJ.untied[bj];
-      } else {
-        const auto ua = untied_over_common(R, a, b);
-        k.common = ua.first;
-        k.untied_a = ua.second;
-        k.untied_b = untied_over_common(R, b, a).second;
+    for (int64_t ai = begin; ai < end; ++ai)
+      for (int64_t bj = 0; bj < nj; ++bj) {
+        const int64_t a = BI.first + ai, b = BJ.first + bj;
+        if (b < a) continue;
+        const PopPair& pp = acc[ai * nj + bj];
+        KendallCounts k;
+        // Pairs of clean rows counted disagreements only: every pair of features is untied in both.
+        const int64_t both = BI.clean[ai] && BJ.clean[bj] ? BI.untied[ai] : pp.both;
+        k.con_minus_dis = both - 2 * pp.disagree;
+        if (R.count[a] == R.n && R.count[b] == R.n) {
+          k.common = R.n;
+          k.untied_a = BI.untied[ai];
+          k.untied_b = BJ.untied[bj];
+        } else {
+          const auto ua = untied_over_common(R, a, b);
+          k.common = ua.first;
+          k.untied_a = ua.second;
+          k.untied_b = untied_over_common(R, b, a).second;
+        }
+        out[a * m + b] = tau_b(k);
       }
-      out[a * m + b] = tau_b(k);
-    }
   });
 }
 

@@ -58,8 +58,10 @@ void for_each_pair(int64_t m, F&& f) {
     int64_t lo = 0, hi = m - 1;
     while (lo < hi) {
       const int64_t mid = (lo + hi + 1) / 2;
-      if (mid * m - mid * (mid - 1) / 2 <= begin) lo = mid;
-      else hi = mid - 1;
+      if (mid * m - mid * (mid - 1) / 2 <= begin)
+        lo = mid;
+      else
+        hi = mid - 1;
     }
     a = lo;
     int64_t b = a + (begin - (a * m - a * (a - 1) / 2));

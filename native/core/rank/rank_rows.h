@@ -11,12 +11,12 @@ namespace tft::rank {
 struct RankRows {
   int64_t m = 0;
   int64_t n = 0;
-  const double* x = nullptr;           // m*n row-major, not owned
-  std::vector<uint8_t> present;        // m*n
-  std::vector<int32_t> count;          // present features per row
-  std::vector<int32_t> order;          // m*n; row r: its present features, ascending by value, ties by index
-  std::vector<int32_t> dense;          // m*n; 0-based dense rank among the row's present values, -1 if absent
-  std::vector<int32_t> distinct;       // number of distinct present values per row
+  const double* x = nullptr;      // m*n row-major, not owned
+  std::vector<uint8_t> present;   // m*n
+  std::vector<int32_t> count;     // present features per row
+  std::vector<int32_t> order;     // m*n; row r: its present features, ascending by value, ties by index
+  std::vector<int32_t> dense;     // m*n; 0-based dense rank among the row's present values, -1 if absent
+  std::vector<int32_t> distinct;  // number of distinct present values per row
   bool any_absent = false;
 
   const double* row(int64_t r) const { return x + r * n; }

@@ -27,7 +27,8 @@ bool use_cuda(Device device, Statistic stat, int64_t m, int64_t n) {
     return true;
   }
   if (stat != Statistic::KendallTauB) return false;
-  const double work = static_cast<double>(m) * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(n) / 128.0;
+  const double work =
+      static_cast<double>(m) * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(n) / 128.0;
   if (work < kCudaMinWork) return false;
   std::string why;
   return cuda::device_count(&why) > 0;
@@ -62,8 +63,8 @@ KendallAlgorithm kendall_algorithm_for(int64_t m, int64_t n) {
 static void check_k(Statistic stat, int64_t k, int64_t n) {
   if (stat != Statistic::TopKJaccard) return;
   if (k < 1 || k > n)
-    fail(ErrorCode::InvalidArgument, "k", "must be between 1 and the number of features (" + std::to_string(n) +
-                                              "), got " + std::to_string(k));
+    fail(ErrorCode::InvalidArgument, "k",
+         "must be between 1 and the number of features (" + std::to_string(n) + "), got " + std::to_string(k));
 }
 
 std::vector<double> matrix(const double* x, int64_t m, int64_t n, Statistic stat, int64_t k, Device device) {
@@ -73,9 +74,12 @@ std::vector<double> matrix(const double* x, int64_t m, int64_t n, Statistic stat
   std::vector<double> out(static_cast<size_t>(m * m));
   switch (stat) {
     case Statistic::KendallTauB:
-      if (use_cuda(device, stat, m, n)) detail::kendall_matrix_cuda(R, out.data());
-      else if (kendall_algorithm_for(m, n) == KendallAlgorithm::Bitset) detail::kendall_matrix_bitset(R, out.data());
-      else detail::kendall_matrix_fenwick(R, out.data());
+      if (use_cuda(device, stat, m, n))
+        detail::kendall_matrix_cuda(R, out.data());
+      else if (kendall_algorithm_for(m, n) == KendallAlgorithm::Bitset)
+        detail::kendall_matrix_bitset(R, out.data());
+      else
+        detail::kendall_matrix_fenwick(R, out.data());
       break;
     case Statistic::WeightedTau:
       use_cuda(device, stat, m, n);
@@ -101,7 +105,8 @@ std::vector<double> pairs(const double* x, int64_t m, int64_t n, Statistic stat,
   if (list.size() % 2 != 0) fail(ErrorCode::Shape, "pairs", "must hold (row, row) pairs");
   for (size_t i = 0; i < list.size(); ++i)
     if (list[i] < 0 || list[i] >= m)
-      fail(ErrorCode::OutOfRange, "pairs", "row " + std::to_string(list[i]) + " is outside [0, " + std::to_string(m) + ")");
+      fail(ErrorCode::OutOfRange, "pairs",
+           "row " + std::to_string(list[i]) + " is outside [0, " + std::to_string(m) + ")");
   const int64_t np = static_cast<int64_t>(list.size() / 2);
   std::vector<double> out(static_cast<size_t>(np));
   at::parallel_for(0, np, 64, [&](int64_t begin, int64_t end) {
@@ -109,10 +114,18 @@ std::vector<double> pairs(const double* x, int64_t m, int64_t n, Statistic stat,
     for (int64_t i = begin; i < end; ++i) {
       const int64_t a = list[2 * i], b = list[2 * i + 1];
       switch (stat) {
-        case Statistic::KendallTauB: out[i] = detail::tau_b(detail::kendall_counts_pair(R, a, b, s)); break;
-        case Statistic::WeightedTau: out[i] = detail::weighted_tau_pair(R, a, b, s); break;
-        case Statistic::Spearman: out[i] = detail::spearman_pair(R, a, b, s); break;
-        case Statistic::TopKJaccard: out[i] = detail::topk_jaccard_pair(R, a, b, k, s); break;
+        case Statistic::KendallTauB:
+          out[i] = detail::tau_b(detail::kendall_counts_pair(R, a, b, s));
+          break;
+        case Statistic::WeightedTau:
+          out[i] = detail::weighted_tau_pair(R, a, b, s);
+          break;
+        case Statistic::Spearman:
+          out[i] = detail::spearman_pair(R, a, b, s);
+          break;
+        case Statistic::TopKJaccard:
+          out[i] = detail::topk_jaccard_pair(R, a, b, k, s);
+          break;
       }
     }
   });
@@ -128,10 +141,14 @@ double pair(const double* a, const double* b, int64_t n, Statistic stat, int64_t
   check_k(stat, k, n);
   detail::Scratch s;
   switch (stat) {
-    case Statistic::KendallTauB: return detail::tau_b(detail::kendall_counts_pair(R, 0, 1, s));
-    case Statistic::WeightedTau: return detail::weighted_tau_pair(R, 0, 1, s);
-    case Statistic::Spearman: return detail::spearman_pair(R, 0, 1, s);
-    case Statistic::TopKJaccard: return detail::topk_jaccard_pair(R, 0, 1, k, s);
+    case Statistic::KendallTauB:
+      return detail::tau_b(detail::kendall_counts_pair(R, 0, 1, s));
+    case Statistic::WeightedTau:
+      return detail::weighted_tau_pair(R, 0, 1, s);
+    case Statistic::Spearman:
+      return detail::spearman_pair(R, 0, 1, s);
+    case Statistic::TopKJaccard:
+      return detail::topk_jaccard_pair(R, 0, 1, k, s);
   }
   return 0;
 }

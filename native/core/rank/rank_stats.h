@@ -20,7 +20,7 @@ enum class Statistic { KendallTauB, WeightedTau, Spearman, TopKJaccard };
 enum class Device { Auto, Cpu, Cuda };
 
 Statistic parse_statistic(const std::string& name);  // "kendall", "weighted_tau", "spearman", "topk_jaccard"
-Device parse_device(const std::string& name);         // "auto", "cpu", "cuda"
+Device parse_device(const std::string& name);        // "auto", "cpu", "cuda"
 
 // m x m, row-major, symmetric. `k` is used by TopKJaccard only (1 <= k <= n).
 std::vector<double> matrix(const double* x, int64_t m, int64_t n, Statistic stat, int64_t k = 0,

@@ -28,8 +28,8 @@ constexpr int32_t kAbsent = INT32_MAX;
 
 struct RboTables {
   double p = 0;
-  std::vector<double> pw;                      // p^d, d = 0..max length
-  std::map<int64_t, std::vector<double>> tail;  // length l -> T_l[0..l]
+  std::vector<double> pw;                                // p^d, d = 0..max length
+  std::map<int64_t, std::vector<double>> tail;           // length l -> T_l[0..l]
   std::map<std::pair<int64_t, int64_t>, double> uneven;  // (s, l) -> sum_{d=s+1..l} (d-s)/d p^d
 
   RboTables(double p_, const std::vector<int32_t>& lengths) : p(p_) {
@@ -43,7 +43,8 @@ struct RboTables {
     for (int64_t l : distinct) {
       std::vector<double> t(static_cast<size_t>(l + 1), 0.0);
       // From the deep end: each entry is a sum of positive terms, no cancellation.
-      for (int64_t d = l; d >= 1; --d) t[static_cast<size_t>(d - 1)] = t[static_cast<size_t>(d)] + pw[static_cast<size_t>(d)] / static_cast<double>(d);
+      for (int64_t d = l; d >= 1; --d)
+        t[static_cast<size_t>(d - 1)] = t[static_cast<size_t>(d)] + pw[static_cast<size_t>(d)] / static_cast<double>(d);
       tail.emplace(l, std::move(t));
     }
     // Pairs of distinct lengths: few in practice (complete groups have one); each O(l - s).
@@ -51,7 +52,8 @@ struct RboTables {
       for (size_t j = i + 1; j < distinct.size(); ++j) {
         const int64_t s = distinct[i], l = distinct[j];
         double v = 0;
-        for (int64_t d = s + 1; d <= l; ++d) v += (static_cast<double>(d - s) / static_cast<double>(d)) * pw[static_cast<size_t>(d)];
+        for (int64_t d = s + 1; d <= l; ++d)
+          v += (static_cast<double>(d - s) / static_cast<double>(d)) * pw[static_cast<size_t>(d)];
         uneven.emplace(std::make_pair(s, l), v);
       }
   }

@@ -55,8 +55,8 @@ void BuildSignBits(const float* row, const SignBitLayout& L, uint64_t* z, uint64
 }
 
 // Four rows a against one row b over W words (a multiple of 8): b is loaded once for the four pairs.
-void Pop4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint64_t* zb, const uint64_t* pb,
-            int64_t W, PopPair out[4]) {
+void Pop4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint64_t* zb, const uint64_t* pb, int64_t W,
+            PopPair out[4]) {
   const hn::ScalableTag<uint64_t> d;
   using Counter = sm::BitCounter<decltype(d)>;
   const int64_t lanes = static_cast<int64_t>(hn::Lanes(d));
@@ -136,8 +136,8 @@ void build_portable(const float* row, const SignBitLayout& L, uint64_t* z, uint6
   }
 }
 
-__attribute__((target("popcnt"))) PopPair pop_pair_portable(const uint64_t* za, const uint64_t* pa,
-                                                            const uint64_t* zb, const uint64_t* pb, int64_t W) {
+__attribute__((target("popcnt"))) PopPair pop_pair_portable(const uint64_t* za, const uint64_t* pa, const uint64_t* zb,
+                                                            const uint64_t* pb, int64_t W) {
   int64_t both = 0, dis = 0;
   for (int64_t w = 0; w < W; ++w) {
     const uint64_t bz = za[w] & zb[w];
@@ -161,8 +161,10 @@ __attribute__((target("popcnt"))) void pop_4x1_portable(const uint64_t* const za
 
 void pop_4x1(const uint64_t* const za[4], const uint64_t* const pa[4], const uint64_t* zb, const uint64_t* pb,
              int64_t words, PopPair out[4]) {
-  if (auto* vec = TFT_SIMD_PICK(Pop4x1)) vec(za, pa, zb, pb, words, out);
-  else pop_4x1_portable(za, pa, zb, pb, words, out);
+  if (auto* vec = TFT_SIMD_PICK(Pop4x1))
+    vec(za, pa, zb, pb, words, out);
+  else
+    pop_4x1_portable(za, pa, zb, pb, words, out);
 }
 
 SignBitLayout make_sign_bit_layout(int64_t n) {
@@ -180,8 +182,10 @@ SignBitLayout make_sign_bit_layout(int64_t n) {
 }
 
 void build_sign_bits(const float* row, const SignBitLayout& layout, uint64_t* z, uint64_t* p) {
-  if (auto* vec = TFT_SIMD_PICK(BuildSignBits)) vec(row, layout, z, p);
-  else build_portable(row, layout, z, p);
+  if (auto* vec = TFT_SIMD_PICK(BuildSignBits))
+    vec(row, layout, z, p);
+  else
+    build_portable(row, layout, z, p);
 }
 
 __attribute__((target("popcnt"))) int64_t popcount_words(const uint64_t* w, int64_t words) {
@@ -191,7 +195,7 @@ __attribute__((target("popcnt"))) int64_t popcount_words(const uint64_t* w, int6
 }
 
 __attribute__((target("popcnt"))) void pop_dis_4x1(const uint64_t* const pa[4], const uint64_t* pb, int64_t words,
-                                                  int64_t out[4]) {
+                                                   int64_t out[4]) {
   if (auto* vec = TFT_SIMD_PICK(PopDis4x1)) return vec(pa, pb, words, out);
   for (int r = 0; r < 4; ++r)
     for (int64_t w = 0; w < words; ++w) out[r] += __builtin_popcountll(pa[r][w] ^ pb[w]);

@@ -17,8 +17,8 @@ namespace sm = simd::HWY_NAMESPACE;
 
 // A vector of features at a time: their d_i accumulate in u64 lanes over the W planes, then one
 // multiply-add with the summed weights.
-double WeightedPlaneDiscordance(const uint64_t* ga, const uint64_t* gb, const double* wa, const double* wb,
-                                int64_t np, int64_t W) {
+double WeightedPlaneDiscordance(const uint64_t* ga, const uint64_t* gb, const double* wa, const double* wb, int64_t np,
+                                int64_t W) {
   const hn::ScalableTag<uint64_t> du;
   const hn::ScalableTag<double> df;
   const hn::RebindToSigned<decltype(du)> di;
@@ -44,9 +44,8 @@ HWY_AFTER_NAMESPACE();
 namespace tft::rank {
 namespace {
 
-__attribute__((target("popcnt"))) double scalar_discordance(const uint64_t* ga, const uint64_t* gb,
-                                                            const double* wa, const double* wb, int64_t np,
-                                                            int64_t W) {
+__attribute__((target("popcnt"))) double scalar_discordance(const uint64_t* ga, const uint64_t* gb, const double* wa,
+                                                            const double* wb, int64_t np, int64_t W) {
   double acc = 0;
   for (int64_t i = 0; i < np; ++i) {
     int64_t d = 0;

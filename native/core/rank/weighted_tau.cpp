@@ -106,7 +106,8 @@ double weighted_tau_pair(const RankRows& R, int64_t a, int64_t b, Scratch& s) {
         if (po[o[t]]) out[q++] = static_cast<int32_t>(s.fen[o[t]]);
     } else {
       std::iota(out.begin(), out.end(), 0);
-      std::stable_sort(out.begin(), out.end(), [&](int32_t i, int32_t j) { return K1[i] != K1[j] ? K1[i] < K1[j] : K2[i] < K2[j]; });
+      std::stable_sort(out.begin(), out.end(),
+                       [&](int32_t i, int32_t j) { return K1[i] != K1[j] ? K1[i] < K1[j] : K2[i] < K2[j]; });
     }
   };
   order_of(a, b, s.idx, A, B);
@@ -116,7 +117,7 @@ double weighted_tau_pair(const RankRows& R, int64_t a, int64_t b, Scratch& s) {
   s.wa.resize(L);
   s.wb.resize(L);
   for (int64_t q = 0; q < L; ++q) {
-    s.wa[s.idx[q]] = 1.0 / static_cast<double>(L - q);   // 1 / (1 + (L-1-q))
+    s.wa[s.idx[q]] = 1.0 / static_cast<double>(L - q);  // 1 / (1 + (L-1-q))
     s.wb[s.idx2[q]] = 1.0 / static_cast<double>(L - q);
   }
 

@@ -13,17 +13,20 @@
 #else
 #define TFT_SIMD_AVX512_VARIANT(FN) (&N_AVX3::FN)
 #endif
-#define TFT_SIMD_PICK(FN)                                          \
-  ([]() -> decltype(&N_AVX2::FN) {                                 \
-    switch (::tft::cpu::active_isa()) {                            \
-      case ::tft::cpu::Isa::Avx2: return &N_AVX2::FN;              \
-      case ::tft::cpu::Isa::Avx512: return TFT_SIMD_AVX512_VARIANT(FN); \
-      default: return nullptr;                                     \
-    }                                                              \
+#define TFT_SIMD_PICK(FN)                   \
+  ([]() -> decltype(&N_AVX2::FN) {          \
+    switch (::tft::cpu::active_isa()) {     \
+      case ::tft::cpu::Isa::Avx2:           \
+        return &N_AVX2::FN;                 \
+      case ::tft::cpu::Isa::Avx512:         \
+        return TFT_SIMD_AVX512_VARIANT(FN); \
+      default:                              \
+        return nullptr;                     \
+    }                                       \
   }())
 #else
-#define TFT_SIMD_PICK(FN)                                                                        \
-  ([]() -> decltype(&HWY_STATIC_DISPATCH(FN)) {                                                  \
+#define TFT_SIMD_PICK(FN)                                                                          \
+  ([]() -> decltype(&HWY_STATIC_DISPATCH(FN)) {                                                    \
     return ::tft::cpu::active_isa() == ::tft::cpu::Isa::Neon ? &HWY_STATIC_DISPATCH(FN) : nullptr; \
   }())
 #endif

@@ -35,8 +35,8 @@ constexpr int kGemmRows = 4;
 // Columns [j0, j0 + NQ lanes) of rows [r0, r1); kFull: every column vector is whole (no masked loads).
 template <int NQ, bool kFull>
 HWY_INLINE void GemmTile(const float* HWY_RESTRICT x, int64_t r0, int64_t r1, int64_t K, int64_t ldx,
-                         const float* HWY_RESTRICT wt, int64_t N, const float* HWY_RESTRICT b,
-                         float* HWY_RESTRICT y, int64_t j0) {
+                         const float* HWY_RESTRICT wt, int64_t N, const float* HWY_RESTRICT b, float* HWY_RESTRICT y,
+                         int64_t j0) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
   using M = hn::Mask<decltype(d)>;
@@ -46,16 +46,20 @@ HWY_INLINE void GemmTile(const float* HWY_RESTRICT x, int64_t r0, int64_t r1, in
   for (int q = 0; q < NQ; ++q) {
     const int64_t left = N - j0 - q * L;
     m[q] = hn::FirstN(d, static_cast<size_t>(left < L ? left : L));
-    if (b == nullptr) bias[q] = hn::Zero(d);
-    else bias[q] = kFull ? hn::LoadU(d, b + j0 + q * L) : hn::MaskedLoad(m[q], d, b + j0 + q * L);
+    if (b == nullptr)
+      bias[q] = hn::Zero(d);
+    else
+      bias[q] = kFull ? hn::LoadU(d, b + j0 + q * L) : hn::MaskedLoad(m[q], d, b + j0 + q * L);
   }
   auto load_w = [&](int64_t k, int q) {
     const float* p = wt + k * N + j0 + q * L;
     return kFull ? hn::LoadU(d, p) : hn::MaskedLoad(m[q], d, p);
   };
   auto store = [&](float* p, int q, V v) {
-    if (kFull) hn::StoreU(v, d, p);
-    else hn::BlendedStore(v, m[q], d, p);
+    if (kFull)
+      hn::StoreU(v, d, p);
+    else
+      hn::BlendedStore(v, m[q], d, p);
   };
   constexpr int R = kGemmRows;
   int64_t r = r0;
@@ -87,18 +91,21 @@ HWY_INLINE void GemmTile(const float* HWY_RESTRICT x, int64_t r0, int64_t r1, in
 
 // y rows [r0, r1) (y has row stride N), on the calling thread.
 HWY_INLINE void GemmRows(const float* HWY_RESTRICT x, int64_t r0, int64_t r1, int64_t K, int64_t ldx,
-                         const float* HWY_RESTRICT wt, int64_t N, const float* HWY_RESTRICT b,
-                         float* HWY_RESTRICT y) {
+                         const float* HWY_RESTRICT wt, int64_t N, const float* HWY_RESTRICT b, float* HWY_RESTRICT y) {
   const hn::ScalableTag<float> d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   int64_t j0 = 0;
   for (; j0 + kGemmMaxQ * L <= N; j0 += kGemmMaxQ * L) GemmTile<kGemmMaxQ, true>(x, r0, r1, K, ldx, wt, N, b, y, j0);
   const int64_t nq = (N - j0 + L - 1) / L;
-  if (nq == 1) GemmTile<1, false>(x, r0, r1, K, ldx, wt, N, b, y, j0);
-  else if (nq == 2) GemmTile<2, false>(x, r0, r1, K, ldx, wt, N, b, y, j0);
+  if (nq == 1)
+    GemmTile<1, false>(x, r0, r1, K, ldx, wt, N, b, y, j0);
+  else if (nq == 2)
+    GemmTile<2, false>(x, r0, r1, K, ldx, wt, N, b, y, j0);
   else if constexpr (kGemmMaxQ >= 4) {
-    if (nq == 3) GemmTile<3, false>(x, r0, r1, K, ldx, wt, N, b, y, j0);
-    else if (nq == 4) GemmTile<4, false>(x, r0, r1, K, ldx, wt, N, b, y, j0);
+    if (nq == 3)
+      GemmTile<3, false>(x, r0, r1, K, ldx, wt, N, b, y, j0);
+    else if (nq == 4)
+      GemmTile<4, false>(x, r0, r1, K, ldx, wt, N, b, y, j0);
   }
 }
 

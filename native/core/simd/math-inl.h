@@ -86,8 +86,10 @@ HWY_INLINE hn::Vec<D> LoadPart(D d, const float* HWY_RESTRICT p, int64_t left) {
 template <class D>
 HWY_INLINE void StorePart(D d, hn::Vec<D> v, float* HWY_RESTRICT p, int64_t left) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  if (left >= L) hn::StoreU(v, d, p);
-  else hn::BlendedStore(v, hn::FirstN(d, static_cast<size_t>(left)), d, p);
+  if (left >= L)
+    hn::StoreU(v, d, p);
+  else
+    hn::BlendedStore(v, hn::FirstN(d, static_cast<size_t>(left)), d, p);
 }
 
 }  // namespace HWY_NAMESPACE

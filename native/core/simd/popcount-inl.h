@@ -44,8 +44,10 @@ class BitCounter {
   static constexpr int64_t kFlushEvery = 31;
   BitCounter() : total_(hn::Zero(D())), bytes_(hn::Zero(D8())) {}
   HWY_INLINE void add(hn::Vec<D> v) {
-    if constexpr (kNativePopCount64) total_ = hn::Add(total_, PopCount64(D(), v));
-    else bytes_ = hn::Add(bytes_, hn::PopulationCount(hn::BitCast(D8(), v)));
+    if constexpr (kNativePopCount64)
+      total_ = hn::Add(total_, PopCount64(D(), v));
+    else
+      bytes_ = hn::Add(bytes_, hn::PopulationCount(hn::BitCast(D8(), v)));
   }
   HWY_INLINE void flush() {
     if constexpr (!kNativePopCount64) {

@@ -21,15 +21,15 @@ struct LossInputs {
 
 struct LossOptions {
   LossMode mode = LossMode::Sharpe;
-  double mle_weight = 0.1;   // alpha in alpha * NLL + Sharpe loss
+  double mle_weight = 0.1;  // alpha in alpha * NLL + Sharpe loss
   int64_t warmup = 0;
-  double cost_bps = 0.0;     // transaction cost per unit of turnover, in basis points
+  double cost_bps = 0.0;  // transaction cost per unit of turnover, in basis points
 };
 
 struct LossValue {
-  at::Tensor total;   // scalar, differentiable
-  double sharpe;      // annualised Sharpe of the batch's returns (positive is good)
-  double nll;         // Gaussian NLL (0 when not computed)
+  at::Tensor total;  // scalar, differentiable
+  double sharpe;     // annualised Sharpe of the batch's returns (positive is good)
+  double nll;        // Gaussian NLL (0 when not computed)
 };
 
 // Returns R_t = z_t y_t - c |z_t s_t - z_{t-1} s_{t-1}| for t >= warmup (flattened).

@@ -68,7 +68,8 @@ Trainer::Trainer(std::shared_ptr<model::TftModel> model, TrainData data, TrainOp
   if (options_.loss.cost_bps > 0 && data_.scale.defined()) bad = bad | at::logical_not(at::isfinite(data_.scale));
   day_ok_cumsum_ = at::cat({at::zeros({A, 1}, at::kLong), bad.to(at::kLong).cumsum(1)}, 1);
   if (c.n_context > 0) {
-    if (options_.context_len < 0) fail(ErrorCode::InvalidArgument, "contextLen", "must be >= 1 (or 0 for the window length)");
+    if (options_.context_len < 0)
+      fail(ErrorCode::InvalidArgument, "contextLen", "must be >= 1 (or 0 for the window length)");
     context_len_ = options_.context_len > 0 ? options_.context_len : window_;
     if (context_len_ > D) fail(ErrorCode::InvalidArgument, "contextLen", "is longer than the panel");
     // Context sequences carry features only, so only their features must be finite.
@@ -99,7 +100,8 @@ size_t Trainer::contexts_before(int64_t first_day) const {
 }
 
 std::vector<Window> Trainer::context_of(const Window& target, uint64_t seed) const {
-  return sample_context(target.last - window_ + 1, static_cast<uint64_t>(target.asset), static_cast<uint64_t>(target.last), seed);
+  return sample_context(target.last - window_ + 1, static_cast<uint64_t>(target.asset),
+                        static_cast<uint64_t>(target.last), seed);
 }
 
 std::vector<Window> Trainer::sample_context(int64_t first_day, uint64_t key_a, uint64_t key_b, uint64_t seed) const {
@@ -107,8 +109,9 @@ std::vector<Window> Trainer::sample_context(int64_t first_day, uint64_t key_a, u
   if (C == 0) fail(ErrorCode::InvalidArgument, "context", "this model has no context set (config.nContext = 0)");
   const size_t n = contexts_before(first_day);
   if (n == 0)
-    fail(ErrorCode::InvalidArgument, "windows", "no context sequence of " + std::to_string(context_len_) +
-                                                    " days with finite features ends before day " + std::to_string(first_day));
+    fail(ErrorCode::InvalidArgument, "windows",
+         "no context sequence of " + std::to_string(context_len_) + " days with finite features ends before day " +
+             std::to_string(first_day));
   std::vector<Window> out(static_cast<size_t>(C));
   for (int64_t k = 0; k < C; ++k) {
     // splitmix64 of the (seed, key, slot) counter: independent of batching and threads.
@@ -140,16 +143,17 @@ void Trainer::check_windows(const std::vector<Window>& w) const {
   const auto cs = day_ok_cumsum_.accessor<int64_t, 2>();
   for (size_t i = 0; i < w.size(); ++i) {
     if (w[i].asset < 0 || w[i].asset >= A || w[i].last < T - 1 || w[i].last >= D)
-      fail(ErrorCode::OutOfRange, "windows", "window " + std::to_string(i) + " (asset " + std::to_string(w[i].asset) +
-                                                 ", last day " + std::to_string(w[i].last) + ") is outside the panel");
+      fail(ErrorCode::OutOfRange, "windows",
+           "window " + std::to_string(i) + " (asset " + std::to_string(w[i].asset) + ", last day " +
+               std::to_string(w[i].last) + ") is outside the panel");
     if (cs[w[i].asset][w[i].last + 1] - cs[w[i].asset][w[i].last + 1 - T] != 0)
-      fail(ErrorCode::NonFinite, "windows", "window " + std::to_string(i) + " (asset " + std::to_string(w[i].asset) +
-                                                ", last day " + std::to_string(w[i].last) +
-                                                ") contains a non-finite feature or target");
+      fail(ErrorCode::NonFinite, "windows",
+           "window " + std::to_string(i) + " (asset " + std::to_string(w[i].asset) + ", last day " +
+               std::to_string(w[i].last) + ") contains a non-finite feature or target");
     if (model_->config().n_context > 0 && contexts_before(w[i].last - T + 1) == 0)
-      fail(ErrorCode::InvalidArgument, "windows", "window " + std::to_string(i) + " (asset " + std::to_string(w[i].asset) +
-                                                      ", last day " + std::to_string(w[i].last) +
-                                                      ") has no context sequence ending before it starts");
+      fail(ErrorCode::InvalidArgument, "windows",
+           "window " + std::to_string(i) + " (asset " + std::to_string(w[i].asset) + ", last day " +
+               std::to_string(w[i].last) + ") has no context sequence ending before it starts");
   }
 }
 
@@ -181,16 +185,15 @@ model::ModelInput Trainer::gather(const std::vector<Window>& w, size_t begin, si
       for (int64_t k = 0; k < C; ++k) {
         const Window& cw = ctx[static_cast<size_t>(k)];
         cass[static_cast<size_t>(i * C + k)] = cw.asset;
-        for (int64_t t = 0; t < L; ++t) crow[static_cast<size_t>((i * C + k) * L + t)] = cw.asset * D + cw.last - L + 1 + t;
+        for (int64_t t = 0; t < L; ++t)
+          crow[static_cast<size_t>((i * C + k) * L + t)] = cw.asset * D + cw.last - L + 1 + t;
       }
     }
     const at::Tensor cidx = at::from_blob(crow.data(), {n * C * L}, at::kLong).clone();
     in.context = data_.features.view({-1, data_.features.size(2)}).index_select(0, cidx).view({n, C, L, -1}).to(dev);
     if (data_.entity.defined() && model_->config().n_entities > 0)
-      in.context_entity = data_.entity
-                              .index_select(0, at::from_blob(cass.data(), {n * C}, at::kLong).clone())
-                              .view({n, C})
-                              .to(dev);
+      in.context_entity =
+          data_.entity.index_select(0, at::from_blob(cass.data(), {n * C}, at::kLong).clone()).view({n, C}).to(dev);
   }
   return in;
 }
@@ -347,8 +350,7 @@ at::Tensor Trainer::vsn_importance(const std::vector<Window>& windows) {
 void Trainer::set_learning_rate(double lr) {
   if (!(lr > 0)) fail(ErrorCode::InvalidArgument, "learningRate", "must be > 0");
   options_.learning_rate = lr;
-  for (auto& group : adam_->optimizer->param_groups())
-    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  for (auto& group : adam_->optimizer->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
 void Trainer::save_best() {

@@ -26,10 +26,10 @@ struct TrainData {
 struct TrainOptions {
   double learning_rate = 1e-3;
   double weight_decay = 0.0;
-  double clip_norm = 1.0;     // max global gradient norm; <= 0 disables clipping
+  double clip_norm = 1.0;  // max global gradient norm; <= 0 disables clipping
   int64_t batch_size = 64;
-  int64_t window = 0;         // T; 0 = config.seqLen
-  int64_t context_len = 0;    // X-Trend context sequences' length; 0 = the window length
+  int64_t window = 0;       // T; 0 = config.seqLen
+  int64_t context_len = 0;  // X-Trend context sequences' length; 0 = the window length
   LossOptions loss;
   uint64_t seed = 0;
 };
@@ -41,12 +41,12 @@ struct Window {
 };
 
 struct LayerGradient {
-  std::string name;       // module path, e.g. "vsn.var_grns.fc1" (weight and bias together)
-  double norm = 0;        // mean over the epoch's steps of the layer's gradient L2 norm
-  double mean_abs = 0;    // mean |g| over the layer's parameters, averaged over steps
-  double max_norm = 0;    // largest step norm seen
-  bool vanishing = false; // mean_abs < 1e-7
-  bool exploding = false; // max_norm > 1e3
+  std::string name;        // module path, e.g. "vsn.var_grns.fc1" (weight and bias together)
+  double norm = 0;         // mean over the epoch's steps of the layer's gradient L2 norm
+  double mean_abs = 0;     // mean |g| over the layer's parameters, averaged over steps
+  double max_norm = 0;     // largest step norm seen
+  bool vanishing = false;  // mean_abs < 1e-7
+  bool exploding = false;  // max_norm > 1e3
 };
 
 struct EpochStats {
@@ -55,7 +55,7 @@ struct EpochStats {
   double nll = 0;
   int64_t steps = 0;
   int64_t windows = 0;
-  double grad_norm = 0;   // mean global norm before clipping
+  double grad_norm = 0;  // mean global norm before clipping
   double seconds = 0;
   std::vector<LayerGradient> gradients;
 };
