@@ -3,6 +3,7 @@ export * from './price-panel.js';
 export * from './market-data-store.js';
 export * from './feature-catalogue.js';
 export * from './feature-builder.js';
+export { requiredHistory } from './required-history.js';
 export * from './targets.js';
 export * from './normalization.js';
 export * from './synthetic.js';

@@ -1,8 +1,8 @@
 /**
- * Saving a walk-forward run as a checkpoint: the last fold's model (the production model, as in seed 004)
- * with everything inference needs — config, the feature names and their normalisation, asset names — and
- * what the run measured: fold ranges, epochs, per-fold and overall OOS metrics, and the VSN ranking of the
- * features over the folds (featureSelection).
+ * Saving a walk-forward run as a checkpoint: the last fold's model (trained on the most recent data, the one
+ * the run ships) with everything inference needs — config, the feature names and their normalisation, asset
+ * names — and what the run measured: fold ranges, epochs, per-fold and overall OOS metrics, and the VSN
+ * ranking of the features over the folds (featureSelection).
  */
 import { CheckpointManager, type SaveOptions } from '../checkpoint/checkpoint-manager.js';
 import type { CheckpointMetadata } from '../checkpoint/metadata.js';

@@ -4,7 +4,7 @@
  *
  * The defaults are sized for a first run on the bundled Dow 30 sample in a few minutes on two cores
  * (64 features, dHidden 32, 4 + 4 epochs of 2,048 windows, 3 folds). configs/production.yaml holds the
- * seed's production settings (all features, dHidden 64, 30 + 50 epochs, every window).
+ * production settings (all features, dHidden 64, 30 + 50 epochs, every window).
  */
 import { readFileSync } from 'node:fs';
 

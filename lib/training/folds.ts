@@ -6,9 +6,9 @@
  * (from the first usable day) or sliding (the last `trainDays` days). Windows are identified by their last
  * day; a window ending on day t reads features up to t and its labels reach t + horizon.
  *
- * The gap is the label horizon plus the longest feature lookback in the set (seed 003): the last training
- * label ends before the validation range begins, validation labels end before the test range begins, and
- * the features of the first evaluated windows do not read bars a training label was computed from.
+ * The gap is the label horizon plus the longest feature lookback in the set: the last training label ends
+ * before the validation range begins, validation labels end before the test range begins, and the features
+ * of the first evaluated windows do not read bars a training label was computed from.
  */
 import { InvalidArgumentError } from '../errors.js';
 

@@ -8,8 +8,8 @@ import { FeatureBuilder } from '../../data/feature-builder.js';
 import { featureCatalogue, maxLookback, type FeatureSpec } from '../../data/feature-catalogue.js';
 import { DEFAULT_MAX_FILL_DAYS, MarketDataStore, bundledDataPath } from '../../data/market-data-store.js';
 import { panelCoverage } from '../../data/price-panel.js';
+import { requiredHistory } from '../../data/required-history.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { requiredHistory } from '../../training/walk-forward.js';
 
 interface InfoOptions {
   data?: string[];

@@ -1,0 +1,184 @@
+/**
+ * Training one fold: a pretrain and a finetune phase with early stopping on the validation loss.
+ *
+ * Each phase stops after `patience` epochs without beating its own best validation loss; the weights of
+ * the fold's best epoch so far are kept, and restored at the end of every phase. So finetuning starts from
+ * the best pretrained weights, and the fold's model is the epoch with the lowest validation loss over both
+ * phases.
+ */
+import type { TrainingConfig } from './config.js';
+import { shuffleSeed, windowSampleSeed } from './fold-seeds.js';
+import { windowSpan, type FoldSession, type WindowSpan } from './fold-session.js';
+import type { EpochStats, EvalStats, LayerGradient, WindowSet } from './trainer.js';
+import { emitter, throwIfCancelled, type Phase, type RunContext } from './walk-forward-events.js';
+import { HORIZON } from './walk-forward-plan.js';
+
+export interface EpochRecord {
+  phase: Phase;
+  epoch: number;
+  trainLoss: number;
+  trainSharpe: number;
+  validationLoss: number;
+  validationSharpe: number;
+  learningRate: number;
+  seconds: number;
+  gradNorm: number;
+  gradients: LayerGradient[];
+  /** Beat the phase's best validation loss so far (resets patience). */
+  improved: boolean;
+  /** Beat the fold's best validation loss so far: its weights were kept. */
+  best: boolean;
+}
+
+export interface BestEpoch {
+  phase: Phase;
+  epoch: number;
+}
+
+export interface FoldTraining {
+  epochs: EpochRecord[];
+  /** The fold's model is the one of this epoch: the lowest validation loss over both phases. */
+  bestValidationLoss: number;
+  bestEpoch: BestEpoch | undefined;
+  /** What training read, every sampled epoch together. */
+  trained: WindowSpan;
+}
+
+export interface PhasePlan {
+  phase: Phase;
+  epochs: number;
+  learningRate: number;
+}
+
+type TrainingOptions = TrainingConfig['training'];
+
+/** The phases that train at all, in order: pretrain at learningRate, then finetune at learningRate × finetuneLrScale. */
+export function phasesOf(tc: TrainingOptions): PhasePlan[] {
+  const phases: PhasePlan[] = [
+    { phase: 'pretrain', epochs: tc.pretrainEpochs, learningRate: tc.learningRate },
+    { phase: 'finetune', epochs: tc.finetuneEpochs, learningRate: tc.learningRate * tc.finetuneLrScale },
+  ];
+  return phases.filter((p) => p.epochs > 0);
+}
+
+/** Progress across the fold's phases: what early stopping compares against and what the fold reports. */
+interface FoldProgress {
+  epochs: EpochRecord[];
+  trained: WindowSet[];
+  best: number;
+  bestEpoch: BestEpoch | undefined;
+  /** Epochs trained so far over both phases: numbers each epoch's random streams. */
+  epochCounter: number;
+}
+
+/** Trains the session's model in place; on return its weights are those of the fold's best epoch. */
+export async function trainFold(session: FoldSession, tc: TrainingOptions, ctx: RunContext = {}): Promise<FoldTraining> {
+  emitter(ctx)({
+    type: 'fold-start',
+    fold: session.fold.index,
+    trainWindows: session.trainWindows.size,
+    validationWindows: session.validationWindows.size,
+  });
+  const progress: FoldProgress = { epochs: [], trained: [], best: Number.POSITIVE_INFINITY, bestEpoch: undefined, epochCounter: 0 };
+  for (const phase of phasesOf(tc)) await trainPhase(session, tc, phase, progress, ctx);
+  return {
+    epochs: progress.epochs,
+    bestValidationLoss: progress.best,
+    bestEpoch: progress.bestEpoch,
+    trained: windowSpan(progress.trained, session.window, HORIZON),
+  };
+}
+
+async function trainPhase(
+  session: FoldSession,
+  tc: TrainingOptions,
+  plan: PhasePlan,
+  progress: FoldProgress,
+  ctx: RunContext,
+): Promise<void> {
+  const emit = emitter(ctx);
+  const { fold, trainer } = session;
+  const { phase, learningRate } = plan;
+  trainer.learningRate = learningRate;
+  emit({ type: 'phase-start', fold: fold.index, phase, epochs: plan.epochs, learningRate });
+  let phaseBest = Number.POSITIVE_INFINITY;
+  let stale = 0;
+  for (let e = 0; e < plan.epochs; e++) {
+    throwIfCancelled(ctx.signal);
+    const { train, validation } = await trainEpoch(session, tc, phase, e, progress, ctx);
+    const improved = validation.loss < phaseBest - 1e-9;
+    if (improved) {
+      phaseBest = validation.loss;
+      stale = 0;
+    } else {
+      stale++;
+    }
+    const best = validation.loss < progress.best - 1e-9;
+    if (best) {
+      progress.best = validation.loss;
+      progress.bestEpoch = { phase, epoch: e };
+      trainer.saveBest();
+    }
+    progress.epochs.push(epochRecord(phase, e, learningRate, train, validation, improved, best));
+    emit({ type: 'epoch', fold: fold.index, phase, epoch: e, epochs: plan.epochs, train, validation, improved, best });
+    if (stale >= tc.patience) {
+      emit({ type: 'early-stop', fold: fold.index, phase, epoch: e, bestValidationLoss: phaseBest });
+      break;
+    }
+  }
+  if (progress.bestEpoch) {
+    trainer.restoreBest();
+    emit({ type: 'restore', fold: fold.index, phase, bestValidationLoss: progress.best, bestEpoch: progress.bestEpoch });
+  }
+}
+
+/** One epoch over a fresh sample of the training windows, then the validation loss. */
+async function trainEpoch(
+  session: FoldSession,
+  tc: TrainingOptions,
+  phase: Phase,
+  epoch: number,
+  progress: FoldProgress,
+  ctx: RunContext,
+): Promise<{ train: EpochStats; validation: EvalStats }> {
+  const emit = emitter(ctx);
+  const { fold, trainer } = session;
+  const n = progress.epochCounter++;
+  const sample =
+    tc.maxWindowsPerEpoch > 0
+      ? session.trainWindows.sample(tc.maxWindowsPerEpoch, windowSampleSeed(tc.seed, fold.index, n))
+      : session.trainWindows;
+  progress.trained.push(sample);
+  const train = await trainer.trainEpoch(sample, {
+    shuffleSeed: shuffleSeed(tc.seed, fold.index, n),
+    signal: ctx.signal,
+    onStep: (p) => emit({ type: 'step', fold: fold.index, phase, epoch, progress: p }),
+  });
+  const validation = await trainer.evaluate(session.validationWindows);
+  return { train, validation };
+}
+
+function epochRecord(
+  phase: Phase,
+  epoch: number,
+  learningRate: number,
+  train: EpochStats,
+  validation: EvalStats,
+  improved: boolean,
+  best: boolean,
+): EpochRecord {
+  return {
+    phase,
+    epoch,
+    trainLoss: train.loss,
+    trainSharpe: train.sharpe,
+    validationLoss: validation.loss,
+    validationSharpe: validation.sharpe,
+    learningRate,
+    seconds: train.seconds,
+    gradNorm: train.gradNorm,
+    gradients: train.gradients,
+    improved,
+    best,
+  };
+}

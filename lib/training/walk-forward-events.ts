@@ -1,0 +1,50 @@
+/**
+ * What a walk-forward run reports while it runs, and the context every step of it takes: an event sink
+ * (progress bars, logs) and a signal that cancels between epochs and between training steps.
+ */
+import { CancelledError } from '../errors.js';
+import type { BestEpoch } from './fold-training.js';
+import type { Fold } from './folds.js';
+import type { EpochStats, EvalStats, StepProgress } from './trainer.js';
+import type { FoldResult } from './walk-forward.js';
+
+export type Phase = 'pretrain' | 'finetune';
+
+export type TrainingEvent =
+  | { type: 'data'; symbols: number; days: number; features: number; maxLookback: number; firstDate: string; lastDate: string }
+  | { type: 'plan'; folds: Fold[] }
+  | { type: 'fold-start'; fold: number; trainWindows: number; validationWindows: number }
+  | { type: 'phase-start'; fold: number; phase: Phase; epochs: number; learningRate: number }
+  | { type: 'step'; fold: number; phase: Phase; epoch: number; progress: StepProgress }
+  /** improved: the phase's best validation loss so far (resets patience); best: the fold's best so far (weights kept). */
+  | {
+      type: 'epoch';
+      fold: number;
+      phase: Phase;
+      epoch: number;
+      epochs: number;
+      train: EpochStats;
+      validation: EvalStats;
+      improved: boolean;
+      best: boolean;
+    }
+  /** The phase stopped after `patience` epochs without improving its own best validation loss. */
+  | { type: 'early-stop'; fold: number; phase: Phase; epoch: number; bestValidationLoss: number }
+  /** The end of a phase: the weights are back at the fold's best epoch so far, which the next phase starts from. */
+  | { type: 'restore'; fold: number; phase: Phase; bestValidationLoss: number; bestEpoch: BestEpoch }
+  | { type: 'fold-end'; fold: number; result: FoldResult }
+  /** The fold's VSN importance was written to the stability store (output.stabilityDir) at `path`. */
+  | { type: 'snapshot'; fold: number; path: string };
+
+export interface RunContext {
+  onEvent?: (e: TrainingEvent) => void;
+  signal?: AbortSignal;
+}
+
+export function emitter(ctx: RunContext): (e: TrainingEvent) => void {
+  return ctx.onEvent ?? (() => {});
+}
+
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError('training was cancelled', 'signal');
+}
