@@ -58,7 +58,7 @@ describe('early stopping', () => {
     return { r, events };
   };
 
-  it('stops each phase after `patience` worse epochs and keeps the weights of the best epoch over both phases', async () => {
+  it('stops each phase after `patience` worse epochs and keeps the weights of the best epoch over both phases', async ({ annotate }) => {
     const { r, events } = await run(config(1));
     const fold = r.folds[0]!;
     const stops = events.filter((e) => e.type === 'early-stop');
@@ -79,7 +79,7 @@ describe('early stopping', () => {
     // the last epoch trained was worse: the final weights are the best epoch's only if they were restored
     expect(losses.at(-1)!).toBeGreaterThan(best);
     const recomputed = await finalValidationLoss(r, ds);
-    console.log(`early stopping: validation losses ${losses.map((l) => l.toFixed(4)).join(', ')}; best ${best.toFixed(6)}, final model ${recomputed.toFixed(6)}`);
+    await annotate(`early stopping: validation losses ${losses.map((l) => l.toFixed(4)).join(', ')}; best ${best.toFixed(6)}, final model ${recomputed.toFixed(6)}`);
     expect(Math.abs(recomputed - best)).toBeLessThanOrEqual(1e-6);
     const restores = events.filter((e) => e.type === 'restore');
     expect(restores.map((e) => e.phase)).toEqual(['pretrain', 'finetune']);
@@ -261,7 +261,7 @@ describe('X-Trend context sets in walk-forward training', () => {
     folds: { count: 2, testDays: 100, validationDays: 80 },
     output: { saveCheckpoint: false },
   });
-  it('trains and predicts out of sample with contexts, deterministically, and learns the planted signal', async () => {
+  it('trains and predicts out of sample with contexts, deterministically, and learns the planted signal', async ({ annotate }) => {
     const r = await trainWalkForward({ config, dataset: { prices: ds.panel, features: ds.features } });
     expect(r.model.config.nContext).toBe(3);
     for (const f of r.folds) {
@@ -269,7 +269,7 @@ describe('X-Trend context sets in walk-forward training', () => {
       expect(f.windows.test.windows).toBe(5 * (f.fold.test.end - f.fold.test.start + 1));
       expect(Number.isFinite(f.oos.sharpe)).toBe(true);
     }
-    console.log(`X-Trend walk-forward: OOS Sharpe per fold ${r.folds.map((f) => f.oos.sharpe.toFixed(2)).join(', ')}`);
+    await annotate(`X-Trend walk-forward: OOS Sharpe per fold ${r.folds.map((f) => f.oos.sharpe.toFixed(2)).join(', ')}`);
     expect(r.oos.sharpe).toBeGreaterThan(1);
     const again = await trainWalkForward({ config, dataset: { prices: ds.panel, features: ds.features } });
     expect(again.oos.sharpe).toBe(r.oos.sharpe);

@@ -1,8 +1,8 @@
-/** The synthetic generator: determinism, shapes, and that its truth is really there. */
+/** The seeded PRNG and its helpers, and the synthetic generator: determinism, shapes, and that its truth is really there. */
 import { describe, expect, it } from 'vitest';
 
 import { InvalidArgumentError } from '../../lib/errors.js';
-import { Xoshiro128 } from '../../lib/random/prng.js';
+import { Xoshiro128, mixSeed, sampleDistinct } from '../../lib/random/index.js';
 import { buildTargets } from '../../lib/data/targets.js';
 import { syntheticDataset } from '../../lib/data/synthetic.js';
 
@@ -29,6 +29,41 @@ describe('Xoshiro128', () => {
     }
     expect(new Xoshiro128(1).nextUint32()).not.toBe(new Xoshiro128(2).nextUint32());
     expect(() => new Xoshiro128(1.5)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('seed mixing and sampling', () => {
+  it('mixSeed is a deterministic, order-sensitive 32-bit hash with no collisions among nearby parts', () => {
+    expect(mixSeed(1, 2)).toBe(mixSeed(1, 2));
+    expect(mixSeed(1, 2)).not.toBe(mixSeed(2, 1));
+    const seen = new Set<number>();
+    for (let a = 0; a < 30; a++) for (let b = 0; b < 30; b++) for (let c = 0; c < 4; c++) seen.add(mixSeed(a, b, c));
+    expect(seen.size).toBe(30 * 30 * 4);
+    for (const v of seen) expect(Number.isInteger(v) && v >= 0 && v < 2 ** 32).toBe(true);
+    // the high word of a part counts: seeds 2^32 apart differ
+    expect(mixSeed(5)).not.toBe(mixSeed(5 + 2 ** 32));
+    expect(mixSeed(-1)).not.toBe(mixSeed(2 ** 32 - 1));
+    expect(() => mixSeed(1.5)).toThrow(InvalidArgumentError);
+  });
+
+  it('below(n) is uniform on [0, n); sampleDistinct draws distinct sorted indices, every one equally often', () => {
+    const rng = new Xoshiro128(3);
+    const counts = new Array(7).fill(0);
+    for (let i = 0; i < 70000; i++) counts[rng.below(7)]++;
+    for (const c of counts) expect(Math.abs(c - 10000)).toBeLessThan(400); // ~4 sd
+    expect(() => rng.below(0)).toThrow(InvalidArgumentError);
+    const hits = new Array(20).fill(0);
+    for (let k = 0; k < 5000; k++) {
+      const s = sampleDistinct(20, 5, rng);
+      expect(s).toHaveLength(5);
+      expect(new Set(s).size).toBe(5);
+      expect(s).toEqual([...s].sort((a, b) => a - b));
+      for (const i of s) hits[i]++;
+    }
+    for (const h of hits) expect(Math.abs(h - 1250)).toBeLessThan(140); // ~4 sd
+    expect(sampleDistinct(4, 4, rng)).toEqual([0, 1, 2, 3]);
+    expect(sampleDistinct(3_000_000_000, 3, new Xoshiro128(1)).every((i) => i < 3_000_000_000)).toBe(true);
+    expect(() => sampleDistinct(3, 4, rng)).toThrow(InvalidArgumentError);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * `tft-native train`: walk-forward training on the bundled Dow 30 sample by default, with a progress bar per
- * phase/epoch (loss, Sharpe, ETA), the fold plan and an OOS summary; writes the production checkpoint.
+ * `tft-native train`: walk-forward training on the bundled Dow 30 sample by default, with progress bars (the
+ * whole run in training steps with its ETA, folds, the phase's epochs, the epoch's steps), the fold plan and
+ * an OOS summary; writes the production checkpoint.
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -9,6 +10,7 @@ import { formatFoldPlan } from '../../training/folds.js';
 import { loadTrainingConfig, resolveTrainingConfig, withOverrides, type TrainingConfig } from '../../training/config.js';
 import { trainWalkForward, type TrainingEvent, type TrainingResult } from '../../training/walk-forward.js';
 import { saveTrainingCheckpoint } from '../../training/checkpoint.js';
+import { TrainingProgress } from '../../training/training-progress.js';
 
 interface TrainFlags {
   data?: string[];
@@ -30,6 +32,15 @@ interface TrainFlags {
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const num = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
+/** 1h 05m, 4m 10s, 12s. */
+function duration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '-';
+  const s = Math.round(seconds);
+  if (s >= 3600) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
 function overridesFrom(f: TrainFlags): Record<string, unknown> {
   const o: Record<string, Record<string, unknown>> = { data: {}, model: {}, folds: {}, training: {}, output: {} };
   if (f.data?.length) o.data!.path = f.data.length === 1 ? f.data[0] : f.data;
@@ -50,8 +61,11 @@ function overridesFrom(f: TrainFlags): Record<string, unknown> {
   return o;
 }
 
-/** Progress display: bars on a terminal, one line per epoch otherwise (logs, CI). */
-function reporter(enabled: boolean): { onEvent: (e: TrainingEvent) => void; stop: () => void } {
+/**
+ * Progress display: bars on a terminal, one line per epoch otherwise (logs, CI). Both show the run's ETA,
+ * from the training steps done and still expected over every fold.
+ */
+function reporter(enabled: boolean, training: TrainingConfig['training']): { onEvent: (e: TrainingEvent) => void; stop: () => void } {
   const log = (s: string) => process.stderr.write(s + '\n');
   const tty = enabled && process.stderr.isTTY === true;
   const multi = tty
@@ -65,12 +79,20 @@ function reporter(enabled: boolean): { onEvent: (e: TrainingEvent) => void; stop
         cliProgress.Presets.shades_classic,
       )
     : undefined;
+  const progress = new TrainingProgress(training);
+  const runStatus = () => `run ${progress.stepsDone}/${progress.stepsTotal} steps, ETA ${duration(progress.etaSeconds())}`;
+  let runBar: cliProgress.SingleBar | undefined;
   let foldsBar: cliProgress.SingleBar | undefined;
   let epochBar: cliProgress.SingleBar | undefined;
   let stepBar: cliProgress.SingleBar | undefined;
   let folds = 0;
   return {
     onEvent: (e) => {
+      progress.update(e);
+      if (runBar) {
+        runBar.setTotal(Math.max(1, progress.stepsTotal));
+        runBar.update(progress.stepsDone, { runEta: duration(progress.etaSeconds()) });
+      }
       switch (e.type) {
         case 'data':
           log(`data: ${e.symbols} symbols × ${e.days} days (${e.firstDate} … ${e.lastDate}), ${e.features} features, longest lookback ${e.maxLookback}`);
@@ -78,7 +100,10 @@ function reporter(enabled: boolean): { onEvent: (e: TrainingEvent) => void; stop
         case 'plan':
           folds = e.folds.length;
           log(formatFoldPlan(e.folds));
-          if (multi) foldsBar = multi.create(folds, 0, { label: 'folds   ', unit: 'folds', loss: '-', sharpe: '-' });
+          if (multi) {
+            runBar = multi.create(1, 0, { runEta: '-' }, { format: ' run      |{bar}| {value}/{total} steps | {duration_formatted} elapsed | ETA {runEta}' });
+            foldsBar = multi.create(folds, 0, { label: 'folds   ', unit: 'folds', loss: '-', sharpe: '-' }, { format: ' {label} |{bar}| {value}/{total} {unit} | best validation loss {loss} | OOS Sharpe {sharpe}' });
+          }
           break;
         case 'fold-start':
           if (!multi) log(`fold ${e.fold}: ${e.trainWindows} training windows, ${e.validationWindows} validation windows`);
@@ -103,7 +128,7 @@ function reporter(enabled: boolean): { onEvent: (e: TrainingEvent) => void; stop
           } else {
             log(
               `fold ${e.fold} ${e.phase} epoch ${e.epoch + 1}/${e.epochs}: train loss ${num(e.train.loss, 3)} (Sharpe ${num(e.train.sharpe)}), ` +
-                `validation loss ${num(e.validation.loss, 3)} (Sharpe ${num(e.validation.sharpe)})${e.best ? ' *' : ''}, ${num(e.train.seconds, 1)} s`,
+                `validation loss ${num(e.validation.loss, 3)} (Sharpe ${num(e.validation.sharpe)})${e.best ? ' *' : ''}, ${num(e.train.seconds, 1)} s; ${runStatus()}`,
             );
           }
           break;
@@ -167,7 +192,7 @@ export function registerTrain(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const base: TrainingConfig = flags.config ? loadTrainingConfig(flags.config) : resolveTrainingConfig({});
       const config = withOverrides(base, overridesFrom(flags));
-      const rep = reporter(flags.progress !== false && !flags.json);
+      const rep = reporter(flags.progress !== false && !flags.json, config.training);
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
