@@ -28,7 +28,17 @@ const dates = (n: number) => Array.from({ length: n }, (_, i) => `d${String(i).p
 describe('walk-forward fold plan', () => {
   it('leaves a gap of horizon + longest lookback before every validation and test range', () => {
     for (const scheme of ['expanding', 'sliding'] as const) {
-      const folds = planFolds({ dates: dates(3000), count: 4, testDays: 200, validationDays: 120, scheme, trainDays: 700, horizon: 1, maxLookback: 252, window: 63 });
+      const folds = planFolds({
+        dates: dates(3000),
+        count: 4,
+        testDays: 200,
+        validationDays: 120,
+        scheme,
+        trainDays: 700,
+        horizon: 1,
+        maxLookback: 252,
+        window: 63,
+      });
       expect(folds).toHaveLength(4);
       for (const f of folds) {
         expect(f.gap).toBe(253);
@@ -44,9 +54,24 @@ describe('walk-forward fold plan', () => {
     }
   });
   it('refuses plans the panel is too short for, saying why', () => {
-    expect(() => planFolds({ dates: dates(900), count: 3, testDays: 252, validationDays: 126, horizon: 1, maxLookback: 252, window: 63 })).toThrow(/too few/);
-    expect(() => planFolds({ dates: dates(900), count: 0, testDays: 252, validationDays: 126, horizon: 1, maxLookback: 0, window: 63 })).toThrow(InvalidArgumentError);
-    expect(() => planFolds({ dates: dates(900), count: 1, testDays: 50, validationDays: 50, scheme: 'sliding', horizon: 1, maxLookback: 0, window: 5 })).toThrow(/trainDays/);
+    expect(() =>
+      planFolds({ dates: dates(900), count: 3, testDays: 252, validationDays: 126, horizon: 1, maxLookback: 252, window: 63 }),
+    ).toThrow(/too few/);
+    expect(() =>
+      planFolds({ dates: dates(900), count: 0, testDays: 252, validationDays: 126, horizon: 1, maxLookback: 0, window: 63 }),
+    ).toThrow(InvalidArgumentError);
+    expect(() =>
+      planFolds({
+        dates: dates(900),
+        count: 1,
+        testDays: 50,
+        validationDays: 50,
+        scheme: 'sliding',
+        horizon: 1,
+        maxLookback: 0,
+        window: 5,
+      }),
+    ).toThrow(/trainDays/);
   });
 });
 
@@ -130,7 +155,9 @@ describe('Trainer', () => {
 describe('run progress (the CLI ETA)', () => {
   it('counts steps over every fold, takes early-stopped epochs off the total, and projects the pace so far', async () => {
     const { TrainingProgress } = await import('../lib/training/training-progress.js');
-    const tc = resolveTrainingConfig({ training: { pretrainEpochs: 2, finetuneEpochs: 2, maxWindowsPerEpoch: 100, batchSize: 10 } }).training;
+    const tc = resolveTrainingConfig({
+      training: { pretrainEpochs: 2, finetuneEpochs: 2, maxWindowsPerEpoch: 100, batchSize: 10 },
+    }).training;
     let now = 0;
     const p = new TrainingProgress(tc, () => now);
     const folds = planFolds({ dates: dates(3000), count: 2, testDays: 200, validationDays: 120, horizon: 1, maxLookback: 10, window: 10 });
@@ -143,13 +170,35 @@ describe('run progress (the CLI ETA)', () => {
     expect(p.stepsTotal).toBe(80);
     p.update({ type: 'phase-start', fold: 0, phase: 'pretrain', epochs: 2, learningRate: 1e-3 });
     now = 5000;
-    p.update({ type: 'step', fold: 0, phase: 'pretrain', epoch: 0, progress: { step: 5, steps: 10, loss: 0, sharpe: 0, learningRate: 1e-3 } });
+    p.update({
+      type: 'step',
+      fold: 0,
+      phase: 'pretrain',
+      epoch: 0,
+      progress: { step: 5, steps: 10, loss: 0, sharpe: 0, learningRate: 1e-3 },
+    });
     expect(p.stepsDone).toBe(5);
     expect(p.etaSeconds()).toBeCloseTo(75, 9); // 1 s per step, 75 steps left
-    const epoch = { type: 'epoch', fold: 0, phase: 'pretrain', epoch: 0, epochs: 2, train: stats, validation: evalStats, improved: false, best: true } as const;
+    const epoch = {
+      type: 'epoch',
+      fold: 0,
+      phase: 'pretrain',
+      epoch: 0,
+      epochs: 2,
+      train: stats,
+      validation: evalStats,
+      improved: false,
+      best: true,
+    } as const;
     p.update(epoch);
     // a progress update of the finished epoch arriving late is not counted again
-    p.update({ type: 'step', fold: 0, phase: 'pretrain', epoch: 0, progress: { step: 10, steps: 10, loss: 0, sharpe: 0, learningRate: 1e-3 } });
+    p.update({
+      type: 'step',
+      fold: 0,
+      phase: 'pretrain',
+      epoch: 0,
+      progress: { step: 10, steps: 10, loss: 0, sharpe: 0, learningRate: 1e-3 },
+    });
     expect(p.stepsDone).toBe(10);
     p.update({ type: 'early-stop', fold: 0, phase: 'pretrain', epoch: 0, bestValidationLoss: 0 });
     expect(p.stepsTotal).toBe(70);
@@ -187,9 +236,22 @@ describe('evidence that it learns (planted signal)', () => {
   });
   for (const seed of [11, 12]) {
     it(`OOS Sharpe clearly beats zero on a synthetic panel (seed ${seed}), deterministically`, async ({ annotate }) => {
-      const ds = syntheticDataset({ seed, symbols: 8, days: 1200, informative: 3, noise: 8, duplicates: 2, nanRate: 0.01, signalStrength: 0.2 });
+      const ds = syntheticDataset({
+        seed,
+        symbols: 8,
+        days: 1200,
+        informative: 3,
+        noise: 8,
+        duplicates: 2,
+        nanRate: 0.01,
+        signalStrength: 0.2,
+      });
       const events: string[] = [];
-      const r = await trainWalkForward({ config, dataset: { prices: ds.panel, features: ds.features }, onEvent: (e) => events.push(e.type) });
+      const r = await trainWalkForward({
+        config,
+        dataset: { prices: ds.panel, features: ds.features },
+        onEvent: (e) => events.push(e.type),
+      });
       expect(r.folds).toHaveLength(2);
       // Recorded with the test for a reader: OOS Sharpe per fold, and where the planted features land in the
       // VSN ranking (per fold, and averaged over folds), out of F features.
@@ -201,8 +263,23 @@ describe('evidence that it learns (planted signal)', () => {
       await annotate(
         `planted signal (seed ${seed}): OOS Sharpe per fold ${r.folds.map((f) => f.oos.sharpe.toFixed(2)).join(', ')}, overall ${r.oos.sharpe.toFixed(2)}; ` +
           `VSN ranks of the ${ds.truth.informative.length} informative features (of ${F}) per fold ` +
-          r.folds.map((f) => ds.truth.informative.map((n) => rank(f.vsnImportance.map((w) => w.name), n)).join('/')).join(', ') +
-          `, averaged over folds ${ds.truth.informative.map((n) => rank(order, n)).join('/')}; their duplicates ${Object.keys(ds.truth.duplicates).map((n) => rank(order, n)).join('/')}`,
+          r.folds
+            .map((f) =>
+              ds.truth.informative
+                .map((n) =>
+                  rank(
+                    f.vsnImportance.map((w) => w.name),
+                    n,
+                  ),
+                )
+                .join('/'),
+            )
+            .join(', ') +
+          `, averaged over folds ${ds.truth.informative.map((n) => rank(order, n)).join('/')}; their duplicates ${Object.keys(
+            ds.truth.duplicates,
+          )
+            .map((n) => rank(order, n))
+            .join('/')}`,
       );
       for (const f of r.folds) expect(f.oos.sharpe).toBeGreaterThan(1);
       expect(r.oos.sharpe).toBeGreaterThan(1.5);
@@ -231,7 +308,16 @@ describe('the planted features get the highest VSN weights', () => {
   });
   for (const seed of [11, 14]) {
     it(`seed ${seed}`, async ({ annotate }) => {
-      const ds = syntheticDataset({ seed, symbols: 8, days: 2000, informative: 2, noise: 10, duplicates: 0, nanRate: 0.01, signalStrength: 0.3 });
+      const ds = syntheticDataset({
+        seed,
+        symbols: 8,
+        days: 2000,
+        informative: 2,
+        noise: 10,
+        duplicates: 0,
+        nanRate: 0.01,
+        signalStrength: 0.3,
+      });
       const r = await trainWalkForward({ config, dataset: { prices: ds.panel, features: ds.features } });
       const averaged = new Map(ds.features.names.map((n) => [n, 0]));
       for (const f of r.folds) for (const w of f.vsnImportance) averaged.set(w.name, averaged.get(w.name)! + w.weight / r.folds.length);
@@ -241,7 +327,10 @@ describe('the planted features get the highest VSN weights', () => {
       await annotate(
         `VSN ranking (seed ${seed}): OOS Sharpe ${r.oos.sharpe.toFixed(2)}; planted features by |β| ` +
           planted.map((n) => `${n} (β ${beta[n]!.toFixed(3)}) rank ${order.indexOf(n) + 1}`).join(', ') +
-          ` of ${order.length}; fold-averaged weights ${order.slice(0, 4).map((n) => `${n} ${averaged.get(n)!.toFixed(4)}`).join(', ')} …`,
+          ` of ${order.length}; fold-averaged weights ${order
+            .slice(0, 4)
+            .map((n) => `${n} ${averaged.get(n)!.toFixed(4)}`)
+            .join(', ')} …`,
       );
       expect(order[0]).toBe(planted[0]);
       for (const n of planted) if (Math.abs(beta[n]!) >= 0.15) expect(order.indexOf(n)).toBeLessThan(3);
@@ -249,4 +338,3 @@ describe('the planted features get the highest VSN weights', () => {
     });
   }
 });
-

@@ -32,8 +32,19 @@ async function finalValidationLoss(r: TrainingResult, ds: ReturnType<typeof synt
   const targets = buildTargets(ds.panel, { horizons: [1], volSpan: r.config.targets.volSpan, sigmaTarget: r.config.targets.sigmaTarget });
   const trainer = new Trainer(
     r.model,
-    { features: normalized.values, assets: A, days: ds.panel.dates.length, target: targets.scaledNextDayReturn, entityIds: Array.from({ length: A }, (_, i) => i) },
-    { window: r.config.model.seqLen, lossMode: r.config.training.lossMode, mleWeight: r.config.training.mleWeight, warmupSteps: r.config.training.warmupSteps },
+    {
+      features: normalized.values,
+      assets: A,
+      days: ds.panel.dates.length,
+      target: targets.scaledNextDayReturn,
+      entityIds: Array.from({ length: A }, (_, i) => i),
+    },
+    {
+      window: r.config.model.seqLen,
+      lossMode: r.config.training.lossMode,
+      mleWeight: r.config.training.mleWeight,
+      warmupSteps: r.config.training.warmupSteps,
+    },
   );
   try {
     return (await trainer.evaluate(trainer.validWindows(fold.fold.validation.start, fold.fold.validation.end))).loss;
@@ -48,13 +59,26 @@ describe('early stopping', () => {
   const config = (finetuneLrScale: number) =>
     resolveTrainingConfig({
       model: { dHidden: 8, nHeads: 2, seqLen: 10, dropout: 0, seed: 1 },
-      training: { pretrainEpochs: 6, finetuneEpochs: 6, maxWindowsPerEpoch: 256, batchSize: 32, warmupSteps: 2, learningRate: 0.05, patience: 1, finetuneLrScale },
+      training: {
+        pretrainEpochs: 6,
+        finetuneEpochs: 6,
+        maxWindowsPerEpoch: 256,
+        batchSize: 32,
+        warmupSteps: 2,
+        learningRate: 0.05,
+        patience: 1,
+        finetuneLrScale,
+      },
       folds: { count: 1, testDays: 60, validationDays: 60 },
       output: { saveCheckpoint: false },
     });
   const run = async (c: TrainingConfig) => {
     const events: TrainingEvent[] = [];
-    const r = await trainWalkForward({ config: c, dataset: { prices: ds.panel, features: ds.features }, onEvent: (e) => e.type !== 'step' && events.push(e) });
+    const r = await trainWalkForward({
+      config: c,
+      dataset: { prices: ds.panel, features: ds.features },
+      onEvent: (e) => e.type !== 'step' && events.push(e),
+    });
     return { r, events };
   };
 
@@ -79,7 +103,9 @@ describe('early stopping', () => {
     // the last epoch trained was worse: the final weights are the best epoch's only if they were restored
     expect(losses.at(-1)!).toBeGreaterThan(best);
     const recomputed = await finalValidationLoss(r, ds);
-    await annotate(`early stopping: validation losses ${losses.map((l) => l.toFixed(4)).join(', ')}; best ${best.toFixed(6)}, final model ${recomputed.toFixed(6)}`);
+    await annotate(
+      `early stopping: validation losses ${losses.map((l) => l.toFixed(4)).join(', ')}; best ${best.toFixed(6)}, final model ${recomputed.toFixed(6)}`,
+    );
     expect(Math.abs(recomputed - best)).toBeLessThanOrEqual(1e-6);
     const restores = events.filter((e) => e.type === 'restore');
     expect(restores.map((e) => e.phase)).toEqual(['pretrain', 'finetune']);
@@ -140,7 +166,9 @@ describe('walk-forward windows and normalisation', () => {
     const moved = { ...features, values: Float32Array.from(features.values) };
     const D = features.dates.length;
     const F = features.names.length;
-    for (let s = 0; s < 3; s++) for (let d = cut + 1; d < D; d++) for (let k = 0; k < F; k++) moved.values[(s * D + d) * F + k] = 1000 + 7 * moved.values[(s * D + d) * F + k]!;
+    for (let s = 0; s < 3; s++)
+      for (let d = cut + 1; d < D; d++)
+        for (let k = 0; k < F; k++) moved.values[(s * D + d) * F + k] = 1000 + 7 * moved.values[(s * D + d) * F + k]!;
     const again = await trainWalkForward({ config, dataset: { prices: ds.panel, features: moved } });
     expect(Array.from(again.folds[0]!.normalization.means)).toEqual(Array.from(r.folds[0]!.normalization.means));
     expect(Array.from(again.folds[0]!.normalization.stds)).toEqual(Array.from(r.folds[0]!.normalization.stds));
@@ -230,7 +258,8 @@ describe('too little history', () => {
       ['LONG', 400],
       ['SHORT', 40],
     ] as const) {
-      for (let i = 0; i < n; i++) rows.push(`${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},${symbol},${(100 + Math.sin(i)).toFixed(2)}`);
+      for (let i = 0; i < n; i++)
+        rows.push(`${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},${symbol},${(100 + Math.sin(i)).toFixed(2)}`);
     }
     writeFileSync(file, rows.join('\n') + '\n');
     // default features: longest lookback 252, so SHORT's 40 rows (file rows 402–441; 45 listed days with the

@@ -50,7 +50,7 @@ export class Xoshiro128 {
    */
   below(n: number): number {
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`n must be a positive integer, got ${n}`, 'n');
-    if (n > 4294967296) return Math.floor(((this.nextUint32() >>> 5) * 67108864 + (this.nextUint32() >>> 6)) / 9007199254740992 * n);
+    if (n > 4294967296) return Math.floor((((this.nextUint32() >>> 5) * 67108864 + (this.nextUint32() >>> 6)) / 9007199254740992) * n);
     const limit = 4294967296 - (4294967296 % n);
     for (;;) {
       const x = this.nextUint32();

@@ -73,7 +73,11 @@ export function featureSelectionOf(result: Pick<TrainingResult, 'featureNames' |
   return { selected: [...result.featureNames], stabilityScores, method: 'tft_vsn', folds: folds.length, rankStability };
 }
 
-export async function saveTrainingCheckpoint(result: TrainingResult, manager?: CheckpointManager, opts: TrainingCheckpointOptions = {}): Promise<string> {
+export async function saveTrainingCheckpoint(
+  result: TrainingResult,
+  manager?: CheckpointManager,
+  opts: TrainingCheckpointOptions = {},
+): Promise<string> {
   const m = manager ?? new CheckpointManager(result.config.output.checkpointRoot);
   const norm = normalizationToJSON(result.normalization);
   return m.save(
@@ -83,7 +87,16 @@ export async function saveTrainingCheckpoint(result: TrainingResult, manager?: C
       featureNames: result.featureNames,
       nAssets: result.symbols.length,
       assetNames: result.symbols,
-      normalization: { names: norm.names, means: norm.means, stds: norm.stds, counts: norm.counts, startDay: norm.startDay, endDay: norm.endDay, startDate: norm.startDate, endDate: norm.endDate },
+      normalization: {
+        names: norm.names,
+        means: norm.means,
+        stds: norm.stds,
+        counts: norm.counts,
+        startDay: norm.startDay,
+        endDay: norm.endDay,
+        startDate: norm.startDate,
+        endDate: norm.endDate,
+      },
       trainingInfo: {
         folds: result.folds.map((f) => ({
           index: f.fold.index,
@@ -101,12 +114,21 @@ export async function saveTrainingCheckpoint(result: TrainingResult, manager?: C
         lossMode: result.config.training.lossMode,
         seconds: result.seconds,
         ...(result.config.model.nContext > 0
-          ? { context: { len: result.config.model.contextLen || result.config.model.seqLen, refreshDays: result.config.model.contextRefreshDays } }
+          ? {
+              context: {
+                len: result.config.model.contextLen || result.config.model.seqLen,
+                refreshDays: result.config.model.contextRefreshDays,
+              },
+            }
           : {}),
       },
       featureSelection: featureSelectionOf(result),
       hpTuning: opts.hpTuning ?? null,
-      oos: { sharpe: finiteOrNull(result.oos.sharpe), totalReturn: finiteOrNull(result.oos.totalReturn), maxDrawdown: finiteOrNull(result.oos.maxDrawdown) },
+      oos: {
+        sharpe: finiteOrNull(result.oos.sharpe),
+        totalReturn: finiteOrNull(result.oos.totalReturn),
+        maxDrawdown: finiteOrNull(result.oos.maxDrawdown),
+      },
     },
     {
       // The last fold's VSN ranking (what the feature selector will start from) and every fold's.

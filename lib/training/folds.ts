@@ -89,7 +89,13 @@ export function planFolds(o: FoldPlanOptions): Fold[] {
         'folds',
       );
     }
-    folds.push({ index: k, train: range(trainStart, trainEnd), validation: range(validationStart, validationEnd), test: range(testStart, testEnd), gap });
+    folds.push({
+      index: k,
+      train: range(trainStart, trainEnd),
+      validation: range(validationStart, validationEnd),
+      test: range(testStart, testEnd),
+      gap,
+    });
   }
   return folds;
 }

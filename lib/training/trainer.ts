@@ -4,13 +4,7 @@
  * clipping, Adam step over shuffled minibatches) runs off the JS thread; progress arrives through callbacks.
  */
 import { CancelledError, InvalidArgumentError, ShapeError } from '../errors.js';
-import type {
-  NativeEpochStats,
-  NativeEvalStats,
-  NativeLayerGradient,
-  NativeStepProgress,
-  NativeTrainer,
-} from '../native/addon-types.js';
+import type { NativeEpochStats, NativeEvalStats, NativeLayerGradient, NativeStepProgress, NativeTrainer } from '../native/addon-types.js';
 import { loadAddon } from '../native/loader.js';
 import { TFTModel } from '../model/tft-model.js';
 import { Xoshiro128, sampleDistinct } from '../random/index.js';

@@ -35,19 +35,29 @@ function out(line = ''): void {
 function table(rows: string[][]): void {
   if (rows.length === 0) return;
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  for (const r of rows) out(r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  for (const r of rows)
+    out(
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 function fillDays(v: string | undefined): number {
   if (v === undefined) return DEFAULT_MAX_FILL_DAYS;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--max-fill-days must be a non-negative integer, got '${v}'`, 'max-fill-days');
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`--max-fill-days must be a non-negative integer, got '${v}'`, 'max-fill-days');
   return n;
 }
 
 function groupsOption(v: string | undefined): string[] | undefined {
   if (v === undefined) return undefined;
-  const g = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const g = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (g.length === 0) throw new InvalidArgumentError('--groups needs at least one group name', 'groups');
   return g;
 }
@@ -68,7 +78,21 @@ async function info(opts: InfoOptions): Promise<void> {
     const withGaps = cov.filter((c) => c.filled + c.unfilled > 0);
     const longest = cov.reduce((a, c) => (c.longestGap > a.longestGap ? c : a), cov[0]!);
     if (opts.json) {
-      out(JSON.stringify({ ...i, calendarDays: panel.dates.length, maxFillDays, filledDays: filled, unfilledDays: unfilled, symbolsWithGaps: withGaps.length, coverage: cov }, null, 2));
+      out(
+        JSON.stringify(
+          {
+            ...i,
+            calendarDays: panel.dates.length,
+            maxFillDays,
+            filledDays: filled,
+            unfilledDays: unfilled,
+            symbolsWithGaps: withGaps.length,
+            coverage: cov,
+          },
+          null,
+          2,
+        ),
+      );
       return;
     }
     table([
@@ -77,14 +101,34 @@ async function info(opts: InfoOptions): Promise<void> {
       ['symbols', String(i.symbols)],
       ['date range', `${i.start} … ${i.end}`],
       ['calendar days', `${panel.dates.length} (union of the symbols' trading days)`],
-      ['columns', `date, symbol, close${i.optionalColumns.length ? ', ' + i.optionalColumns.join(', ') : ''}${i.hasOhlcv ? ' (OHLCV)' : ''}`],
+      [
+        'columns',
+        `date, symbol, close${i.optionalColumns.length ? ', ' + i.optionalColumns.join(', ') : ''}${i.hasOhlcv ? ' (OHLCV)' : ''}`,
+      ],
       ['input sorted', i.sortedInput ? 'yes' : 'no (sorted on load)'],
-      ['missing days', `${filled + unfilled} inside symbol spans: ${filled} forward filled (limit ${maxFillDays} days), ${unfilled} left NaN`],
-      ['symbols with gaps', `${withGaps.length}${longest && longest.longestGap > 0 ? `; longest gap ${longest.longestGap} days (${longest.symbol})` : ''}`],
+      [
+        'missing days',
+        `${filled + unfilled} inside symbol spans: ${filled} forward filled (limit ${maxFillDays} days), ${unfilled} left NaN`,
+      ],
+      [
+        'symbols with gaps',
+        `${withGaps.length}${longest && longest.longestGap > 0 ? `; longest gap ${longest.longestGap} days (${longest.symbol})` : ''}`,
+      ],
     ]);
     if (opts.perSymbol) {
       out();
-      table([['symbol', 'first', 'last', 'observed', 'filled', 'unfilled', 'longest gap'], ...cov.map((c) => [c.symbol, c.first ?? '-', c.last ?? '-', String(c.observed), String(c.filled), String(c.unfilled), String(c.longestGap)])]);
+      table([
+        ['symbol', 'first', 'last', 'observed', 'filled', 'unfilled', 'longest gap'],
+        ...cov.map((c) => [
+          c.symbol,
+          c.first ?? '-',
+          c.last ?? '-',
+          String(c.observed),
+          String(c.filled),
+          String(c.unfilled),
+          String(c.longestGap),
+        ]),
+      ]);
     }
   } finally {
     await store.close();
@@ -135,16 +179,43 @@ async function features(opts: FeaturesOptions): Promise<void> {
       }
       byGroup.set(fp.groups[f]!, g);
     }
-    const groupsOut = [...byGroup].map(([group, g]) => ({ group, features: g.n, lookbackMin: g.lo, lookbackMax: g.hi, nanAfterWarmup: g.total ? g.nan / g.total : 0 }));
+    const groupsOut = [...byGroup].map(([group, g]) => ({
+      group,
+      features: g.n,
+      lookbackMin: g.lo,
+      lookbackMax: g.hi,
+      nanAfterWarmup: g.total ? g.nan / g.total : 0,
+    }));
     if (opts.json) {
-      out(JSON.stringify({ symbols: S, days: D, features: F, maxLookback: fp.maxLookback, hasOhlcv: panel.hasOhlcv, buildMs: Math.round(ms), groups: groupsOut }, null, 2));
+      out(
+        JSON.stringify(
+          {
+            symbols: S,
+            days: D,
+            features: F,
+            maxLookback: fp.maxLookback,
+            hasOhlcv: panel.hasOhlcv,
+            buildMs: Math.round(ms),
+            groups: groupsOut,
+          },
+          null,
+          2,
+        ),
+      );
       return;
     }
-    out(`${S} symbols × ${D} days × ${F} features (${panel.hasOhlcv ? 'OHLCV' : 'close only'}), max lookback ${fp.maxLookback}, built in ${ms.toFixed(0)} ms`);
+    out(
+      `${S} symbols × ${D} days × ${F} features (${panel.hasOhlcv ? 'OHLCV' : 'close only'}), max lookback ${fp.maxLookback}, built in ${ms.toFixed(0)} ms`,
+    );
     out();
     table([
       ['group', 'features', 'lookbacks', 'NaN after warm-up'],
-      ...groupsOut.map((g) => [g.group, String(g.features), g.lookbackMin === g.lookbackMax ? String(g.lookbackMin) : `${g.lookbackMin}–${g.lookbackMax}`, `${(100 * g.nanAfterWarmup).toFixed(2)}%`]),
+      ...groupsOut.map((g) => [
+        g.group,
+        String(g.features),
+        g.lookbackMin === g.lookbackMax ? String(g.lookbackMin) : `${g.lookbackMin}–${g.lookbackMax}`,
+        `${(100 * g.nanAfterWarmup).toFixed(2)}%`,
+      ]),
     ]);
   } finally {
     await store.close();

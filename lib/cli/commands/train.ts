@@ -44,7 +44,11 @@ function duration(seconds: number | undefined): string {
 function overridesFrom(f: TrainFlags): Record<string, unknown> {
   const o: Record<string, Record<string, unknown>> = { data: {}, model: {}, folds: {}, training: {}, output: {} };
   if (f.data?.length) o.data!.path = f.data.length === 1 ? f.data[0] : f.data;
-  if (f.symbols) o.data!.symbols = f.symbols.split(',').map((s) => s.trim()).filter(Boolean);
+  if (f.symbols)
+    o.data!.symbols = f.symbols
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (f.start) o.data!.start = f.start;
   if (f.end) o.data!.end = f.end;
   if (f.folds) o.folds!.count = Number(f.folds);
@@ -95,14 +99,26 @@ function reporter(enabled: boolean, training: TrainingConfig['training']): { onE
       }
       switch (e.type) {
         case 'data':
-          log(`data: ${e.symbols} symbols × ${e.days} days (${e.firstDate} … ${e.lastDate}), ${e.features} features, longest lookback ${e.maxLookback}`);
+          log(
+            `data: ${e.symbols} symbols × ${e.days} days (${e.firstDate} … ${e.lastDate}), ${e.features} features, longest lookback ${e.maxLookback}`,
+          );
           break;
         case 'plan':
           folds = e.folds.length;
           log(formatFoldPlan(e.folds));
           if (multi) {
-            runBar = multi.create(1, 0, { runEta: '-' }, { format: ' run      |{bar}| {value}/{total} steps | {duration_formatted} elapsed | ETA {runEta}' });
-            foldsBar = multi.create(folds, 0, { label: 'folds   ', unit: 'folds', loss: '-', sharpe: '-' }, { format: ' {label} |{bar}| {value}/{total} {unit} | best validation loss {loss} | OOS Sharpe {sharpe}' });
+            runBar = multi.create(
+              1,
+              0,
+              { runEta: '-' },
+              { format: ' run      |{bar}| {value}/{total} steps | {duration_formatted} elapsed | ETA {runEta}' },
+            );
+            foldsBar = multi.create(
+              folds,
+              0,
+              { label: 'folds   ', unit: 'folds', loss: '-', sharpe: '-' },
+              { format: ' {label} |{bar}| {value}/{total} {unit} | loss {loss} | OOS Sharpe {sharpe}' },
+            );
           }
           break;
         case 'fold-start':
@@ -136,14 +152,21 @@ function reporter(enabled: boolean, training: TrainingConfig['training']): { onE
           if (!multi) log(`fold ${e.fold}: VSN importance snapshot ${e.path}`);
           break;
         case 'restore':
-          if (!multi) log(`fold ${e.fold} ${e.phase}: weights of ${e.bestEpoch.phase} epoch ${e.bestEpoch.epoch + 1} kept (validation loss ${num(e.bestValidationLoss, 3)})`);
+          if (!multi)
+            log(
+              `fold ${e.fold} ${e.phase}: weights of ${e.bestEpoch.phase} epoch ${e.bestEpoch.epoch + 1} kept (validation loss ${num(e.bestValidationLoss, 3)})`,
+            );
           break;
         case 'early-stop':
-          if (!multi) log(`fold ${e.fold} ${e.phase}: early stop after epoch ${e.epoch + 1} (best validation loss ${num(e.bestValidationLoss, 3)})`);
+          if (!multi)
+            log(`fold ${e.fold} ${e.phase}: early stop after epoch ${e.epoch + 1} (best validation loss ${num(e.bestValidationLoss, 3)})`);
           break;
         case 'fold-end':
           foldsBar?.increment(1, { loss: num(e.result.bestValidationLoss, 3), sharpe: num(e.result.oos.sharpe) });
-          if (!multi) log(`fold ${e.fold}: OOS Sharpe ${num(e.result.oos.sharpe)}, total return ${pct(e.result.oos.totalReturn)}, ${num(e.result.seconds, 0)} s`);
+          if (!multi)
+            log(
+              `fold ${e.fold}: OOS Sharpe ${num(e.result.oos.sharpe)}, total return ${pct(e.result.oos.totalReturn)}, ${num(e.result.seconds, 0)} s`,
+            );
           break;
       }
     },
@@ -159,14 +182,19 @@ export function formatTrainingSummary(r: TrainingResult, checkpoint?: string): s
     lines.push(
       `${String(f.fold.index).padEnd(6)}${`${f.fold.test.startDate}..${f.fold.test.endDate}`.padEnd(27)}` +
         `${num(f.oos.sharpe).padStart(10)}  ${pct(f.oos.totalReturn).padStart(12)}  ${pct(f.oos.maxDrawdown).padStart(12)}  ` +
-        `${num(f.oos.turnover, 3).padStart(8)}  ${String(f.epochs.length).padStart(6)}  ${f.vsnImportance.slice(0, 4).map((w) => w.name).join(', ')}`,
+        `${num(f.oos.turnover, 3).padStart(8)}  ${String(f.epochs.length).padStart(6)}  ${f.vsnImportance
+          .slice(0, 4)
+          .map((w) => w.name)
+          .join(', ')}`,
     );
   }
   lines.push(
     `all   ${`${r.folds[0]!.fold.test.startDate}..${r.folds.at(-1)!.fold.test.endDate}`.padEnd(27)}${num(r.oos.sharpe).padStart(10)}  ` +
       `${pct(r.oos.totalReturn).padStart(12)}  ${pct(r.oos.maxDrawdown).padStart(12)}  ${num(r.oos.turnover, 3).padStart(8)}`,
   );
-  lines.push(`\nannualised OOS return ${pct(r.oos.annualReturn)}, volatility ${pct(r.oos.annualVolatility)}, ${r.oos.days} test days; trained in ${num(r.seconds, 0)} s`);
+  lines.push(
+    `\nannualised OOS return ${pct(r.oos.annualReturn)}, volatility ${pct(r.oos.annualVolatility)}, ${r.oos.days} test days; trained in ${num(r.seconds, 0)} s`,
+  );
   if (checkpoint) lines.push(`checkpoint: ${checkpoint}`);
   return lines.join('\n');
 }
@@ -210,7 +238,13 @@ export function registerTrain(program: Command): void {
             {
               checkpoint,
               oos: { ...result.oos, returns: undefined },
-              folds: result.folds.map((f) => ({ fold: f.fold, oos: { ...f.oos, returns: undefined }, epochs: f.epochs.length, bestValidationLoss: f.bestValidationLoss, vsnImportance: f.vsnImportance })),
+              folds: result.folds.map((f) => ({
+                fold: f.fold,
+                oos: { ...f.oos, returns: undefined },
+                epochs: f.epochs.length,
+                bestValidationLoss: f.bestValidationLoss,
+                vsnImportance: f.vsnImportance,
+              })),
               seconds: result.seconds,
             },
             null,
