@@ -298,7 +298,8 @@ describe('evidence that it learns (planted signal)', () => {
 // The VSN weights are the feature selector's primary signal: on a panel whose returns depend on two planted
 // features among ten noise ones, the strongest planted feature must get the largest fold-averaged VSN weight
 // and every clearly informative one (|β| ≥ 0.15) a top-3 weight. A random ranking passes with probability
-// below 1/12 per seed; seeds 11–16 all pass (checked when this test was written).
+// below 1/12 per seed; seeds 11–15 all pass, and on seed 16, whose two planted features have nearly equal
+// |β| (0.22 and 0.20), those two take the top two weights in swapped order.
 describe('the planted features get the highest VSN weights', () => {
   const config = resolveTrainingConfig({
     model: { dHidden: 16, nHeads: 2, seqLen: 21, dropout: 0.1, seed: 3 },
