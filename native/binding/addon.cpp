@@ -124,6 +124,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   register_rank(env, exports);
   register_model(env, exports);
   register_trainer(env, exports);
+  register_attribution(env, exports);
   return exports;
 }
 

@@ -36,6 +36,19 @@ inline int64_t get_int_in(const Napi::Value& v, const char* name, int64_t lo, in
 // Whether an options object sets `key` (present and not undefined): an option left undefined means "default".
 inline bool has(const Napi::Object& o, const char* key) { return o.Has(key) && !o.Get(key).IsUndefined(); }
 
+inline Napi::Object require_object(const Napi::Value& v, const char* name) {
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray())
+    throw_error(v.Env(), ErrorCode::InvalidArgument, "must be an object", name);
+  return v.As<Napi::Object>();
+}
+
+inline double get_number(const Napi::Value& v, const char* name) {
+  if (!v.IsNumber()) throw_error(v.Env(), ErrorCode::InvalidArgument, "must be a number", name);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) throw_error(v.Env(), ErrorCode::InvalidArgument, "must be a finite number", name);
+  return d;
+}
+
 inline std::string get_string(const Napi::Value& v, const char* name) {
   if (!v.IsString()) throw_error(v.Env(), ErrorCode::InvalidArgument, "must be a string", name);
   return v.As<Napi::String>().Utf8Value();

@@ -52,6 +52,8 @@ struct Mode {
   DenseCache* dense = nullptr;
   // Training only: where dropout masks come from (null: libtorch's generator).
   DropoutRng* rng = nullptr;
+  // Eval semantics (no dropout) under autograd, for gradients with respect to the inputs (attribution).
+  bool input_gradients = false;
 };
 
 // x * mask / (1 - p) with mask_i = [uniform(seed, counter + i) >= p]; differentiable in x.

@@ -122,6 +122,19 @@ const VsnFolded& TftModel::folded(bool training) {
   return folded_cache_;
 }
 
+const VsnFolded& TftModel::folded_for(const Mode& m) {
+  if (m.training || !m.input_gradients) return folded(m.training);
+  if (grad_folded_version_ != params_.version()) {
+    at::NoGradGuard no_grad;
+    VsnFolded f = folded(false);  // the inference fold (double-precision sums), copied out of inference mode
+    for (at::Tensor* t : {&f.pre_p, &f.pre_b, &f.u, &f.c, &f.g_t, &f.g_b, &f.flat_u, &f.flat_c, &f.skip_u, &f.skip_c})
+      if (t->defined()) *t = t->clone();
+    grad_folded_cache_ = f;
+    grad_folded_version_ = params_.version();
+  }
+  return grad_folded_cache_;
+}
+
 ModelInput TftModel::prepare(const ModelInput& in, NanPolicy policy) const {
   const TftConfig& c = config_;
   ModelInput out;
@@ -243,15 +256,17 @@ at::Tensor TftModel::lstm(const at::Tensor& xi, const Statics& s, const Mode& m)
     h0 = at::zeros({L, B, d}, xi.options());
     c0 = at::zeros({L, B, d}, xi.options());
   }
-  return std::get<0>(at::lstm(xi, {h0, c0}, lstm_params_, /*has_biases=*/true, L, m.training ? m.dropout : 0.0,
-                              m.training, /*bidirectional=*/false, /*batch_first=*/true));
+  // cuDNN's RNN backward refuses a forward run in eval mode; without dropout "train" computes the same thing.
+  const bool train = m.training || (m.input_gradients && xi.is_cuda());
+  return std::get<0>(at::lstm(xi, {h0, c0}, lstm_params_, /*has_biases=*/true, L, m.training ? m.dropout : 0.0, train,
+                              /*bidirectional=*/false, /*batch_first=*/true));
 }
 
 TftModel::Encoded TftModel::encode(const at::Tensor& x, const Statics& s, const Mode& m) {
   const int64_t B = x.size(0), T = x.size(1), F = x.size(2), d = config_.d_hidden;
   at::Tensor ctx;
   if (s.vsn_ctx.defined()) ctx = s.vsn_ctx.unsqueeze(1).expand({B, T, d}).reshape({B * T, d});
-  const VsnOutput v = variable_selection(vsn_, folded(m.training), x.reshape({B * T, F}), ctx, m);
+  const VsnOutput v = variable_selection(vsn_, folded_for(m), x.reshape({B * T, F}), ctx, m);
   const at::Tensor xi = v.xi.view({B, T, d});
   const at::Tensor phi = lstm(xi, s, m);
   return {gate_add_norm(post_lstm_, phi, xi, m), v.weights.view({B, T, F})};
@@ -301,6 +316,7 @@ ForwardOutput TftModel::decode(const at::Tensor& gated, const Statics& s, const 
 ForwardOutput TftModel::forward(const ModelInput& in, const ForwardOptions& opt) {
   apply_thread_setting();
   Mode m = opt.training ? Mode{true, config_.dropout, nullptr, opt.rng} : inference_mode();
+  if (opt.input_gradients && !opt.training) m = Mode{false, 0.0, nullptr, nullptr, true};
   const Statics s = statics(in.entity, m);
   const Encoded enc = encode(in.x, s, m);
   at::Tensor kappa;

@@ -29,11 +29,12 @@ struct ModelInput {
 };
 
 struct ForwardOptions {
-  bool all_steps = false;     // outputs for every step instead of the last
-  bool vsn_weights = false;   // return the VSN weights [B, T, F]
-  bool attention = false;     // return self-attention weights, heads averaged
-  bool training = false;      // dropout on, autograd through the parameters
-  DropoutRng* rng = nullptr;  // training: the dropout mask stream (null: libtorch's generator)
+  bool all_steps = false;        // outputs for every step instead of the last
+  bool vsn_weights = false;      // return the VSN weights [B, T, F]
+  bool attention = false;        // return self-attention weights, heads averaged
+  bool training = false;         // dropout on, autograd through the parameters
+  bool input_gradients = false;  // eval semantics, differentiable in the inputs (attribution); not with training
+  DropoutRng* rng = nullptr;     // training: the dropout mask stream (null: libtorch's generator)
 };
 
 struct ForwardOutput {
@@ -93,6 +94,7 @@ class TftModel {
 
   void bind();
   const VsnFolded& folded(bool training);
+  const VsnFolded& folded_for(const Mode& m);
   Statics statics(const at::Tensor& entity, const Mode& m);
   at::Tensor lstm(const at::Tensor& xi, const Statics& s, const Mode& m);
   // Inference LSTM over n sequences of T steps whose first-layer input projection is given per step.
@@ -126,6 +128,10 @@ class TftModel {
   // Inference cache of the folded VSN weights, keyed by the parameter version.
   VsnFolded folded_cache_;
   uint64_t folded_version_ = ~uint64_t{0};
+  // The same folding as ordinary tensors (inference tensors cannot enter an autograd graph), for
+  // input-gradient passes; constants of the graph, keyed by the parameter version.
+  VsnFolded grad_folded_cache_;
+  uint64_t grad_folded_version_ = ~uint64_t{0};
 };
 
 }  // namespace tft::model

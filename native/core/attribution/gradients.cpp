@@ -1,0 +1,257 @@
+// Gradient attribution: every method is a weighted sum of input gradients at generated points,
+//   attribution(copy q) = sum over its rows r of coef_r * grad F(point_r)   (Saliency: |grad F(x)|),
+// with rows generated chunk by chunk (docs/attribution.md lists each method's points and coefficients).
+#include <torch/csrc/autograd/autograd.h>
+
+#include <algorithm>
+
+#include "core/attribution/attribution.h"
+#include "core/attribution/draws.h"
+#include "core/attribution/targets.h"
+#include "core/error.h"
+#include "core/runtime.h"
+
+namespace tft::attribution {
+namespace {
+
+constexpr int64_t kGradientBudgetBytes = int64_t{512} << 20;
+
+// The request with every size resolved and every tensor validated and on the model's device.
+struct Job {
+  Job(model::TftModel& m, model::ModelInput i, GradientRequest r) : model(m), in(std::move(i)), req(std::move(r)) {}
+  model::TftModel& model;
+  model::ModelInput in;
+  GradientRequest req;
+  int64_t B = 0, T = 0, F = 0;
+  int64_t P = 1;  // tunnel copies per input
+  int64_t J = 1;  // rows per copy: IG steps, GradientSHAP samples, or 1
+  Rule rule;
+  at::Tensor baselines;        // [K, T, F]
+  at::Tensor alphas, weights;  // [J] IG rule, float32 on the device
+};
+
+bool is_distribution_use(const GradientRequest& r) {
+  return r.method == Method::GradientShap || (r.tunnel.type != Smoothing::None && r.tunnel.draw_baseline_per_noise);
+}
+
+at::Tensor resolve_baselines(const Job& j) {
+  const auto opts = j.in.x.options();
+  if (j.req.gaussian_baselines) {
+    const at::Tensor ids = at::arange(j.B, at::kLong);
+    return normal_rows(j.req.seed, kGaussianBaseline, ids, j.T * j.F, 1.0).view({j.B, j.T, j.F}).to(opts.device());
+  }
+  at::Tensor b = j.req.baselines;
+  if (!b.defined()) return at::zeros({1, j.T, j.F}, opts);
+  if (b.dim() == 2) b = b.unsqueeze(0);
+  if (b.dim() != 3 || b.size(1) != j.T || b.size(2) != j.F)
+    fail(ErrorCode::Shape, "baselines",
+         "must be [T, F], [1, T, F], [B, T, F] or (GradientSHAP) [K, T, F] with T = " + std::to_string(j.T) +
+             ", F = " + std::to_string(j.F));
+  if (b.size(0) < 1) fail(ErrorCode::Shape, "baselines", "needs at least one row");
+  if (!is_distribution_use(j.req) && b.size(0) != 1 && b.size(0) != j.B)
+    fail(ErrorCode::Shape, "baselines",
+         "has " + std::to_string(b.size(0)) + " rows; expected 1 (shared) or the batch size " + std::to_string(j.B));
+  if (!at::isfinite(b).all().item<bool>()) fail(ErrorCode::NonFinite, "baselines", "must be finite");
+  return b.to(opts.device(), at::kFloat).contiguous();
+}
+
+void check_draw(const at::Tensor& t, const char* name, std::vector<int64_t> shape) {
+  if (!t.defined()) return;
+  if (t.sizes() != at::IntArrayRef(shape)) fail(ErrorCode::Shape, name, "has the wrong shape for this request");
+  if (t.is_floating_point() && !at::isfinite(t).all().item<bool>()) fail(ErrorCode::NonFinite, name, "must be finite");
+}
+
+void check_index_draw(const at::Tensor& t, const char* name, int64_t n, int64_t k) {
+  check_draw(t, name, {n});
+  if (t.defined() && t.numel() > 0 && (t.min().item<int64_t>() < 0 || t.max().item<int64_t>() >= k))
+    fail(ErrorCode::OutOfRange, name, "baseline rows must lie in [0, " + std::to_string(k) + ")");
+}
+
+Job plan(model::TftModel& model, const model::ModelInput& raw, const GradientRequest& req) {
+  Job j(model, model.prepare(raw, model::NanPolicy::Error), req);
+  j.B = j.in.x.size(0);
+  j.T = j.in.x.size(1);
+  j.F = j.in.x.size(2);
+  check_target(req.target, j.T);
+  const bool tunnel = req.tunnel.type != Smoothing::None;
+  if (tunnel && req.tunnel.samples < 1) fail(ErrorCode::InvalidArgument, "nSamples", "must be >= 1");
+  if (tunnel && !(req.tunnel.stdev >= 0)) fail(ErrorCode::InvalidArgument, "stdevs", "must be >= 0");
+  j.P = tunnel ? req.tunnel.samples : 1;
+  if (req.method == Method::IntegratedGradients) {
+    j.rule = quadrature_rule(req.quadrature, req.n_steps);
+    j.J = req.n_steps;
+    j.alphas = at::tensor(j.rule.alphas, at::kDouble).to(j.in.x.device(), at::kFloat);
+    j.weights = at::tensor(j.rule.weights, at::kDouble).to(j.in.x.device(), at::kFloat);
+  } else if (req.method == Method::GradientShap) {
+    if (req.shap_samples < 1) fail(ErrorCode::InvalidArgument, "nSamples", "must be >= 1");
+    if (!(req.shap_stdev >= 0)) fail(ErrorCode::InvalidArgument, "stdevs", "must be >= 0");
+    j.J = req.shap_samples;
+  }
+  j.baselines = resolve_baselines(j);
+  const int64_t K = j.baselines.size(0), copies = j.B * j.P, rows = copies * j.J;
+  check_draw(req.draws.noise, "draws.noise", {copies, j.T, j.F});
+  check_index_draw(req.draws.tunnel_baseline, "draws.tunnelBaseline", copies, K);
+  check_draw(req.draws.shap_noise, "draws.shapNoise", {rows, j.T, j.F});
+  check_draw(req.draws.shap_alpha, "draws.shapAlpha", {rows});
+  check_index_draw(req.draws.shap_baseline, "draws.shapBaseline", rows, K);
+  if (req.chunk_rows < 0) fail(ErrorCode::InvalidArgument, "internalBatchSize", "must be >= 1");
+  return j;
+}
+
+int64_t chunk_rows(const Job& j) {
+  if (j.req.chunk_rows > 0) return j.req.chunk_rows;
+  const int64_t d = j.model.config().d_hidden;
+  // Activations kept for the backward pass: the per-variable GRNs ([F, T, d] several times over) dominate.
+  const int64_t per_row = 4 * j.T * (8 * j.F * d + 48 * d);
+  return std::max<int64_t>(1, kGradientBudgetBytes / std::max<int64_t>(1, per_row));
+}
+
+at::Tensor on_device(const at::Tensor& t, const Job& j) { return t.to(j.in.x.device()); }
+
+// Each tunnel copy's input: x_b plus its noise.
+at::Tensor copy_inputs(const Job& j, const at::Tensor& q, const at::Tensor& b) {
+  at::Tensor xq = j.in.x.index_select(0, on_device(b, j));
+  if (j.req.tunnel.type == Smoothing::None || (j.req.tunnel.stdev == 0 && !j.req.draws.noise.defined())) return xq;
+  const at::Tensor noise = j.req.draws.noise.defined()
+                               ? j.req.draws.noise.index_select(0, q.cpu()).to(at::kFloat)
+                               : normal_rows(j.req.seed, kTunnelNoise, q, j.T * j.F, j.req.tunnel.stdev);
+  return xq + on_device(noise.view({-1, j.T, j.F}), j);
+}
+
+at::Tensor copy_baselines(const Job& j, const at::Tensor& q, const at::Tensor& b) {
+  const int64_t K = j.baselines.size(0);
+  at::Tensor rows;
+  if (j.req.tunnel.type != Smoothing::None && j.req.tunnel.draw_baseline_per_noise) {
+    rows = j.req.draws.tunnel_baseline.defined() ? j.req.draws.tunnel_baseline.index_select(0, q.cpu())
+                                                 : index_at(j.req.seed, kTunnelBaseline, q, K);
+  } else {
+    rows = K == 1 ? at::zeros_like(b) : b;
+  }
+  return j.baselines.index_select(0, on_device(rows, j));
+}
+
+struct Points {
+  at::Tensor points, coef;  // coef undefined: Saliency
+};
+
+Points integrated_points(const Job& j, const at::Tensor& xq, const at::Tensor& base, const at::Tensor& step) {
+  const at::Tensor diff = xq - base;
+  const at::Tensor a = j.alphas.index_select(0, step).view({-1, 1, 1});
+  const at::Tensor w = j.weights.index_select(0, step).view({-1, 1, 1});
+  return {base + a * diff, w * diff};
+}
+
+Points shap_points(const Job& j, const at::Tensor& r, const at::Tensor& xq) {
+  const Draws& d = j.req.draws;
+  at::Tensor xr = xq;
+  if (d.shap_noise.defined()) {
+    xr = xq + on_device(d.shap_noise.index_select(0, r.cpu()).to(at::kFloat), j);
+  } else if (j.req.shap_stdev > 0) {
+    xr = xq + on_device(normal_rows(j.req.seed, kShapNoise, r, j.T * j.F, j.req.shap_stdev).view({-1, j.T, j.F}), j);
+  }
+  const int64_t K = j.baselines.size(0);
+  const at::Tensor rows =
+      d.shap_baseline.defined() ? d.shap_baseline.index_select(0, r.cpu()) : index_at(j.req.seed, kShapBaseline, r, K);
+  const at::Tensor base = j.baselines.index_select(0, on_device(rows, j));
+  const at::Tensor alpha =
+      (d.shap_alpha.defined() ? d.shap_alpha.index_select(0, r.cpu()) : uniform_at(j.req.seed, kShapAlpha, r))
+          .to(j.in.x.device(), at::kFloat)
+          .view({-1, 1, 1});
+  return {alpha * xr + (1 - alpha) * base, (xr - base) / static_cast<double>(j.J)};
+}
+
+Points make_points(const Job& j, const at::Tensor& r, const at::Tensor& q, const at::Tensor& b) {
+  const at::Tensor xq = copy_inputs(j, q, b);
+  switch (j.req.method) {
+    case Method::Saliency:
+      return {xq, {}};
+    case Method::InputXGradient:
+      return {xq, xq};
+    case Method::IntegratedGradients:
+      return integrated_points(j, xq, copy_baselines(j, q, b), on_device(r.remainder(j.J), j));
+    case Method::GradientShap:
+      return shap_points(j, r, xq);
+  }
+  fail(ErrorCode::Internal, "method", "unhandled method");
+}
+
+at::Tensor gradient_at(const Job& j, const at::Tensor& b, const at::Tensor& points) {
+  at::AutoGradMode grad_on(true);
+  const at::Tensor x = points.detach().requires_grad_(true);
+  model::ForwardOptions fo;
+  fo.input_gradients = true;
+  fo.all_steps = needs_all_steps(j.req.target, j.T);
+  const at::Tensor y = target_of(j.model.forward(rows_of(j.in, b, x), fo), j.req.target).sum();
+  return torch::autograd::grad({y}, {x})[0];
+}
+
+// Sum over each copy's rows, [B * P, T, F].
+at::Tensor copy_attributions(const Job& j) {
+  const int64_t rows = j.B * j.P * j.J, step = chunk_rows(j);
+  at::Tensor acc = at::zeros({j.B * j.P, j.T, j.F}, j.in.x.options());
+  for (int64_t r0 = 0; r0 < rows; r0 += step) {
+    const at::Tensor r = at::arange(r0, std::min(rows, r0 + step), at::kLong);
+    const at::Tensor q = r.div(j.J, "floor"), b = q.div(j.P, "floor");
+    const at::Tensor bd = on_device(b, j);
+    const Points p = make_points(j, r, q, b);
+    const at::Tensor g = gradient_at(j, bd, p.points);
+    const at::Tensor contrib = p.coef.defined() ? p.coef * g : (j.req.abs ? g.abs() : g);
+    acc.index_add_(0, on_device(q, j), contrib);
+  }
+  return acc;
+}
+
+at::Tensor smooth(const Job& j, const at::Tensor& copies) {
+  if (j.req.tunnel.type == Smoothing::None) return copies;
+  const at::Tensor a = copies.view({j.B, j.P, j.T, j.F});
+  if (j.req.tunnel.type == Smoothing::SmoothGrad) return a.mean(1);
+  const at::Tensor sq = (a * a).mean(1);
+  if (j.req.tunnel.type == Smoothing::SmoothGradSq) return sq;
+  const at::Tensor m = a.mean(1);
+  return sq - m * m;
+}
+
+// A parameter store that does not require gradients for the duration (only input gradients are wanted;
+// a trainer on the same model turns them back on for its own steps).
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(model::ParameterStore& p) : p_(p) {
+    was_ = !p.tensors().empty() && p.tensors().front().requires_grad();
+    if (was_) p_.set_requires_grad(false);
+  }
+  ~FrozenParameters() {
+    if (was_) p_.set_requires_grad(true);
+  }
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  model::ParameterStore& p_;
+  bool was_ = false;
+};
+
+}  // namespace
+
+Result gradient_attribution(model::TftModel& model, const model::ModelInput& in, const GradientRequest& request) {
+  apply_thread_setting();
+  FrozenParameters frozen(model.parameters());
+  const Job j = plan(model, in, request);
+  Result out;
+  out.outputs = explained_outputs(model, j.in, j.in.x, j.req.target);
+  if (j.B == 0) {
+    out.attributions = at::zeros({0, j.T, j.F}, at::kFloat);
+    return out;
+  }
+  out.attributions = smooth(j, copy_attributions(j)).to(at::kCPU).contiguous();
+  if (!at::isfinite(out.attributions).all().item<bool>())
+    fail(ErrorCode::NonFinite, "x", "the attributions are not finite: the inputs overflow the network");
+  if (j.req.method == Method::IntegratedGradients && j.req.tunnel.type == Smoothing::None) {
+    const at::Tensor base =
+        copy_baselines(j, at::arange(j.B, at::kLong), at::arange(j.B, at::kLong).to(j.in.x.device()));
+    const at::Tensor at_base = explained_outputs(model, j.in, base, j.req.target);
+    out.delta = out.attributions.to(at::kDouble).sum({1, 2}) - (out.outputs.to(at::kDouble) - at_base.to(at::kDouble));
+  }
+  return out;
+}
+
+}  // namespace tft::attribution

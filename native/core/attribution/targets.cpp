@@ -1,0 +1,39 @@
+#include "core/attribution/targets.h"
+
+#include "core/error.h"
+
+namespace tft::attribution {
+
+void check_target(const Target& t, int64_t T) {
+  if (t.step < -1 || t.step >= T)
+    fail(ErrorCode::OutOfRange, "step",
+         "must be a step of the window in [0, " + std::to_string(T) + ") or -1 (the last), got " +
+             std::to_string(t.step));
+}
+
+bool needs_all_steps(const Target& t, int64_t T) { return t.step >= 0 && t.step != T - 1; }
+
+at::Tensor target_of(const model::ForwardOutput& out, const Target& t) {
+  const at::Tensor& y = t.output == Output::Position ? out.position : t.output == Output::Mu ? out.mu : out.sigma;
+  return y.dim() == 2 ? y.select(1, t.step) : y;
+}
+
+model::ModelInput rows_of(const model::ModelInput& in, const at::Tensor& b, const at::Tensor& x) {
+  model::ModelInput r;
+  r.x = x;
+  if (in.entity.defined()) r.entity = in.entity.index_select(0, b);
+  if (in.context.defined()) r.context = in.context.index_select(0, b);
+  if (in.context_entity.defined()) r.context_entity = in.context_entity.index_select(0, b);
+  return r;
+}
+
+at::Tensor explained_outputs(model::TftModel& model, const model::ModelInput& in, const at::Tensor& x,
+                             const Target& t) {
+  model::ModelInput mi = in;
+  mi.x = x;
+  model::BatchOptions opt;
+  opt.forward.all_steps = needs_all_steps(t, x.size(1));
+  return target_of(model.predict_batch(mi, opt), t).to(at::kCPU, at::kFloat);
+}
+
+}  // namespace tft::attribution

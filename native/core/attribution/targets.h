@@ -1,0 +1,25 @@
+// The explained output and the per-row model inputs shared by the gradient and perturbation methods.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include "core/attribution/attribution.h"
+
+namespace tft::attribution {
+
+// Refuses a step outside [0, T) (or -1, the last).
+void check_target(const Target& t, int64_t T);
+
+// Whether the forward pass must produce every step (the target is not the last one).
+bool needs_all_steps(const Target& t, int64_t T);
+
+// The target output of a forward pass, [n].
+at::Tensor target_of(const model::ForwardOutput& out, const Target& t);
+
+// The model input for rows of `x` whose sequence b[i] supplies entity ids and context sets.
+model::ModelInput rows_of(const model::ModelInput& in, const at::Tensor& b, const at::Tensor& x);
+
+// F(x) for x [B, T, F] with the inputs' own entities and context sets, on the fast inference path, [B].
+at::Tensor explained_outputs(model::TftModel& model, const model::ModelInput& in, const at::Tensor& x, const Target& t);
+
+}  // namespace tft::attribution
