@@ -12,6 +12,7 @@ export * from './rank/momentum-stability.js';
 export * from './data/index.js';
 export type { FloatArray } from './native/addon-types.js';
 export * from './model/index.js';
+export * from './attribution/index.js';
 export * from './training/index.js';
 export * from './checkpoint/index.js';
 export * from './stability/index.js';

@@ -127,6 +127,26 @@ function requireObject<T>(v: T, name: string): NonNullable<T> {
   return v as NonNullable<T>;
 }
 
+/**
+ * @internal The native form of a model input: its step count and the typed arrays the addon reads (ids as
+ * Int32Array). Shapes are the core's to check; only what the conversion itself needs is checked here.
+ */
+export function modelInputArgs(config: TFTConfig, input: ModelInput) {
+  requireObject(input, 'input');
+  requireFloat32(input.x, 'x');
+  const steps = input.steps ?? config.seqLen;
+  if (!Number.isInteger(input.batch) || input.batch < 0) throw new ShapeError(`x: batch must be an integer >= 0, got ${input.batch}`, 'x');
+  if (!Number.isInteger(steps) || steps < 1) throw new ShapeError(`x: steps must be an integer >= 1, got ${steps}`, 'x');
+  if (input.context !== undefined) requireFloat32(input.context, 'context');
+  return {
+    steps,
+    entityIds: ids(input.entityIds, 'entityIds', config.nEntities),
+    context: input.context,
+    contextLen: input.contextLen,
+    contextEntityIds: ids(input.contextEntityIds, 'contextEntityIds', config.nEntities),
+  };
+}
+
 function isRollingPanel(p: unknown): p is RollingPanel {
   return typeof p === 'object' && p !== null && 'values' in p && 'assets' in p && 'days' in p;
 }
@@ -160,13 +180,8 @@ export class TFTModel implements Disposable {
   }
 
   #predictArgs(input: ModelInput, opts: PredictOptions) {
-    requireObject(input, 'input');
     requireObject(opts, 'options');
-    requireFloat32(input.x, 'x');
-    const steps = input.steps ?? this.config.seqLen;
-    if (!Number.isInteger(input.batch) || input.batch < 0) throw new ShapeError(`x: batch must be an integer >= 0, got ${input.batch}`, 'x');
-    if (!Number.isInteger(steps) || steps < 1) throw new ShapeError(`x: steps must be an integer >= 1, got ${steps}`, 'x');
-    if (input.context !== undefined) requireFloat32(input.context, 'context');
+    const { steps, ...inputs } = modelInputArgs(this.config, input);
     return {
       steps,
       native: {
@@ -175,10 +190,7 @@ export class TFTModel implements Disposable {
         attention: opts.attention,
         nanPolicy: opts.nanPolicy,
         chunkSize: opts.chunkSize,
-        entityIds: ids(input.entityIds, 'entityIds', this.config.nEntities),
-        context: input.context,
-        contextLen: input.contextLen,
-        contextEntityIds: ids(input.contextEntityIds, 'contextEntityIds', this.config.nEntities),
+        ...inputs,
       },
     };
   }

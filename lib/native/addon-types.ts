@@ -34,7 +34,7 @@ export interface NativeCapabilities {
   environment: { name: string; default: string; meaning: string }[];
 }
 
-export interface NativeAddon extends NativeModelExports, NativeTrainerExports {
+export interface NativeAddon extends NativeModelExports, NativeTrainerExports, NativeAttributionExports {
   /** Hands the addon the façade's error factory; called once per environment by the loader. */
   init(makeError: (code: string, message: string, argument?: string) => Error): void;
   capabilities(): NativeCapabilities;
@@ -210,4 +210,61 @@ export interface NativeTrainer {
 
 export interface NativeTrainerExports {
   NativeTrainer: new (model: NativeTftModel, data: NativeTrainerData, options: NativeTrainerOptions) => NativeTrainer;
+}
+
+/** Entity ids and context sets of an attribution input, as predict takes them. */
+export interface NativeAttributionInputs {
+  entityIds?: Int32Array;
+  context?: Float32Array;
+  contextLen?: number;
+  contextEntityIds?: Int32Array;
+}
+
+export interface NativeAttributionDraws {
+  noise?: Float32Array;
+  tunnelBaseline?: Int32Array;
+  shapNoise?: Float32Array;
+  shapAlpha?: Float32Array;
+  shapBaseline?: Int32Array;
+}
+
+export interface NativeGradientOptions extends NativeAttributionInputs {
+  method: 'saliency' | 'inputXGradient' | 'integratedGradients' | 'gradientShap';
+  target?: string;
+  step?: number;
+  abs?: boolean;
+  nSteps?: number;
+  integration?: string;
+  nSamples?: number;
+  stdevs?: number;
+  tunnel?: { type: string; nSamples?: number; stdevs?: number; drawBaselinePerNoise?: boolean };
+  baselines?: Float32Array;
+  baselineRows?: number;
+  gaussianBaselines?: boolean;
+  seed?: number;
+  internalBatchSize?: number;
+  draws?: NativeAttributionDraws;
+}
+
+export interface NativePerturbationOptions extends NativeAttributionInputs {
+  permutation: boolean;
+  target?: string;
+  step?: number;
+  groups?: Int32Array;
+  baselines?: Float32Array;
+  baselineRows?: number;
+  seed?: number;
+  permutations?: Int32Array;
+  groupCount?: number;
+}
+
+export interface NativeAttribution {
+  attributions: Float32Array;
+  outputs: Float32Array;
+  delta?: Float64Array;
+}
+
+export interface NativeAttributionExports {
+  attributeGradients(model: NativeTftModel, x: Float32Array, batch: number, steps: number, options: NativeGradientOptions): Promise<NativeAttribution>;
+  attributePerturbation(model: NativeTftModel, x: Float32Array, batch: number, steps: number, options: NativePerturbationOptions): Promise<NativeAttribution>;
 }

@@ -1,0 +1,168 @@
+/**
+ * Which inputs drive a TFT's decisions: gradient methods (Saliency, Input×Gradient, Integrated Gradients,
+ * GradientSHAP, each optionally in a noise tunnel) and perturbation methods (feature ablation and
+ * permutation), with Captum's definitions. Every method is one native job off the JS thread: the
+ * interpolated and noisy inputs are generated natively and their gradients summed as they are computed,
+ * so memory stays flat in nSteps and nSamples. docs/attribution.md has the definitions and the cost model.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { loadAddon } from '../native/loader.js';
+import type { NativeAttribution, NativeGradientOptions, NativePerturbationOptions } from '../native/addon-types.js';
+import { modelInputArgs, TFTModel, type ModelInput } from '../model/tft-model.js';
+import { ablationBaselineArgs, baselineArgs, groupArgs } from './inputs.js';
+import { featureImportance, stepImportance } from './summary.js';
+import type {
+  Attribution,
+  AttributionMethod,
+  CommonAttributionOptions,
+  FeatureAblationOptions,
+  FeaturePermutationOptions,
+  GradientMethod,
+  GradientShapOptions,
+  IntegratedGradientsOptions,
+  NoiseTunnelOptions,
+  SaliencyOptions,
+} from './types.js';
+
+const GRADIENT_METHODS: readonly GradientMethod[] = ['saliency', 'inputXGradient', 'integratedGradients', 'gradientShap'];
+
+function requireOptions<T extends object>(o: T | undefined): T {
+  if (o === undefined) return {} as T;
+  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('options: must be an object', 'options');
+  return o;
+}
+
+export class Explainer {
+  readonly model: TFTModel;
+
+  constructor(model: TFTModel) {
+    if (!(model instanceof TFTModel)) throw new InvalidArgumentError('model: must be a TFTModel', 'model');
+    this.model = model;
+  }
+
+  /** ∂output/∂input at the input; |·| unless abs is false. */
+  saliency(input: ModelInput, opts?: SaliencyOptions): Promise<Attribution> {
+    const o = requireOptions(opts);
+    return this.#gradients('saliency', input, o, { abs: o.abs });
+  }
+
+  /** input ⊙ ∂output/∂input. */
+  inputXGradient(input: ModelInput, opts?: CommonAttributionOptions): Promise<Attribution> {
+    return this.#gradients('inputXGradient', input, requireOptions(opts), {});
+  }
+
+  /** (x − x′) ⊙ ∫₀¹ ∂F(x′ + α(x − x′))/∂x dα by the chosen quadrature, with the convergence delta. */
+  integratedGradients(input: ModelInput, opts?: IntegratedGradientsOptions): Promise<Attribution> {
+    const o = requireOptions(opts);
+    return this.#gradients('integratedGradients', input, o, {
+      nSteps: o.nSteps,
+      integration: o.method,
+      ...this.#baselines(input, o.baselines),
+    });
+  }
+
+  /** Expected gradients: per sample a random baseline row, α ~ U(0, 1) and optional input noise. */
+  gradientShap(input: ModelInput, opts?: GradientShapOptions): Promise<Attribution> {
+    const o = requireOptions(opts);
+    return this.#gradients('gradientShap', input, o, {
+      nSamples: o.nSamples,
+      stdevs: o.stdevs,
+      ...this.#baselines(input, o.baselines),
+    });
+  }
+
+  /** Any gradient method averaged over noisy copies of the input (SmoothGrad, its square, VarGrad). */
+  noiseTunnel(method: GradientMethod, input: ModelInput, opts?: NoiseTunnelOptions): Promise<Attribution> {
+    if (!GRADIENT_METHODS.includes(method))
+      throw new InvalidArgumentError(`method: must be one of ${GRADIENT_METHODS.join(', ')}, got ${String(method)}`, 'method');
+    const o = requireOptions(opts);
+    const inner = requireOptions(o.inner);
+    return this.#gradients(method, input, o, {
+      abs: inner.abs,
+      nSteps: inner.nSteps,
+      integration: inner.method,
+      nSamples: inner.nSamples,
+      stdevs: inner.stdevs,
+      tunnel: { type: o.type ?? 'smoothgrad', nSamples: o.nSamples, stdevs: o.stdevs, drawBaselinePerNoise: o.drawBaselinePerNoise },
+      ...this.#baselines(input, o.baselines),
+    }, `noiseTunnel(${method})`);
+  }
+
+  /** F(x) − F(x with the group replaced by the baseline), for each group of (step, feature) cells. */
+  featureAblation(input: ModelInput, opts?: FeatureAblationOptions): Promise<Attribution> {
+    const o = requireOptions(opts);
+    const steps = input.steps ?? this.model.config.seqLen;
+    const { groups } = groupArgs(o.groups, steps, this.model.config.nFeatures);
+    return this.#perturbation('featureAblation', input, o, {
+      permutation: false,
+      groups,
+      ...ablationBaselineArgs(o.baselines, steps, this.model.config.nFeatures),
+    });
+  }
+
+  /** F(x) − F(x with the group's values permuted across the batch), for each group. */
+  featurePermutation(input: ModelInput, opts?: FeaturePermutationOptions): Promise<Attribution> {
+    const o = requireOptions(opts);
+    const steps = input.steps ?? this.model.config.seqLen;
+    const { groups, groupCount } = groupArgs(o.groups, steps, this.model.config.nFeatures);
+    return this.#perturbation('featurePermutation', input, o, {
+      permutation: true,
+      groups,
+      permutations: o.permutations,
+      groupCount: o.permutations ? groupCount : undefined,
+    });
+  }
+
+  #baselines(input: ModelInput, b: IntegratedGradientsOptions['baselines']) {
+    return baselineArgs(b, input.steps ?? this.model.config.seqLen, this.model.config.nFeatures);
+  }
+
+  #common(input: ModelInput, o: CommonAttributionOptions) {
+    const { steps, ...inputs } = modelInputArgs(this.model.config, input);
+    return { steps, native: { ...inputs, target: o.target, step: o.step, seed: o.seed } };
+  }
+
+  async #gradients(
+    method: GradientMethod,
+    input: ModelInput,
+    o: CommonAttributionOptions,
+    extra: Partial<NativeGradientOptions>,
+    label: AttributionMethod = method,
+  ): Promise<Attribution> {
+    const { steps, native } = this.#common(input, o);
+    const options: NativeGradientOptions = { ...native, ...extra, method, internalBatchSize: o.internalBatchSize, draws: o.draws };
+    const r = await loadAddon().attributeGradients(TFTModel.nativeOf(this.model), input.x, input.batch, steps, options);
+    return this.#result(label, r, input.batch, steps, o);
+  }
+
+  async #perturbation(
+    label: AttributionMethod,
+    input: ModelInput,
+    o: CommonAttributionOptions,
+    extra: Partial<NativePerturbationOptions> & { permutation: boolean },
+  ): Promise<Attribution> {
+    const { steps, native } = this.#common(input, o);
+    const r = await loadAddon().attributePerturbation(TFTModel.nativeOf(this.model), input.x, input.batch, steps, {
+      ...native,
+      ...extra,
+    });
+    return this.#result(label, r, input.batch, steps, o);
+  }
+
+  #result(method: AttributionMethod, r: NativeAttribution, batch: number, steps: number, o: CommonAttributionOptions): Attribution {
+    const features = this.model.config.nFeatures;
+    return {
+      method,
+      target: o.target ?? 'position',
+      step: o.step === undefined || o.step === -1 ? steps - 1 : o.step,
+      batch,
+      steps,
+      features,
+      attributions: r.attributions,
+      outputs: r.outputs,
+      ...(r.delta ? { delta: r.delta } : {}),
+      featureImportance: featureImportance(r.attributions, batch, steps, features),
+      stepImportance: stepImportance(r.attributions, batch, steps, features),
+    };
+  }
+}

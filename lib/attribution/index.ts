@@ -1,0 +1,3 @@
+export * from './types.js';
+export { Explainer } from './explainer.js';
+export { featureImportance, stepImportance, rankFeatures } from './summary.js';
