@@ -41,20 +41,20 @@ export class Explainer {
   }
 
   /** ∂output/∂input at the input; |·| unless abs is false. */
-  saliency(input: ModelInput, opts?: SaliencyOptions): Promise<Attribution> {
+  async saliency(input: ModelInput, opts?: SaliencyOptions): Promise<Attribution> {
     const o = requireOptions(opts);
-    return this.#gradients('saliency', input, o, { abs: o.abs });
+    return await this.#gradients('saliency', input, o, { abs: o.abs });
   }
 
   /** input ⊙ ∂output/∂input. */
-  inputXGradient(input: ModelInput, opts?: CommonAttributionOptions): Promise<Attribution> {
-    return this.#gradients('inputXGradient', input, requireOptions(opts), {});
+  async inputXGradient(input: ModelInput, opts?: CommonAttributionOptions): Promise<Attribution> {
+    return await this.#gradients('inputXGradient', input, requireOptions(opts), {});
   }
 
   /** (x − x′) ⊙ ∫₀¹ ∂F(x′ + α(x − x′))/∂x dα by the chosen quadrature, with the convergence delta. */
-  integratedGradients(input: ModelInput, opts?: IntegratedGradientsOptions): Promise<Attribution> {
+  async integratedGradients(input: ModelInput, opts?: IntegratedGradientsOptions): Promise<Attribution> {
     const o = requireOptions(opts);
-    return this.#gradients('integratedGradients', input, o, {
+    return await this.#gradients('integratedGradients', input, o, {
       nSteps: o.nSteps,
       integration: o.method,
       ...this.#baselines(input, o.baselines),
@@ -62,9 +62,9 @@ export class Explainer {
   }
 
   /** Expected gradients: per sample a random baseline row, α ~ U(0, 1) and optional input noise. */
-  gradientShap(input: ModelInput, opts?: GradientShapOptions): Promise<Attribution> {
+  async gradientShap(input: ModelInput, opts?: GradientShapOptions): Promise<Attribution> {
     const o = requireOptions(opts);
-    return this.#gradients('gradientShap', input, o, {
+    return await this.#gradients('gradientShap', input, o, {
       nSamples: o.nSamples,
       stdevs: o.stdevs,
       ...this.#baselines(input, o.baselines),
@@ -72,12 +72,12 @@ export class Explainer {
   }
 
   /** Any gradient method averaged over noisy copies of the input (SmoothGrad, its square, VarGrad). */
-  noiseTunnel(method: GradientMethod, input: ModelInput, opts?: NoiseTunnelOptions): Promise<Attribution> {
+  async noiseTunnel(method: GradientMethod, input: ModelInput, opts?: NoiseTunnelOptions): Promise<Attribution> {
     if (!GRADIENT_METHODS.includes(method))
       throw new InvalidArgumentError(`method: must be one of ${GRADIENT_METHODS.join(', ')}, got ${String(method)}`, 'method');
     const o = requireOptions(opts);
     const inner = requireOptions(o.inner);
-    return this.#gradients(method, input, o, {
+    return await this.#gradients(method, input, o, {
       abs: inner.abs,
       nSteps: inner.nSteps,
       integration: inner.method,
@@ -89,11 +89,11 @@ export class Explainer {
   }
 
   /** F(x) − F(x with the group replaced by the baseline), for each group of (step, feature) cells. */
-  featureAblation(input: ModelInput, opts?: FeatureAblationOptions): Promise<Attribution> {
+  async featureAblation(input: ModelInput, opts?: FeatureAblationOptions): Promise<Attribution> {
     const o = requireOptions(opts);
     const steps = input.steps ?? this.model.config.seqLen;
     const { groups } = groupArgs(o.groups, steps, this.model.config.nFeatures);
-    return this.#perturbation('featureAblation', input, o, {
+    return await this.#perturbation('featureAblation', input, o, {
       permutation: false,
       groups,
       ...ablationBaselineArgs(o.baselines, steps, this.model.config.nFeatures),
@@ -101,11 +101,11 @@ export class Explainer {
   }
 
   /** F(x) − F(x with the group's values permuted across the batch), for each group. */
-  featurePermutation(input: ModelInput, opts?: FeaturePermutationOptions): Promise<Attribution> {
+  async featurePermutation(input: ModelInput, opts?: FeaturePermutationOptions): Promise<Attribution> {
     const o = requireOptions(opts);
     const steps = input.steps ?? this.model.config.seqLen;
     const { groups, groupCount } = groupArgs(o.groups, steps, this.model.config.nFeatures);
-    return this.#perturbation('featurePermutation', input, o, {
+    return await this.#perturbation('featurePermutation', input, o, {
       permutation: true,
       groups,
       permutations: o.permutations,
