@@ -18,9 +18,9 @@ export function assertSafeName(name: unknown, what: string): string {
   if (name === '.' || name === '..' || name.startsWith('.')) {
     throw new UnsafePathError(`${what}: '${name}' is not allowed (leading dot, '.' and '..' are reserved)`, what);
   }
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are refused
   if (/[/\\\u0000-\u001f\u007f]/.test(name) || path.isAbsolute(name)) {
-    throw new UnsafePathError(`${what}: '${name.replace(/\u0000/g, '\\0')}' contains a path separator, NUL or a control character`, what);
+    throw new UnsafePathError(`${what}: '${name.replaceAll('\u0000', '\\0')}' contains a path separator, NUL or a control character`, what);
   }
   return name;
 }

@@ -184,7 +184,10 @@ export async function analyzeGroup(snapshots: readonly Snapshot[], opts: Analyze
   const rankCount = new Float64Array(n);
   const Z = selections.map((sel) => {
     const row = new Uint8Array(n);
-    for (const c of sel) ((row[c] = 1), (chosen[c] = chosen[c]! + 1));
+    for (const c of sel) {
+      row[c] = 1;
+      chosen[c] = chosen[c]! + 1;
+    }
     return row;
   });
   for (const cols of ranked) {

@@ -21,6 +21,7 @@ import {
   readSafetensors,
   readSafetensorsHeader,
   saveTrainingCheckpoint,
+  type CheckpointMetadata,
   type CheckpointMetadataInput,
   type TrainingResult,
 } from '../../lib/index.js';
@@ -81,10 +82,10 @@ function writeSafetensors(file: string, tensors: Tensors, metadata?: Record<stri
  * (and optionally other tensors) and fixes every recorded sha256, so that only the checks after the
  * integrity ones can catch the edit.
  */
-async function forge(dir: string, edit: (doc: Record<string, any>) => void, tensors?: (t: Tensors) => void): Promise<void> {
+async function forge(dir: string, edit: (doc: CheckpointMetadata) => void, tensors?: (t: Tensors) => void): Promise<void> {
   const mf = path.join(dir, 'metadata.json');
   const wf = path.join(dir, 'model.safetensors');
-  const doc = JSON.parse(readFileSync(mf, 'utf8'));
+  const doc: CheckpointMetadata = JSON.parse(readFileSync(mf, 'utf8'));
   edit(doc);
   const t: Tensors = Object.fromEntries([...(await readSafetensors(wf))].map(([k, v]) => [k, v]));
   tensors?.(t);
@@ -289,15 +290,15 @@ describe('integrity: tampered, truncated, mismatched, foreign', () => {
   it('edits of metadata.json that the schema accepts are refused by the digest in the weights', async () => {
     const { manager, dir, mf } = await saved();
     const original = readFileSync(mf, 'utf8');
-    const edits: [string, (d: Record<string, any>) => void][] = [
-      ['a normalisation mean', (d) => (d.normalization.means[2] = 2.5)],
-      ['a normalisation std', (d) => (d.normalization.stds[0] = 1.0000001)],
-      ['reordered feature names', (d) => ([d.featureNames, d.normalization.names] = [['b', 'a', 'c', 'd', 'e'], ['b', 'a', 'c', 'd', 'e']])],
+    const edits: [string, (d: CheckpointMetadata) => void][] = [
+      ['a normalisation mean', (d) => (d.normalization!.means[2] = 2.5)],
+      ['a normalisation std', (d) => (d.normalization!.stds[0] = 1.0000001)],
+      ['reordered feature names', (d) => ([d.featureNames, d.normalization!.names] = [['b', 'a', 'c', 'd', 'e'], ['b', 'a', 'c', 'd', 'e']])],
       ['reordered asset names', (d) => d.assetNames.reverse()],
-      ['a better OOS Sharpe', (d) => (d.oos.sharpe = 3.1)],
-      ['a fold metric', (d) => (d.trainingInfo.folds[0].maxDrawdown = 0.01)],
+      ['a better OOS Sharpe', (d) => (d.oos!.sharpe = 3.1)],
+      ['a fold metric', (d) => (d.trainingInfo!.folds[0]!.maxDrawdown = 0.01)],
       ['the dropout (a config field the weights do not show)', (d) => (d.config.dropout = 0.3)],
-      ['a default dropped', (d) => delete d.config.seed],
+      ['a default dropped', (d) => delete (d.config as { seed?: number }).seed],
       ['gitCommit', (d) => (d.gitCommit = 'a'.repeat(40))],
     ];
     for (const [what, edit] of edits) {

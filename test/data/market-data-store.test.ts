@@ -170,15 +170,15 @@ describe('calendar alignment and the missing-day policy', () => {
       };
       const N = Number.NaN;
       // Default limit 5: days 3–7 filled from day 2, days 8–9 NaN, day 11 filled from day 10.
-      let [c, l, fl] = await b();
+      const [c, l, fl] = await b();
       expect(c).toEqual([101, 102, 102, 102, 102, 102, 102, N, N, 110, 110, 112]);
       expect(l).toEqual([1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
       expect(fl).toEqual([0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0]);
-      [c, l] = await b(0);
-      expect(c).toEqual([101, 102, N, N, N, N, N, N, N, 110, N, 112]);
-      expect(l).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
-      [c] = await b(7);
-      expect(c).toEqual([101, 102, 102, 102, 102, 102, 102, 102, 102, 110, 110, 112]);
+      const [c0, l0] = await b(0);
+      expect(c0).toEqual([101, 102, N, N, N, N, N, N, N, 110, N, 112]);
+      expect(l0).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
+      const [c7] = await b(7);
+      expect(c7).toEqual([101, 102, 102, 102, 102, 102, 102, 102, 102, 110, 110, 112]);
       const cov = panelCoverage(await store.panel({ symbols: ['A', 'B'], maxFillDays: 2 }));
       expect(cov[1]).toMatchObject({ observed: 4, filled: 3, unfilled: 5, longestGap: 7 });
     } finally {

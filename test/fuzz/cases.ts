@@ -66,22 +66,33 @@ function withHeader(weights: Buffer, json: string): Buffer {
   return Buffer.concat([len, Buffer.from(json), weights.subarray(8 + n)]);
 }
 
-const HEADER_EDITS: [string, (j: Record<string, any>) => void][] = [
-  ['dtype F64', (j) => { j[firstTensor(j)].dtype = 'F64'; }],
-  ['dtype unknown', (j) => { j[firstTensor(j)].dtype = 'Q7'; }],
-  ['shape overflow', (j) => { j[firstTensor(j)].shape = [4294967296, 4294967296, 16]; }],
-  ['negative shape', (j) => { j[firstTensor(j)].shape = [-1]; }],
-  ['offsets past the end', (j) => { j[firstTensor(j)].data_offsets = [0, 2 ** 52]; }],
-  ['offsets reversed', (j) => { const o = j[firstTensor(j)].data_offsets; j[firstTensor(j)].data_offsets = [o[1], o[0]]; }],
-  ['overlapping offsets', (j) => { const t = Object.keys(j).filter((k) => k !== '__metadata__'); j[t[1]!].data_offsets = j[t[0]!].data_offsets; }],
+/**
+ * A parsed safetensors header: an object per tensor (dtype, shape, data_offsets) and `__metadata__`. The
+ * edits write values of the wrong type on purpose, so the fields are unknown.
+ */
+type Header = Record<string, Record<string, unknown>>;
+
+const HEADER_EDITS: [string, (j: Header) => void][] = [
+  ['dtype F64', (j) => { first(j).dtype = 'F64'; }],
+  ['dtype unknown', (j) => { first(j).dtype = 'Q7'; }],
+  ['shape overflow', (j) => { first(j).shape = [4294967296, 4294967296, 16]; }],
+  ['negative shape', (j) => { first(j).shape = [-1]; }],
+  ['offsets past the end', (j) => { first(j).data_offsets = [0, 2 ** 52]; }],
+  ['offsets reversed', (j) => { const o = first(j).data_offsets as [number, number]; first(j).data_offsets = [o[1], o[0]]; }],
+  ['overlapping offsets', (j) => { const t = Object.keys(j).filter((k) => k !== '__metadata__'); j[t[1]!]!.data_offsets = j[t[0]!]!.data_offsets; }],
   ['missing tensor', (j) => { delete j[firstTensor(j)]; }],
   ['extra tensor', (j) => { j['extra.weight'] = { dtype: 'F32', shape: [1], data_offsets: [0, 4] }; }],
   ['metadata not strings', (j) => { j.__metadata__ = { digest: 5 }; }],
-  ['deep nesting', (j) => { j[firstTensor(j)].shape = [[[[[[[[[[1]]]]]]]]]]; }],
+  ['deep nesting', (j) => { first(j).shape = [[[[[[[[[[1]]]]]]]]]]; }],
 ];
 
 function firstTensor(j: Record<string, unknown>): string {
   return Object.keys(j).find((k) => k !== '__metadata__')!;
+}
+
+/** The first tensor's entry. */
+function first(j: Header): Record<string, unknown> {
+  return j[firstTensor(j)]!;
 }
 
 function checkpointCase(rand: Rand, template: string, dir: string, id: number): FuzzCase {
@@ -118,7 +129,7 @@ function checkpointCase(rand: Rand, template: string, dir: string, id: number): 
     mutation = `header length ${v}, sha re-forged`;
   } else if (kind === 4) {
     const [name, edit] = rand.pick(HEADER_EDITS);
-    const j = JSON.parse(headerOf(w).json) as Record<string, any>;
+    const j = JSON.parse(headerOf(w).json) as Header;
     edit(j);
     writeFileSync(wf, withHeader(w, JSON.stringify(j)));
     reforgeFileEntry(folder, 'model.safetensors');
@@ -141,10 +152,10 @@ function checkpointCase(rand: Rand, template: string, dir: string, id: number): 
     // it is correct.
     if (sameDocument(text, edited)) return { id, kind: 'checkpoint', mutation: `${mutation} (whitespace only)`, path: folder, mustFail: false };
   } else {
-    const meta = JSON.parse(readFileSync(mf, 'utf8')) as Record<string, any>;
+    const meta = JSON.parse(readFileSync(mf, 'utf8')) as Record<string, unknown>;
     const field = rand.pick(['version', 'nFeatures', 'config', 'featureNames', 'createdAt', 'modelType', 'normalization', 'nAssets']);
     const value = rand.pick([null, -1, 0, 1e308, 'x', [], {}, '../../etc', { nFeatures: 1e9, dHidden: 4096 }]);
-    if (field === 'config' && value !== null && typeof value === 'object' && !Array.isArray(value)) meta.config = { ...meta.config, ...value };
+    if (field === 'config' && value !== null && typeof value === 'object' && !Array.isArray(value)) meta.config = { ...(meta.config as Record<string, unknown>), ...value };
     else meta[field] = value;
     const before = readFileSync(mf, 'utf8');
     writeFileSync(mf, JSON.stringify(meta));
@@ -154,7 +165,7 @@ function checkpointCase(rand: Rand, template: string, dir: string, id: number): 
     if (kind === 8) {
       // The digest re-forged into the weights (and their sha into metadata.json): only the schema and the
       // config-against-header checks stand between this edit and a model.
-      const j = JSON.parse(headerOf(w).json) as Record<string, any>;
+      const j = JSON.parse(headerOf(w).json) as Header;
       j.__metadata__ = { ...(j.__metadata__ ?? {}), [METADATA_DIGEST_KEY]: metadataDigest(meta) };
       writeFileSync(wf, withHeader(w, JSON.stringify(j)));
       reforgeFileEntry(folder, 'model.safetensors');
@@ -216,7 +227,7 @@ function snapshotCase(rand: Rand, template: string, dir: string, id: number): Fu
     writeFileSync(file, text.slice(0, at));
     mutation = `snapshot truncated at ${at}`;
   } else if (op === 1) {
-    const doc = JSON.parse(text) as Record<string, any>;
+    const doc = JSON.parse(text) as Record<string, unknown>;
     const field = rand.pick(['features', 'importance', 'runId', 'createdAt', 'targetName', 'schemaVersion']);
     doc[field] = rand.pick([null, -1, 'x', [], {}, [Number.MAX_VALUE], ['a', 'a']]);
     writeFileSync(file, JSON.stringify(doc));
