@@ -47,7 +47,9 @@ async function child(dir: string): Promise<void> {
 
 function runChild(dir: string): Promise<ChildTimes> {
   return new Promise((resolve, reject) => {
-    const k = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const k = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     k.stdout.on('data', (d: Buffer) => (out += d.toString()));
     k.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim()) as ChildTimes) : reject(new Error(`child exited ${code}`))));
@@ -96,14 +98,29 @@ async function parent(processes: number): Promise<void> {
   const load1 = loadavg()[0]!;
 
   const w = (s: string) => process.stdout.write(s + '\n');
-  w(`checkpoint bench: F=${F}, dHidden=${D}, ${HEADS} heads, T=${T}, ${ASSETS} assets, ${model.numParameters.toLocaleString()} parameters; goal: load + first predict <= 100 ms`);
-  w(`checkpoint bench: machine: ${cpus().length} cores, 1-minute load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end` + (Math.max(load0, load1) > cpus().length / 2 ? ' (other work was running: expect slower figures)' : ''));
-  w(`checkpoint bench: fresh process, load + first predict (addon loaded): ${stat(runs.map((r) => r.loadMs + r.predictMs))} over ${processes} processes`);
-  w(`checkpoint bench: fresh process, of which load: ${stat(runs.map((r) => r.loadMs))}; first predict: ${stat(runs.map((r) => r.predictMs))}`);
+  w(
+    `checkpoint bench: F=${F}, dHidden=${D}, ${HEADS} heads, T=${T}, ${ASSETS} assets, ${model.numParameters.toLocaleString()} parameters; goal: load + first predict <= 100 ms`,
+  );
+  w(
+    `checkpoint bench: machine: ${cpus().length} cores, 1-minute load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end` +
+      (Math.max(load0, load1) > cpus().length / 2 ? ' (other work was running: expect slower figures)' : ''),
+  );
+  w(
+    `checkpoint bench: fresh process, load + first predict (addon loaded): ${stat(runs.map((r) => r.loadMs + r.predictMs))} over ${processes} processes`,
+  );
+  w(
+    `checkpoint bench: fresh process, of which load: ${stat(runs.map((r) => r.loadMs))}; first predict: ${stat(runs.map((r) => r.predictMs))}`,
+  );
   w(`checkpoint bench: fresh process, addon load (libtorch + .node): ${stat(runs.map((r) => r.addonMs))}`);
-  w(`checkpoint bench: fresh process, cold (addon load + load + first predict): ${stat(runs.map((r) => r.addonMs + r.loadMs + r.predictMs))}`);
-  w(`checkpoint bench: fresh process, import of the package (TypeScript through tsx, before the addon): ${stat(runs.map((r) => r.importMs))}`);
-  w(`checkpoint bench: warm, same process, load + first predict: ${stat(warm)} over ${warm.length} loads (first ${warm[0]!.toFixed(1)} ms)`);
+  w(
+    `checkpoint bench: fresh process, cold (addon load + load + first predict): ${stat(runs.map((r) => r.addonMs + r.loadMs + r.predictMs))}`,
+  );
+  w(
+    `checkpoint bench: fresh process, import of the package (TypeScript through tsx, before the addon): ${stat(runs.map((r) => r.importMs))}`,
+  );
+  w(
+    `checkpoint bench: warm, same process, load + first predict: ${stat(warm)} over ${warm.length} loads (first ${warm[0]!.toFixed(1)} ms)`,
+  );
   model.dispose();
   rmSync(root, { recursive: true, force: true });
 }

@@ -53,7 +53,13 @@ async function dowOnce(): Promise<DowTiming> {
   const fp = new FeatureBuilder().build(panel);
   const t3 = performance.now();
   await store.close();
-  return { read: t1 - t0, panel: t2 - t1, features: t3 - t2, total: t3 - t0, shape: `${panel.symbols.length} symbols × ${panel.dates.length} days × ${fp.names.length} features` };
+  return {
+    read: t1 - t0,
+    panel: t2 - t1,
+    features: t3 - t2,
+    total: t3 - t0,
+    shape: `${panel.symbols.length} symbols × ${panel.dates.length} days × ${fp.names.length} features`,
+  };
 }
 
 function describeDow(label: string, t: DowTiming): string {
@@ -80,7 +86,9 @@ async function sp500(): Promise<void> {
   const fp = new FeatureBuilder().build(panel);
   const t2 = performance.now();
   await store.close();
-  console.log(`S&P 500 OHLCV: ${panel.symbols.length} symbol × ${panel.dates.length} days × ${fp.names.length} features: read ${ms(t0, t1)}, features ${ms(t1, t2)}`);
+  console.log(
+    `S&P 500 OHLCV: ${panel.symbols.length} symbol × ${panel.dates.length} days × ${fp.names.length} features: read ${ms(t0, t1)}, features ${ms(t1, t2)}`,
+  );
 }
 
 /** Geometric random walks with consistent OHLCV bars. */

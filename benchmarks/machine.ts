@@ -8,7 +8,9 @@ import { capabilities } from '../lib/index.js';
 
 function cpuModel(): string {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
     return line ? line.slice(line.indexOf(':') + 1).trim() : 'unknown CPU';
   } catch {
     return 'unknown CPU';
@@ -18,8 +20,10 @@ function cpuModel(): string {
 export function machineLine(): string {
   const c = capabilities();
   const blasCore = /(Haswell|SkylakeX|Cooperlake|Zen|Prescott|Sandybridge|Nehalem|Core2)/.exec(c.blas)?.[1] ?? c.blas;
-  return `machine: ${cpuModel()}; kernels ${c.cpuIsa} (CPU supports ${c.cpuIsas.join(', ')}); BLAS ${blasCore}; ` +
-    `${c.intraOpThreads} thread(s)`;
+  return (
+    `machine: ${cpuModel()}; kernels ${c.cpuIsa} (CPU supports ${c.cpuIsas.join(', ')}); BLAS ${blasCore}; ` +
+    `${c.intraOpThreads} thread(s)`
+  );
 }
 
 export function printMachine(): void {

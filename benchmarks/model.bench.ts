@@ -20,7 +20,6 @@ const args = process.argv.slice(2);
 const python = args.includes('--python') ? args[args.indexOf('--python') + 1]! : '/usr/bin/python3';
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {
@@ -90,12 +89,20 @@ async function main() {
   let ref: Record<string, number> | undefined;
   if (!args.includes('--no-python')) {
     process.stdout.write('running the PyTorch reference (loop-style VSN is slow: a minute or two)…\n');
-    ref = JSON.parse(execFileSync(python, [path.join(ROOT, 'reference/bench/model_reference.py'), dir, '--threads', String(threads)], { encoding: 'utf8' }));
+    ref = JSON.parse(
+      execFileSync(python, [path.join(ROOT, 'reference/bench/model_reference.py'), dir, '--threads', String(threads)], {
+        encoding: 'utf8',
+      }),
+    );
   }
 
   const out = (s: string) => process.stdout.write(s + '\n');
-  out(`\ntft-native model benchmark — F=${F}, T=${T}, dHidden=${config.dHidden}, heads=${config.nHeads}, LSTM layers=${config.lstmLayers}, ${threads} thread(s)`);
-  out(`model FLOPs per sequence (last-step outputs): ${(flops.straightforward / 1e6).toFixed(1)} M as written, ${(flops.executed / 1e6).toFixed(1)} M executed after VSN folding\n`);
+  out(
+    `\ntft-native model benchmark — F=${F}, T=${T}, dHidden=${config.dHidden}, heads=${config.nHeads}, LSTM layers=${config.lstmLayers}, ${threads} thread(s)`,
+  );
+  out(
+    `model FLOPs per sequence (last-step outputs): ${(flops.straightforward / 1e6).toFixed(1)} M as written, ${(flops.executed / 1e6).toFixed(1)} M executed after VSN folding\n`,
+  );
   const rows: string[][] = [['', 'tft-native', 'PyTorch loop VSN', 'ratio', 'PyTorch batched VSN', 'ratio']];
   const r = (a: number, b?: number) => (b ? `${(a / b).toFixed(1)}×` : '–');
   rows.push([
@@ -125,16 +132,24 @@ async function main() {
   const w = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   for (const row of rows) out('  ' + row.map((v, c) => (c === 0 ? v.padEnd(w[c]!) : v.padStart(w[c]!))).join('   '));
   if (ref) {
-    out(`  (PyTorch, both variants: the same ${ref.loop_batch_sequences} sequences and ${ref.loop_rolling_windows} rolling windows (every window of one asset), in chunks of ${ref.chunk}, median of 3 runs after a warm-up)`);
-    out(`  max |tft-native − PyTorch| on the B=${B} positions: loop ${ref.loop_max_abs_diff_positions!.toExponential(2)}, batched ${ref.batched_max_abs_diff_positions!.toExponential(2)}`);
+    out(
+      `  (PyTorch, both variants: the same ${ref.loop_batch_sequences} sequences and ${ref.loop_rolling_windows} rolling windows (every window of one asset), in chunks of ${ref.chunk}, median of 3 runs after a warm-up)`,
+    );
+    out(
+      `  max |tft-native − PyTorch| on the B=${B} positions: loop ${ref.loop_max_abs_diff_positions!.toExponential(2)}, batched ${ref.batched_max_abs_diff_positions!.toExponential(2)}`,
+    );
   }
   const achieved = (flops.executed * seqPerS) / 1e9;
   out(`\n  sgemm (1024², ${threads} threads): ${sgemm.toFixed(1)} GFLOP/s`);
-  out(`  predictBatch achieved: ${achieved.toFixed(1)} GFLOP/s executed = ${((100 * achieved) / sgemm).toFixed(0)}% of sgemm ` +
-      `(${((flops.straightforward * seqPerS) / 1e9).toFixed(1)} GFLOP/s in as-written FLOPs)`);
+  out(
+    `  predictBatch achieved: ${achieved.toFixed(1)} GFLOP/s executed = ${((100 * achieved) / sgemm).toFixed(0)}% of sgemm ` +
+      `(${((flops.straightforward * seqPerS) / 1e9).toFixed(1)} GFLOP/s in as-written FLOPs)`,
+  );
   out(`  rolling: ${(windowsPerS / seqPerS).toFixed(1)}× the windows/s of predictBatch, from computing each day's VSN once`);
-  out(`\n  peak RSS, predictBatch B=4096 (input ${chunked.inputMiB.toFixed(0)} MiB): chunked ${(chunked.peakMiB - chunked.baselineMiB).toFixed(0)} MiB above baseline, ` +
-      `unchunked ${(unchunked.peakMiB - unchunked.baselineMiB).toFixed(0)} MiB`);
+  out(
+    `\n  peak RSS, predictBatch B=4096 (input ${chunked.inputMiB.toFixed(0)} MiB): chunked ${(chunked.peakMiB - chunked.baselineMiB).toFixed(0)} MiB above baseline, ` +
+      `unchunked ${(unchunked.peakMiB - unchunked.baselineMiB).toFixed(0)} MiB`,
+  );
 }
 
 await main();

@@ -87,7 +87,12 @@ async function main() {
     rows.push([`tft-native, ${cores} threads (median)`, fmt(tn), '', '1']);
     rows.push([`tft-native, ${cores} threads (first call)`, fmt(all.first / 1000), '', '']);
     if (ref.pandas_s !== undefined) {
-      rows.push(['pandas DataFrame.corr(kendall)', fmt(ref.pandas_s), `${(ref.pandas_s / t1).toFixed(0)}×`, `${(ref.pandas_s / tn).toFixed(0)}×`]);
+      rows.push([
+        'pandas DataFrame.corr(kendall)',
+        fmt(ref.pandas_s),
+        `${(ref.pandas_s / t1).toFixed(0)}×`,
+        `${(ref.pandas_s / tn).toFixed(0)}×`,
+      ]);
     }
     const scipyLabel = ref.scipy_loop_extrapolated_from_pairs
       ? `scipy kendalltau loop (extrapolated from ${ref.scipy_loop_extrapolated_from_pairs} pairs)`
@@ -95,8 +100,10 @@ async function main() {
     rows.push([scipyLabel, fmt(ref.scipy_loop_s), `${(ref.scipy_loop_s / t1).toFixed(0)}×`, `${(ref.scipy_loop_s / tn).toFixed(0)}×`]);
     const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) process.stdout.write('  ' + r.map((v, c) => (c === 0 ? v.padEnd(w[c]!) : v.padStart(w[c]!))).join('   ') + '\n');
-    if (ref.max_abs_diff_vs_pandas !== undefined) process.stdout.write(`  max |tft − pandas| = ${ref.max_abs_diff_vs_pandas.toExponential(2)}\n`);
-    if (ref.max_abs_diff_vs_scipy !== undefined) process.stdout.write(`  max |tft − scipy|  = ${ref.max_abs_diff_vs_scipy.toExponential(2)}\n`);
+    if (ref.max_abs_diff_vs_pandas !== undefined)
+      process.stdout.write(`  max |tft − pandas| = ${ref.max_abs_diff_vs_pandas.toExponential(2)}\n`);
+    if (ref.max_abs_diff_vs_scipy !== undefined)
+      process.stdout.write(`  max |tft − scipy|  = ${ref.max_abs_diff_vs_scipy.toExponential(2)}\n`);
     process.stdout.write('\n');
   }
   setNumThreads(cores);

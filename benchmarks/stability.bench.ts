@@ -9,7 +9,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { RboEvaluator, SnapshotStore, analyzeGroup, capabilities, kendallTauMatrix, rankPositions, rboMatrix, rboPForTopK, topKJaccardMatrix, weightedTauMatrix, type Snapshot } from '../lib/index.js';
+import {
+  RboEvaluator,
+  SnapshotStore,
+  analyzeGroup,
+  capabilities,
+  kendallTauMatrix,
+  rankPositions,
+  rboMatrix,
+  rboPForTopK,
+  topKJaccardMatrix,
+  weightedTauMatrix,
+  type Snapshot,
+} from '../lib/index.js';
 import { printMachine } from './machine.js';
 
 capabilities();
@@ -25,7 +37,13 @@ const write0 = performance.now();
 for (let r = 0; r < 1000; r += 50) {
   await Promise.all(
     Array.from({ length: 50 }, (_, j) =>
-      store.save({ targetName: 'fwd_ret_21d', method: 'lightgbm', features: names, importances: truth.map((v) => v * Math.exp(0.3 * (rnd() - 0.5))), seed: r + j }),
+      store.save({
+        targetName: 'fwd_ret_21d',
+        method: 'lightgbm',
+        features: names,
+        importances: truth.map((v) => v * Math.exp(0.3 * (rnd() - 0.5))),
+        seed: r + j,
+      }),
     ),
   );
 }
@@ -91,6 +109,8 @@ for (let rep = 0; rep < 3; rep++) {
   rboTimes.push((performance.now() - t0) / 1000);
   if (!(sum > 0)) throw new Error('RBO sum');
 }
-process.stdout.write(`  RBO over all 499,500 pairs in TypeScript (RboEvaluator, the sampled path's evaluator), 1,000 × 300: ${stats(rboTimes)}\n`);
+process.stdout.write(
+  `  RBO over all 499,500 pairs in TypeScript (RboEvaluator, the sampled path's evaluator), 1,000 × 300: ${stats(rboTimes)}\n`,
+);
 process.stdout.write(`(writing the 1,000 snapshots took ${writeS.toFixed(2)} s)\n`);
 rmSync(base, { recursive: true, force: true });

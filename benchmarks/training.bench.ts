@@ -19,7 +19,6 @@ const args = process.argv.slice(2);
 const python = args.includes('--python') ? args[args.indexOf('--python') + 1]! : '/usr/bin/python3';
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-
 async function main() {
   printMachine();
   const config = resolveConfig({ nFeatures: 64, dHidden: 64, nHeads: 4, lstmLayers: 1, seqLen: 63, dropout: 0.1, seed: 1 });
@@ -60,17 +59,29 @@ async function main() {
   let ref: Record<string, number> | undefined;
   if (!args.includes('--no-python')) {
     process.stdout.write('training the PyTorch reference on the same windows (loop-style VSN is slow: a minute or two)…\n');
-    ref = JSON.parse(execFileSync(python, [path.join(ROOT, 'reference/bench/training_reference.py'), dir, '--threads', String(threads)], { encoding: 'utf8' }));
+    ref = JSON.parse(
+      execFileSync(python, [path.join(ROOT, 'reference/bench/training_reference.py'), dir, '--threads', String(threads)], {
+        encoding: 'utf8',
+      }),
+    );
   }
   const out = (s: string) => process.stdout.write(s + '\n');
   out(`\ntft-native training benchmark — F=64, T=63, dHidden=64, 4 heads, 1 LSTM layer, batch 64, dropout 0.1, ${threads} thread(s)`);
   out(`  tft-native:               ${sameWps.toFixed(1)} windows/s  (the same ${SAME} windows, median of 3 epochs)`);
-  out(`                            ${nativeWps.toFixed(1)} windows/s  (an epoch of ${epoch.windows} windows, ${epoch.steps} steps, ${epoch.seconds.toFixed(2)} s)`);
+  out(
+    `                            ${nativeWps.toFixed(1)} windows/s  (an epoch of ${epoch.windows} windows, ${epoch.steps} steps, ${epoch.seconds.toFixed(2)} s)`,
+  );
   if (ref) {
-    out(`  PyTorch loop-style VSN:   ${ref.loop_windows_per_s!.toFixed(1)} windows/s  (the same ${ref.loop_windows} windows)  → tft-native ${(sameWps / ref.loop_windows_per_s!).toFixed(1)}×`);
-    out(`  PyTorch batched VSN:      ${ref.batched_windows_per_s!.toFixed(1)} windows/s  (the same ${ref.batched_windows} windows)  → tft-native ${(sameWps / ref.batched_windows_per_s!).toFixed(1)}×`);
+    out(
+      `  PyTorch loop-style VSN:   ${ref.loop_windows_per_s!.toFixed(1)} windows/s  (the same ${ref.loop_windows} windows)  → tft-native ${(sameWps / ref.loop_windows_per_s!).toFixed(1)}×`,
+    );
+    out(
+      `  PyTorch batched VSN:      ${ref.batched_windows_per_s!.toFixed(1)} windows/s  (the same ${ref.batched_windows} windows)  → tft-native ${(sameWps / ref.batched_windows_per_s!).toFixed(1)}×`,
+    );
   }
-  out(`  FLOP limit: sgemm ${sgemm.toFixed(0)} GFLOP/s / (3 × ${(forwardFlops(config).straightforward / 1e6).toFixed(0)} MFLOP per window) ≈ ${flopLimit.toFixed(0)} windows/s`);
+  out(
+    `  FLOP limit: sgemm ${sgemm.toFixed(0)} GFLOP/s / (3 × ${(forwardFlops(config).straightforward / 1e6).toFixed(0)} MFLOP per window) ≈ ${flopLimit.toFixed(0)} windows/s`,
+  );
   trainer.dispose();
   model.dispose();
 }

@@ -84,10 +84,17 @@ function describeLayout(root, includeBase, libDir, cmakeDir, source) {
 
 function fromLibtorchEnv(dir) {
   const root = path.resolve(dir);
-  const found = describeLayout(root, path.join(root, 'include'), path.join(root, 'lib'),
-    path.join(root, 'share', 'cmake', 'Torch'), 'LIBTORCH');
+  const found = describeLayout(
+    root,
+    path.join(root, 'include'),
+    path.join(root, 'lib'),
+    path.join(root, 'share', 'cmake', 'Torch'),
+    'LIBTORCH',
+  );
   if (!found) {
-    throw new ConfigError(`LIBTORCH=${dir} is set but is not a libtorch folder (expected include/torch/csrc/api/include/torch/torch.h and lib/libtorch.so).`);
+    throw new ConfigError(
+      `LIBTORCH=${dir} is set but is not a libtorch folder (expected include/torch/csrc/api/include/torch/torch.h and lib/libtorch.so).`,
+    );
   }
   return found;
 }
@@ -97,14 +104,25 @@ function fromPyTorch() {
   let out;
   try {
     out = execFileSync(python, ['-c', 'import torch, os; print(os.path.dirname(torch.__file__))'], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
     }).trim();
   } catch (e) {
-    throw new ConfigError(`LIBTORCH_USE_PYTORCH=1 is set but "${python} -c 'import torch'" failed: ${String(e.stderr || e.message).trim().split('\n').pop()}`);
+    throw new ConfigError(
+      `LIBTORCH_USE_PYTORCH=1 is set but "${python} -c 'import torch'" failed: ${String(e.stderr || e.message)
+        .trim()
+        .split('\n')
+        .pop()}`,
+    );
   }
   const root = out.split('\n').pop();
-  const found = describeLayout(root, path.join(root, 'include'), path.join(root, 'lib'),
-    path.join(root, 'share', 'cmake', 'Torch'), 'LIBTORCH_USE_PYTORCH');
+  const found = describeLayout(
+    root,
+    path.join(root, 'include'),
+    path.join(root, 'lib'),
+    path.join(root, 'share', 'cmake', 'Torch'),
+    'LIBTORCH_USE_PYTORCH',
+  );
   if (!found) throw new ConfigError(`LIBTORCH_USE_PYTORCH=1: the PyTorch at ${root} has no C++ headers or libraries.`);
   return found;
 }
@@ -112,9 +130,10 @@ function fromPyTorch() {
 function fromSystem() {
   const arch = multiarch();
   // TFT_NATIVE_SYSTEM_PREFIXES replaces the default system prefixes (colon-separated), for unusual layouts.
-  const prefixes = process.env.TFT_NATIVE_SYSTEM_PREFIXES !== undefined
-    ? process.env.TFT_NATIVE_SYSTEM_PREFIXES.split(':').filter(Boolean)
-    : ['/usr', '/usr/local'];
+  const prefixes =
+    process.env.TFT_NATIVE_SYSTEM_PREFIXES !== undefined
+      ? process.env.TFT_NATIVE_SYSTEM_PREFIXES.split(':').filter(Boolean)
+      : ['/usr', '/usr/local'];
   for (const p of (process.env.CMAKE_PREFIX_PATH || '').split(':').filter(Boolean)) prefixes.unshift(p);
   for (const prefix of prefixes) {
     const cmakeDirs = [
@@ -159,11 +178,13 @@ function findHighway() {
   dirs.push('/usr/include', '/usr/local/include');
   const dir = dirs.find((d) => exists(path.join(d, 'hwy', 'highway.h')) && exists(path.join(d, 'hwy', 'contrib')));
   if (!dir) {
-    throw new ConfigError([
-      'Google Highway (the portable SIMD headers the kernels are written in) was not found. Either fixes it:',
-      '  1. Debian/Ubuntu: sudo apt-get install -y libhwy-dev',
-      '  2. a Highway checkout or install elsewhere: export HWY_INCLUDE_DIR=/path/to/its/include',
-    ].join('\n'));
+    throw new ConfigError(
+      [
+        'Google Highway (the portable SIMD headers the kernels are written in) was not found. Either fixes it:',
+        '  1. Debian/Ubuntu: sudo apt-get install -y libhwy-dev',
+        '  2. a Highway checkout or install elsewhere: export HWY_INCLUDE_DIR=/path/to/its/include',
+      ].join('\n'),
+    );
   }
   return { includeDir: dir, system: dir === '/usr/include' || dir === '/usr/local/include' };
 }
@@ -178,8 +199,7 @@ function findNvcc() {
     if (!exists(c)) continue;
     const real = fs.realpathSync(c);
     const home = path.resolve(path.dirname(real), '..');
-    const staticRt = [path.join(home, 'lib64', 'libcudart_static.a'), path.join(home, 'lib', 'libcudart_static.a')]
-      .find(exists);
+    const staticRt = [path.join(home, 'lib64', 'libcudart_static.a'), path.join(home, 'lib', 'libcudart_static.a')].find(exists);
     if (!staticRt) continue;
     return { nvcc: real, home, includeDir: path.join(home, 'include'), cudartStatic: staticRt };
   }
@@ -225,8 +245,15 @@ function config() {
     cxxflags,
     ldflags,
     nvccFlags: cuda
-      ? [...CUDA_ARCH_FLAGS, '-O3', '-std=c++17', '-Xcompiler', '-fPIC,-fvisibility=hidden', `-D_GLIBCXX_USE_CXX11_ABI=${torch.abi}`,
-          `-I${path.join(ROOT, 'native')}`]
+      ? [
+          ...CUDA_ARCH_FLAGS,
+          '-O3',
+          '-std=c++17',
+          '-Xcompiler',
+          '-fPIC,-fvisibility=hidden',
+          `-D_GLIBCXX_USE_CXX11_ABI=${torch.abi}`,
+          `-I${path.join(ROOT, 'native')}`,
+        ]
       : [],
   };
 }

@@ -19,7 +19,7 @@ if (list.status !== 0) {
   process.stderr.write(list.stderr || 'tft-native: tft_core_tests --isas failed\n');
   process.exit(list.status ?? 1);
 }
-const isas = list.stdout.split('\n').filter(Boolean).reverse();  // best first
+const isas = list.stdout.split('\n').filter(Boolean).reverse(); // best first
 let failed = 0;
 for (const isa of isas) {
   process.stdout.write(`\nC++ tests on the ${isa} kernels (TFT_CPU_ISA=${isa}):\n`);

@@ -155,9 +155,11 @@ describe('loader', () => {
       /libtorch-dev.*LD_LIBRARY_PATH/s,
     );
     expect(explainLoadFailure('libopenblas.so.0: cannot open shared object file')).toMatch(/libopenblas0-openmp/);
-    expect(explainLoadFailure("/x/tft_native.node: undefined symbol: _ZN3c106detail14torchCheckFailEPKcS2_jRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE")).toMatch(
-      /C\+\+ ABI or version/,
-    );
+    expect(
+      explainLoadFailure(
+        '/x/tft_native.node: undefined symbol: _ZN3c106detail14torchCheckFailEPKcS2_jRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE',
+      ),
+    ).toMatch(/C\+\+ ABI or version/);
     expect(explainLoadFailure('No native build was found for platform=linux arch=x64')).toMatch(/npm run build:native/);
   });
   it('a broken binary is reported as AddonLoadError with the cause and a fix', () => {

@@ -34,7 +34,14 @@ describe('build configuration', () => {
     const withNode = configure([]);
     const withoutNode = configure(['-DTFT_NODE_EXECUTABLE=TFT_NODE_EXECUTABLE-NOTFOUND']);
     const pick = (s: string, keys: string[]) =>
-      Object.fromEntries(s.trim().split('\n').map((l) => l.split('=')).filter(([k]) => keys.includes(k!)).map(([k, ...v]) => [k, v.join('=')]));
+      Object.fromEntries(
+        s
+          .trim()
+          .split('\n')
+          .map((l) => l.split('='))
+          .filter(([k]) => keys.includes(k!))
+          .map(([k, ...v]) => [k, v.join('=')]),
+      );
     const keys = ['source', 'lib_dir', 'include_dirs', 'abi', 'torch_cuda', 'core', 'binding', 'cuda', 'tests'];
     // the Node build lists sources relative to the root, the fallback too; compare as resolved
     expect(pick(withoutNode, keys)).toEqual(pick(withNode, keys));
@@ -51,7 +58,10 @@ describe('build configuration', () => {
     expect(r.stderr).toMatch(/LIBTORCH=/);
     expect(r.stderr).toMatch(/LIBTORCH_USE_PYTORCH=1/);
     expect(r.stderr).toMatch(/CMAKE_PREFIX_PATH/);
-    const bad = spawnSync(process.execPath, [script, 'json'], { encoding: 'utf8', env: { ...process.env, LIBTORCH: '/nonexistent/libtorch' } });
+    const bad = spawnSync(process.execPath, [script, 'json'], {
+      encoding: 'utf8',
+      env: { ...process.env, LIBTORCH: '/nonexistent/libtorch' },
+    });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/LIBTORCH=\/nonexistent\/libtorch is set but is not a libtorch folder/);
   });

@@ -2,7 +2,15 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_STABILITY_CONFIG, FeatureBuilder, MarketDataStore, loadStabilityConfig, loadTrainingConfig, maxLookback, planFolds } from '../lib/index.js';
+import {
+  DEFAULT_STABILITY_CONFIG,
+  FeatureBuilder,
+  MarketDataStore,
+  loadStabilityConfig,
+  loadTrainingConfig,
+  maxLookback,
+  planFolds,
+} from '../lib/index.js';
 
 const CONFIGS = path.resolve(import.meta.dirname, '../configs');
 const files = readdirSync(CONFIGS).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'));
@@ -20,7 +28,18 @@ describe('configs/*.yaml', () => {
     expect(warnings).toEqual([]);
     // every key written out, so the file documents the whole section
     const text = readFileSync(path.join(CONFIGS, 'safety_config.yaml'), 'utf8');
-    const keys = ['auto_analyze_stability', 'base_dir', 'top_k', 'sample_pairs', 'min_top_k_overlap', 'min_kendall_tau', 'min_weighted_tau', 'min_rbo', 'min_nogueira_stability', 'min_selection_frequency'];
+    const keys = [
+      'auto_analyze_stability',
+      'base_dir',
+      'top_k',
+      'sample_pairs',
+      'min_top_k_overlap',
+      'min_kendall_tau',
+      'min_weighted_tau',
+      'min_rbo',
+      'min_nogueira_stability',
+      'min_selection_frequency',
+    ];
     for (const k of keys) expect(text, k).toMatch(new RegExp(`^\\s+${k}:`, 'm'));
   });
 

@@ -58,7 +58,13 @@ describe('environment variables', () => {
   it('the core reads only the variables it reports, each documented in the README with its default', () => {
     const table = readmeTable();
     const reported = capabilities().environment;
-    expect(reported.map((v) => v.name)).toEqual(['TFT_CPU_ISA', 'TFT_NUM_THREADS', 'OMP_NUM_THREADS', 'TFT_CPU_CACHE_MB', 'TFT_RANK_MEMORY_MB']);
+    expect(reported.map((v) => v.name)).toEqual([
+      'TFT_CPU_ISA',
+      'TFT_NUM_THREADS',
+      'OMP_NUM_THREADS',
+      'TFT_CPU_CACHE_MB',
+      'TFT_RANK_MEMORY_MB',
+    ]);
     for (const v of reported) {
       expect(table.has(v.name), `${v.name} in the README table`).toBe(true);
       expect(table.get(v.name)![1]!.replaceAll('`', ''), `${v.name}'s default`).toContain(v.default.replace(/:.*/, ''));

@@ -50,7 +50,7 @@ describe('model inputs', () => {
       expect(e.argument).toBe('entityIds');
       expect(e.message).toContain(String(id));
     }
-    expect(() => m.predict({ x, batch: 1, entityIds: [3] })).toThrow(OutOfRangeError);  // the model's range
+    expect(() => m.predict({ x, batch: 1, entityIds: [3] })).toThrow(OutOfRangeError); // the model's range
     await expect(m.predictRolling({ values: x, assets: 1, days: 4 }, { entityIds: [4294967297] })).rejects.toThrow(OutOfRangeError);
     expect(() => m.predict({ x, batch: 1, entityIds: ['1' as never] })).toThrow(InvalidArgumentError);
   });
@@ -74,7 +74,9 @@ describe('model inputs', () => {
     const big = new Float32Array(x.length).fill(3e38);
     expect(() => m.predict({ x: big, batch: 1, entityIds: [0] })).toThrow(NonFiniteError);
     await expect(m.predictBatch({ x: big, batch: 1, entityIds: [0] })).rejects.toThrow(NonFiniteError);
-    await expect(m.predictRolling({ values: new Float32Array(6 * 3).fill(3e38), assets: 1, days: 6 }, { entityIds: [0] })).rejects.toThrow(NonFiniteError);
+    await expect(m.predictRolling({ values: new Float32Array(6 * 3).fill(3e38), assets: 1, days: 6 }, { entityIds: [0] })).rejects.toThrow(
+      NonFiniteError,
+    );
     // a window skipped for missing data is NaN by design, and does not trip the check
     const gaps = randn(6 * 3, 4);
     gaps[0] = Number.NaN;
@@ -105,9 +107,19 @@ describe('model inputs', () => {
   });
 
   it('the rank API does not coerce strings inside rows', () => {
-    expect(() => kendallTauMatrixSync([[1, 2, 3], ['1' as never, 2, 3]])).toThrow(DTypeError);
+    expect(() =>
+      kendallTauMatrixSync([
+        [1, 2, 3],
+        ['1' as never, 2, 3],
+      ]),
+    ).toThrow(DTypeError);
     expect(() => kendallTau([1, 2, 3], ['1' as never, 2, 3])).toThrow(DTypeError);
-    expect(kendallTauMatrixSync([[1, 2, 3], [null, 2, 3]])[1]).toBe(1);  // null still means absent
+    expect(
+      kendallTauMatrixSync([
+        [1, 2, 3],
+        [null, 2, 3],
+      ])[1],
+    ).toBe(1); // null still means absent
   });
 });
 
@@ -167,7 +179,9 @@ describe('checkpoint folders with special files', () => {
   it('a FIFO named metadata.json or model.safetensors neither hangs load nor blocks the listing of other folders', async () => {
     for (const name of ['metadata.json', 'model.safetensors']) {
       const { manager, dir } = await save();
-      const good = await manager.save(TFTModel.create({ nFeatures: 2, dHidden: 4, nHeads: 2, seqLen: 3, nEntities: 1, seed: 2 }), META, { gitCommit: null });
+      const good = await manager.save(TFTModel.create({ nFeatures: 2, dHidden: 4, nHeads: 2, seqLen: 3, nEntities: 1, seed: 2 }), META, {
+        gitCommit: null,
+      });
       const file = path.join(dir, name);
       const keep = readFileSync(file);
       rmSync(file);
@@ -180,7 +194,7 @@ describe('checkpoint folders with special files', () => {
       if (name === 'metadata.json') expect(issues.map((i) => i.path)).toContain(dir);
       rmSync(file);
       writeFileSync(file, keep);
-      (await manager.load(dir)).model.dispose();  // restored, it loads again
+      (await manager.load(dir)).model.dispose(); // restored, it loads again
     }
   }, 30_000);
 
@@ -226,7 +240,7 @@ describe('safetensors headers are exactly as strict as RFC 8259', () => {
   };
   it('numbers with leading zeros, invalid UTF-8 and special files are CorruptFileError / typed', () => {
     const ok = '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}';
-    expect(() => readSafetensorsHeader(write(Buffer.from(ok)))).toThrow(CorruptFileError);  // trailing bytes
+    expect(() => readSafetensorsHeader(write(Buffer.from(ok)))).toThrow(CorruptFileError); // trailing bytes
     const lead = write(Buffer.from('{"a":{"dtype":"F32","shape":[02],"data_offsets":[00,8]}}'));
     expect(() => readSafetensorsHeader(lead)).toThrow(/leading zero/);
     const utf8 = write(Buffer.concat([Buffer.from('{"__metadata__":{"k'), Buffer.from([0xc3, 0x28]), Buffer.from('":"v"}}')]));

@@ -35,7 +35,6 @@ function maxAbs(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-
 // Every kernel path this CPU supports (scalar, avx2, avx512) runs the same parity and rolling == batch checks.
 describe.each(supportedCpuIsas())('kernels: %s', (isa) => {
   beforeAll(() => setCpuIsa(isa));
@@ -141,7 +140,15 @@ describe.each(supportedCpuIsas())('kernels: %s', (isa) => {
           cid.set(contextEntityIds, b * C);
         }
       }
-      const batch = await model.predictBatch({ x: windows, batch: A * W, steps: T, entityIds: wid, context: ctx, contextLen: L, contextEntityIds: cid });
+      const batch = await model.predictBatch({
+        x: windows,
+        batch: A * W,
+        steps: T,
+        entityIds: wid,
+        context: ctx,
+        contextLen: L,
+        contextEntityIds: cid,
+      });
       let worst = 0;
       for (const key of ['position', 'mu', 'sigma'] as const) {
         for (let a = 0; a < A; a++) {
@@ -158,7 +165,10 @@ describe.each(supportedCpuIsas())('kernels: %s', (isa) => {
         }
       }
       // the context matters: a different context set moves the outputs, so the comparison is not vacuous
-      const other = await model.predictRolling({ values, assets: A, days: D }, { entityIds, context: randn(C * L * F, 23), contextLen: L, contextEntityIds });
+      const other = await model.predictRolling(
+        { values, assets: A, days: D },
+        { entityIds, context: randn(C * L * F, 23), contextLen: L, contextEntityIds },
+      );
       let moved = 0;
       for (let i = 0; i < A * D; i++) if (i % D >= T - 1) moved = Math.max(moved, Math.abs(other.position[i]! - rolling.position[i]!));
       expect(moved).toBeGreaterThan(1e-4);
@@ -231,7 +241,9 @@ describe('bad input gets typed errors; nothing crashes', () => {
     expect(() => m.predict({ x: new Float64Array(40) as unknown as Float32Array, batch: 2, entityIds: [0, 1] })).toThrow(DTypeError);
     const bad = Float32Array.from(x);
     bad[17] = Number.NaN;
-    expect(() => m.predict({ x: bad, batch: 2, entityIds: [0, 1] })).toThrow(/x: contains NaN or Inf at \[batch, time, feature\] = \[0, 4, 1\]/);
+    expect(() => m.predict({ x: bad, batch: 2, entityIds: [0, 1] })).toThrow(
+      /x: contains NaN or Inf at \[batch, time, feature\] = \[0, 4, 1\]/,
+    );
     expect(Number.isFinite(m.predict({ x: bad, batch: 2, entityIds: [0, 1] }, { nanPolicy: 'zero' }).position[0])).toBe(true);
     expect(() => m.predict({ x, batch: 2, entityIds: [0, 3] })).toThrow(OutOfRangeError);
     expect(() => m.predict({ x, batch: 2 })).toThrow(InvalidArgumentError);
@@ -335,25 +347,79 @@ describe('X-Trend inputs: context sets and entity ids', () => {
   nanContext[7] = Number.NaN;
   type Case = [name: string, input: Record<string, unknown>, error: new (...a: never[]) => Error, argument: string, message: RegExp];
   const cases: Case[] = [
-    ['context one value short', { context: context.subarray(1) }, ShapeError, 'context', /context: has 59 values but the shape 2 x 2 x 5 x 3 needs 60/],
+    [
+      'context one value short',
+      { context: context.subarray(1) },
+      ShapeError,
+      'context',
+      /context: has 59 values but the shape 2 x 2 x 5 x 3 needs 60/,
+    ],
     ['context one sequence too many', { context: randn(B * (C + 1) * L * F, 3) }, ShapeError, 'context', /context: has 90 values/],
-    ['contextLen not matching the context', { contextLen: 4 }, ShapeError, 'context', /context: has 60 values but the shape 2 x 2 x 4 x 3 needs 48/],
+    [
+      'contextLen not matching the context',
+      { contextLen: 4 },
+      ShapeError,
+      'context',
+      /context: has 60 values but the shape 2 x 2 x 4 x 3 needs 48/,
+    ],
     ['contextLen missing', { contextLen: undefined }, InvalidArgumentError, 'contextLen', /contextLen/],
     ['contextLen fractional', { contextLen: 2.5 }, InvalidArgumentError, 'contextLen', /contextLen: must be an integer/],
     ['context as Float64Array', { context: new Float64Array(context.length) }, DTypeError, 'context', /context: must be a Float32Array/],
-    ['context with NaN', { context: nanContext }, NonFiniteError, 'context', /context: contains NaN or Inf at \[batch, context, time, feature\] = \[0, 0, 2, 1\]/],
-    ['context missing', { context: undefined, contextLen: undefined }, InvalidArgumentError, 'context', /context: this X-Trend model needs a context set of 2 sequences/],
-    ['contextEntityIds missing', { contextEntityIds: undefined }, ShapeError, 'contextEntityIds', /contextEntityIds: needs \[batch, nContext\] ids/],
-    ['contextEntityIds too short', { contextEntityIds: [0, 1, 2] }, ShapeError, 'contextEntityIds', /contextEntityIds: has 3 ids, expected 4/],
-    ['contextEntityIds too long', { contextEntityIds: [0, 1, 2, 0, 1] }, ShapeError, 'contextEntityIds', /contextEntityIds: has 5 ids, expected 4/],
-    ['contextEntityIds = nEntities', { contextEntityIds: [0, 1, 3, 0] }, OutOfRangeError, 'contextEntityIds', /contextEntityIds: entity id 3 is outside \[0, 3\)/],
+    [
+      'context with NaN',
+      { context: nanContext },
+      NonFiniteError,
+      'context',
+      /context: contains NaN or Inf at \[batch, context, time, feature\] = \[0, 0, 2, 1\]/,
+    ],
+    [
+      'context missing',
+      { context: undefined, contextLen: undefined },
+      InvalidArgumentError,
+      'context',
+      /context: this X-Trend model needs a context set of 2 sequences/,
+    ],
+    [
+      'contextEntityIds missing',
+      { contextEntityIds: undefined },
+      ShapeError,
+      'contextEntityIds',
+      /contextEntityIds: needs \[batch, nContext\] ids/,
+    ],
+    [
+      'contextEntityIds too short',
+      { contextEntityIds: [0, 1, 2] },
+      ShapeError,
+      'contextEntityIds',
+      /contextEntityIds: has 3 ids, expected 4/,
+    ],
+    [
+      'contextEntityIds too long',
+      { contextEntityIds: [0, 1, 2, 0, 1] },
+      ShapeError,
+      'contextEntityIds',
+      /contextEntityIds: has 5 ids, expected 4/,
+    ],
+    [
+      'contextEntityIds = nEntities',
+      { contextEntityIds: [0, 1, 3, 0] },
+      OutOfRangeError,
+      'contextEntityIds',
+      /contextEntityIds: entity id 3 is outside \[0, 3\)/,
+    ],
     ['contextEntityIds negative', { contextEntityIds: [0, -1, 2, 0] }, OutOfRangeError, 'contextEntityIds', /entity id -1 is outside/],
     ['contextEntityIds fractional', { contextEntityIds: [0, 1.5, 2, 0] }, InvalidArgumentError, 'contextEntityIds', /ids must be integers/],
     ['entityIds too short', { entityIds: [0] }, ShapeError, 'entityIds', /entityIds: has 1 ids, expected 2/],
     ['entityIds too long', { entityIds: [0, 1, 2] }, ShapeError, 'entityIds', /entityIds: has 3 ids, expected 2/],
     ['entityIds = nEntities', { entityIds: [0, 3] }, OutOfRangeError, 'entityIds', /entityIds: entity id 3 is outside \[0, 3\)/],
     ['entityIds negative', { entityIds: [-1, 0] }, OutOfRangeError, 'entityIds', /entity id -1 is outside/],
-    ['entityIds missing', { entityIds: undefined }, InvalidArgumentError, 'entityIds', /entityIds: this model has an entity embedding \(nEntities = 3\)/],
+    [
+      'entityIds missing',
+      { entityIds: undefined },
+      InvalidArgumentError,
+      'entityIds',
+      /entityIds: this model has an entity embedding \(nEntities = 3\)/,
+    ],
   ];
   it('the well-formed input predicts', () => {
     expect(m.predict(good).position.length).toBe(B);
@@ -389,7 +455,12 @@ describe('X-Trend inputs: context sets and entity ids', () => {
     await expectError({ context: ctx.subarray(1) }, ShapeError, 'context', /context: has 29 values but the shape 2 x 5 x 3 needs 30/);
     // a per-window context set is not the shared [nContext, contextLen, F] one
     await expectError({ context: randn(A * C * L * F, 1) }, ShapeError, 'context', /needs 30/);
-    await expectError({ context: undefined, contextLen: undefined }, ShapeError, 'context', /needs a shared context set \[nContext = 2, contextLen, nFeatures\]/);
+    await expectError(
+      { context: undefined, contextLen: undefined },
+      ShapeError,
+      'context',
+      /needs a shared context set \[nContext = 2, contextLen, nFeatures\]/,
+    );
     await expectError({ contextEntityIds: [0] }, ShapeError, 'contextEntityIds', /has 1 ids, expected 2/);
     await expectError({ contextEntityIds: [0, 3] }, OutOfRangeError, 'contextEntityIds', /entity id 3 is outside \[0, 3\)/);
     await expectError({ contextEntityIds: undefined }, ShapeError, 'contextEntityIds', /needs nContext ids/);
@@ -435,14 +506,18 @@ describe('inputs the model has no use for are refused, naming the argument', () 
     const plain = TFTModel.create({ nFeatures: 3, dHidden: 8, nHeads: 2, seqLen: 4 });
     expect(() => plain.predict({ x, batch: 2, contextEntityIds: [0, 0] })).toThrow(/contextEntityIds: this model has no context set/);
     const contextOnly = TFTModel.create({ nFeatures: 3, dHidden: 8, nHeads: 2, seqLen: 4, nContext: 2 });
-    expect(() => contextOnly.predict({ x, batch: 2, context: randn(2 * 2 * 5 * 3, 2), contextLen: 5, contextEntityIds: [0, 1, 2, 3] })).toThrow(
-      /contextEntityIds: this model has no entity embedding/,
-    );
+    expect(() =>
+      contextOnly.predict({ x, batch: 2, context: randn(2 * 2 * 5 * 3, 2), contextLen: 5, contextEntityIds: [0, 1, 2, 3] }),
+    ).toThrow(/contextEntityIds: this model has no entity embedding/);
   });
   it('a context set for a plain TFT (nContext = 0)', async () => {
     const plain = TFTModel.create({ nFeatures: 3, dHidden: 8, nHeads: 2, seqLen: 4 });
     expect(() => plain.predict({ x, batch: 2, context: randn(2 * 2 * 5 * 3, 2), contextLen: 5 })).toThrow(InvalidArgumentError);
-    await expect(plain.predictRolling({ values: randn(2 * 6 * 3, 3), assets: 2, days: 6 }, { context: randn(2 * 5 * 3, 2), contextLen: 5 })).rejects.toThrow(InvalidArgumentError);
-    expect(() => plain.predict({ x, batch: 2, context: randn(2 * 2 * 5 * 3, 2), contextLen: 5 })).toThrow(/context: this model has no context set \(config.nContext = 0\)/);
+    await expect(
+      plain.predictRolling({ values: randn(2 * 6 * 3, 3), assets: 2, days: 6 }, { context: randn(2 * 5 * 3, 2), contextLen: 5 }),
+    ).rejects.toThrow(InvalidArgumentError);
+    expect(() => plain.predict({ x, batch: 2, context: randn(2 * 2 * 5 * 3, 2), contextLen: 5 })).toThrow(
+      /context: this model has no context set \(config.nContext = 0\)/,
+    );
   });
 });

@@ -53,9 +53,9 @@ interface FixtureCase {
   topk_jaccard: (number | null)[][];
 }
 
-const fixtures = JSON.parse(
-  readFileSync(new URL('./fixtures/rank/scipy_rank_fixtures.json', import.meta.url), 'utf8'),
-) as { cases: FixtureCase[] };
+const fixtures = JSON.parse(readFileSync(new URL('./fixtures/rank/scipy_rank_fixtures.json', import.meta.url), 'utf8')) as {
+  cases: FixtureCase[];
+};
 
 function flat(rows: (number | null)[][]): Float64Array {
   return Float64Array.from(rows.flat(), (v) => (v === null ? Number.NaN : v));
@@ -195,7 +195,12 @@ describe('bad input gets typed errors', () => {
   it('wrong lengths', () => {
     expect(() => kendallTauMatrixSync({ data: ok, rows: 4, cols: 2 })).toThrow(ShapeError);
     expect(() => kendallTau([1, 2, 3], [1, 2])).toThrow(ShapeError);
-    expect(() => kendallTauMatrixSync([[1, 2, 3], [1, 2]])).toThrow(ShapeError);
+    expect(() =>
+      kendallTauMatrixSync([
+        [1, 2, 3],
+        [1, 2],
+      ]),
+    ).toThrow(ShapeError);
   });
   it('fewer than 2 rankings or features', () => {
     const e1 = (() => {
@@ -254,7 +259,10 @@ describe('rboMatrix', () => {
   // The native all-pairs RBO against the TypeScript evaluation of eq. 32 on the same lists (each row's
   // present features by decreasing value, ties to the lower index), with ties and absent features.
   const listOf = (row: Float64Array): string[] =>
-    [...row.keys()].filter((c) => !Number.isNaN(row[c]!)).sort((a, b) => row[b]! - row[a]! || a - b).map((c) => `f${String(c).padStart(4, '0')}`);
+    [...row.keys()]
+      .filter((c) => !Number.isNaN(row[c]!))
+      .sort((a, b) => row[b]! - row[a]! || a - b)
+      .map((c) => `f${String(c).padStart(4, '0')}`);
   it.each([
     [12, 40, 0, 0],
     [9, 70, 4, 0.2],
@@ -275,7 +283,8 @@ describe('rboMatrix', () => {
   });
   it('refuses p outside (0, 1) with a typed error', async () => {
     const data = new Float64Array([1, 2, 3, 3, 2, 1]);
-    for (const p of [0, 1, -0.5, Number.NaN]) await expect(rboMatrix({ data, rows: 2, cols: 3 }, p)).rejects.toBeInstanceOf(InvalidArgumentError);
+    for (const p of [0, 1, -0.5, Number.NaN])
+      await expect(rboMatrix({ data, rows: 2, cols: 3 }, p)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
 
@@ -285,7 +294,7 @@ describe('native shape checks', () => {
     const addon = loadAddon();
     // 2^32 x 2^32 wraps to 0 in 64-bit arithmetic: an unguarded check would accept an empty buffer.
     expect(() => addon.rankMatrixSync(new Float64Array(0), 2 ** 32, 2 ** 32, 'kendall', undefined, 'cpu')).toThrow(ShapeError);
-    expect(() => addon.rboMatrix(new Float64Array(0), 2 ** 32, 2 ** 32, 0.9)).toThrow(ShapeError);  // argument errors throw before the job
+    expect(() => addon.rboMatrix(new Float64Array(0), 2 ** 32, 2 ** 32, 0.9)).toThrow(ShapeError); // argument errors throw before the job
     expect(() => addon.rankMatrixSync(new Float64Array(4), -2, -2, 'kendall', undefined, 'cpu')).toThrow(ShapeError);
   });
 });
@@ -305,7 +314,10 @@ describe('momentumStability (bundled Dow 30)', () => {
     expect(r.symbols).toEqual(panel.symbols);
     expect(r.dates).toEqual(rows.map((_, i) => panel.dates[126 + i * step]));
     for (const l of r.byLag) {
-      const taus = rows.slice(l.lag).map((row, i) => kendallTau(rows[i]!, row)).filter(Number.isFinite);
+      const taus = rows
+        .slice(l.lag)
+        .map((row, i) => kendallTau(rows[i]!, row))
+        .filter(Number.isFinite);
       expect(l.days).toBe(l.lag * step);
       expect(l.pairs).toBe(taus.length);
       expect(l.kendall).toBeCloseTo(taus.reduce((a, b) => a + b, 0) / taus.length, 12);

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { CheckpointManager, SnapshotStore } from '../lib/index.js';
 import { runCli as capture } from './helpers/cli.js';
 
-
 describe('tft-native train', () => {
   it('trains on the bundled data, prints the plan and OOS summary, and writes a verifiable checkpoint', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tft-train-cli-'));
@@ -30,7 +29,18 @@ describe('tft-native train', () => {
         '  validationDays: 63',
       ].join('\n'),
     );
-    const r = await capture(['train', '--config', config, '--out', path.join(dir, 'ckpt'), '--symbols', 'AA,IBM,MSFT,KO', '--no-progress', '--stability-dir', path.join(dir, 'fi')]);
+    const r = await capture([
+      'train',
+      '--config',
+      config,
+      '--out',
+      path.join(dir, 'ckpt'),
+      '--symbols',
+      'AA,IBM,MSFT,KO',
+      '--no-progress',
+      '--stability-dir',
+      path.join(dir, 'fi'),
+    ]);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/data: 4 symbols × 2529 days/);
     expect(r.err).toMatch(/fold\s+train\s+validation\s+test\s+gap/);

@@ -19,7 +19,16 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { CorruptFileError, InvalidArgumentError, IoError, NotFoundError, SchemaError, StateDictError, TftError, UnsafePathError } from '../errors.js';
+import {
+  CorruptFileError,
+  InvalidArgumentError,
+  IoError,
+  NotFoundError,
+  SchemaError,
+  StateDictError,
+  TftError,
+  UnsafePathError,
+} from '../errors.js';
 import { TFTModel, parameterSpecsFor, readSafetensorsHeader, type SafetensorsHeader } from '../model/tft-model.js';
 import { fsyncPath, writeFileDurable } from '../io/atomic-write.js';
 import { readRegularFile, regularFileStream } from '../io/regular-file.js';
@@ -99,8 +108,11 @@ export function checkpointTimestamp(d: Date): string {
 function git(args: string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
     // --no-optional-locks: `status` would otherwise refresh (and lock) the index of the user's checkout.
-    execFile('git', ['--no-optional-locks', ...args], { cwd, encoding: 'utf8', timeout: GIT_TIMEOUT_MS, windowsHide: true }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
+    execFile(
+      'git',
+      ['--no-optional-locks', ...args],
+      { cwd, encoding: 'utf8', timeout: GIT_TIMEOUT_MS, windowsHide: true },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
     );
   });
 }
@@ -153,7 +165,10 @@ async function readMetadataOf(folder: string): Promise<{ metadata: CheckpointMet
   } catch (e) {
     if (e instanceof IoError) throw new CorruptFileError(`${e.message} (a checkpoint's files are regular files)`, file);
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      const exists = await stat(folder).then(() => true, () => false);
+      const exists = await stat(folder).then(
+        () => true,
+        () => false,
+      );
       throw exists ? new CorruptFileError(`${file}: missing`, file) : new NotFoundError(`${folder}: no such checkpoint`, folder);
     }
     io(e, 'reading', file);
@@ -171,10 +186,16 @@ async function readMetadataOf(folder: string): Promise<{ metadata: CheckpointMet
   // and prune go by these names.
   const expected = `v${metadata.version}_${checkpointTimestamp(new Date(metadata.createdAt))}`;
   if (path.basename(folder) !== expected) {
-    throw new CorruptFileError(`${file}: version ${metadata.version}, created ${metadata.createdAt}, belongs in a folder named ${expected}, not ${path.basename(folder)}`, file);
+    throw new CorruptFileError(
+      `${file}: version ${metadata.version}, created ${metadata.createdAt}, belongs in a folder named ${expected}, not ${path.basename(folder)}`,
+      file,
+    );
   }
   if (path.basename(path.dirname(folder)) !== metadata.modelType) {
-    throw new CorruptFileError(`${file}: model type '${metadata.modelType}', but the checkpoint lies under '${path.basename(path.dirname(folder))}'`, file);
+    throw new CorruptFileError(
+      `${file}: model type '${metadata.modelType}', but the checkpoint lies under '${path.basename(path.dirname(folder))}'`,
+      file,
+    );
   }
   // The digest is taken over the document as stored, before zod fills any default.
   return { metadata, digest: metadataDigest(doc as Record<string, unknown>) };
@@ -196,7 +217,13 @@ async function safetensorsHeaderBytes(file: string): Promise<number> {
  * The config's parameters against the file's header: the same names, float32, the same shapes, and a file
  * exactly as long as those tensors need. Nothing is allocated from the config before this has passed.
  */
-async function checkTensorsAgainstConfig(metadata: CheckpointMetadata, header: SafetensorsHeader, weights: string, bytes: number, metaFile: string): Promise<void> {
+async function checkTensorsAgainstConfig(
+  metadata: CheckpointMetadata,
+  header: SafetensorsHeader,
+  weights: string,
+  bytes: number,
+  metaFile: string,
+): Promise<void> {
   let specs: { name: string; shape: number[] }[];
   try {
     specs = parameterSpecsFor(metadata.config);
@@ -210,7 +237,10 @@ async function checkTensorsAgainstConfig(metadata: CheckpointMetadata, header: S
     const t = have.get(spec.name);
     if (!t) throw new StateDictError(`${weights}: tensor '${spec.name}' is missing`, spec.name);
     if (t.shape.join(',') !== spec.shape.join(',')) {
-      throw new StateDictError(`${weights}: tensor '${spec.name}' has shape [${t.shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`, spec.name);
+      throw new StateDictError(
+        `${weights}: tensor '${spec.name}' has shape [${t.shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`,
+        spec.name,
+      );
     }
     if (t.dtype !== 'F32') throw new StateDictError(`${weights}: tensor '${spec.name}' is ${t.dtype}, checkpoints hold F32`, spec.name);
     dataBytes += 4 * spec.shape.reduce((a, b) => a * b, 1);
@@ -228,12 +258,16 @@ async function verifyListedFiles(folder: string, metadata: CheckpointMetadata): 
   if (!listed.has(WEIGHTS_FILE)) throw new CorruptFileError(`${metaFile}: lists no ${WEIGHTS_FILE}`, metaFile);
   for (const name of await readdir(folder)) {
     if (name !== METADATA_FILE && !listed.has(name)) {
-      throw new CorruptFileError(`${path.join(folder, name)}: not part of the checkpoint (unlisted in metadata.json)`, path.join(folder, name));
+      throw new CorruptFileError(
+        `${path.join(folder, name)}: not part of the checkpoint (unlisted in metadata.json)`,
+        path.join(folder, name),
+      );
     }
   }
   let weightBytes = 0;
   for (const [name, entry] of Object.entries(metadata.files)) {
-    if (name !== WEIGHTS_FILE && !OPTIONAL_FILES.has(name)) throw new CorruptFileError(`${metaFile}: lists an unknown file '${name}'`, metaFile);
+    if (name !== WEIGHTS_FILE && !OPTIONAL_FILES.has(name))
+      throw new CorruptFileError(`${metaFile}: lists an unknown file '${name}'`, metaFile);
     const file = resolveInside(folder, name);
     let actual: { sha256: string; bytes: number };
     try {
@@ -243,7 +277,8 @@ async function verifyListedFiles(folder: string, metadata: CheckpointMetadata): 
       if (e instanceof IoError) throw new CorruptFileError(`${e.message} (a checkpoint's files are regular files)`, file);
       io(e, 'reading', file);
     }
-    if (actual.bytes !== entry.bytes) throw new CorruptFileError(`${file}: ${actual.bytes} bytes, metadata says ${entry.bytes} (truncated or replaced)`, file);
+    if (actual.bytes !== entry.bytes)
+      throw new CorruptFileError(`${file}: ${actual.bytes} bytes, metadata says ${entry.bytes} (truncated or replaced)`, file);
     if (actual.sha256 !== entry.sha256) throw new CorruptFileError(`${file}: sha256 mismatch (modified since it was saved)`, file);
     if (name === WEIGHTS_FILE) weightBytes = actual.bytes;
   }
@@ -256,8 +291,16 @@ function headerWithDigest(folder: string, digest: string): SafetensorsHeader {
   const metaFile = path.join(folder, METADATA_FILE);
   const header = readSafetensorsHeader(weights);
   const recorded = header.metadata[METADATA_DIGEST_KEY];
-  if (recorded === undefined) throw new CorruptFileError(`${weights}: no '${METADATA_DIGEST_KEY}' in the safetensors metadata (not written as a checkpoint)`, weights);
-  if (recorded !== digest) throw new CorruptFileError(`${metaFile}: edited since it was saved (its digest differs from the one recorded in ${WEIGHTS_FILE})`, metaFile);
+  if (recorded === undefined)
+    throw new CorruptFileError(
+      `${weights}: no '${METADATA_DIGEST_KEY}' in the safetensors metadata (not written as a checkpoint)`,
+      weights,
+    );
+  if (recorded !== digest)
+    throw new CorruptFileError(
+      `${metaFile}: edited since it was saved (its digest differs from the one recorded in ${WEIGHTS_FILE})`,
+      metaFile,
+    );
   return header;
 }
 
@@ -348,7 +391,10 @@ export class CheckpointManager {
   /** Writes a new checkpoint of `metadata.modelType` atomically and returns its folder. */
   async save(model: TFTModel, input: CheckpointMetadataInput, opts: SaveOptions = {}): Promise<string> {
     const dir = this.#typeDir(input.modelType);
-    const git = opts.gitCommit !== undefined ? { commit: opts.gitCommit, dirty: opts.gitDirty ?? null } : await gitState(opts.repository ?? process.cwd());
+    const git =
+      opts.gitCommit !== undefined
+        ? { commit: opts.gitCommit, dirty: opts.gitDirty ?? null }
+        : await gitState(opts.repository ?? process.cwd());
     await mkdir(dir, { recursive: true }).catch((e) => io(e, 'creating the checkpoint folder', dir));
     await this.cleanup(input.modelType);
     const tmp = path.join(dir, `.tmp-${process.pid}-${randomUUID()}`);
@@ -386,7 +432,7 @@ export class CheckpointManager {
         },
         'metadata',
       );
-      const digest = metadataDigest({ ...metadata, files });  // the optional files are hashed by now
+      const digest = metadataDigest({ ...metadata, files }); // the optional files are hashed by now
       await model.saveWeights(path.join(tmp, WEIGHTS_FILE), { format: 'pt', modelType: input.modelType, [METADATA_DIGEST_KEY]: digest });
       files[WEIGHTS_FILE] = await sha256File(path.join(tmp, WEIGHTS_FILE));
       await writeFileDurable(path.join(tmp, METADATA_FILE), JSON.stringify({ ...metadata, files }, null, 2) + '\n');
@@ -408,7 +454,8 @@ export class CheckpointManager {
    * UnsafePathError. {@link CheckpointManager.loadDirectory} loads a folder wherever it lies.
    */
   async load(checkpoint: string): Promise<LoadedCheckpoint> {
-    if (typeof checkpoint !== 'string' || checkpoint.length === 0) throw new UnsafePathError('checkpoint: must be a non-empty path', 'checkpoint');
+    if (typeof checkpoint !== 'string' || checkpoint.length === 0)
+      throw new UnsafePathError('checkpoint: must be a non-empty path', 'checkpoint');
     return loadCheckpointFolder(resolveInside(this.root, checkpoint));
   }
 
@@ -432,7 +479,16 @@ export class CheckpointManager {
         const folder = path.join(dir, n);
         try {
           const { metadata: m } = await readMetadataOf(folder);
-          checkpoints.push({ path: folder, modelType: m.modelType, version: m.version, createdAt: m.createdAt, nFeatures: m.nFeatures, nAssets: m.nAssets, oos: m.oos, gitCommit: m.gitCommit });
+          checkpoints.push({
+            path: folder,
+            modelType: m.modelType,
+            version: m.version,
+            createdAt: m.createdAt,
+            nFeatures: m.nFeatures,
+            nAssets: m.nAssets,
+            oos: m.oos,
+            gitCommit: m.gitCommit,
+          });
         } catch (e) {
           issues.push({ path: folder, reason: (e as Error).message });
         }
@@ -457,7 +513,8 @@ export class CheckpointManager {
 
   /** Deletes all but the `keep` newest versions; returns the removed folders, oldest first. */
   async prune(modelType: string, opts: { keep: number }): Promise<string[]> {
-    if (!Number.isInteger(opts.keep) || opts.keep < 0) throw new InvalidArgumentError(`keep: must be an integer >= 0, got ${opts.keep}`, 'keep');
+    if (!Number.isInteger(opts.keep) || opts.keep < 0)
+      throw new InvalidArgumentError(`keep: must be an integer >= 0, got ${opts.keep}`, 'keep');
     const all = (await this.list(modelType)).sort((a, b) => b.version - a.version);
     const removed: string[] = [];
     for (const c of all.slice(opts.keep).reverse()) {

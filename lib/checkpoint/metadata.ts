@@ -86,11 +86,17 @@ export const HpTuningSchema = z.object({ bestParams: z.record(z.string(), z.unkn
 export const TrainingInfoSchema = z
   .object({
     folds: z.array(FoldInfoSchema),
-    epochs: z.object({ pretrain: z.number().int().min(0), finetune: z.number().int().min(0) }).strict().optional(),
+    epochs: z
+      .object({ pretrain: z.number().int().min(0), finetune: z.number().int().min(0) })
+      .strict()
+      .optional(),
     lossMode: z.string().optional(),
     seconds: z.number().min(0).optional(),
     /** X-Trend models: days per context sequence, and how often out-of-sample prediction drew a new set. */
-    context: z.object({ len: z.number().int().min(1), refreshDays: z.number().int().min(1) }).strict().optional(),
+    context: z
+      .object({ len: z.number().int().min(1), refreshDays: z.number().int().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -212,7 +218,9 @@ export function canonicalJson(value: unknown): string {
 export function metadataDigest(doc: Readonly<Record<string, unknown>>): string {
   const files = { ...((doc.files ?? {}) as Record<string, unknown>) };
   delete files[DIGEST_EXCLUDED_FILE];
-  return createHash('sha256').update(canonicalJson({ ...doc, files }), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ ...doc, files }), 'utf8')
+    .digest('hex');
 }
 
 /** The file whose `files` entry the digest leaves out: the weights, which carry the digest. */

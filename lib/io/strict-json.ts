@@ -11,7 +11,7 @@ export function findDuplicateKey(text: string): string | undefined {
   };
   const str = (): string => {
     const start = i;
-    i++;  // opening quote
+    i++; // opening quote
     while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
     i++;
     return JSON.parse(text.slice(start, i)) as string;
@@ -34,7 +34,7 @@ export function findDuplicateKey(text: string): string | undefined {
         if (seen.has(key)) return here;
         seen.add(key);
         ws();
-        i++;  // ':'
+        i++; // ':'
         const dup = value(here);
         if (dup) return dup;
         ws();
@@ -59,7 +59,7 @@ export function findDuplicateKey(text: string): string | undefined {
       str();
       return undefined;
     }
-    while (i < text.length && !',}] \n\r\t'.includes(text[i]!)) i++;  // number, true, false, null
+    while (i < text.length && !',}] \n\r\t'.includes(text[i]!)) i++; // number, true, false, null
     return undefined;
   };
   return value('');

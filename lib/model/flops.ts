@@ -27,11 +27,17 @@ export function forwardFlops(c: TFTConfig, steps = c.seqLen, contextLen = steps)
   };
   const statics = c.nEntities > 0 ? 4 * grn(d, d, d) + 2 * 2 * d * d : 0;
   const enrichStep = grn(d, d, d) + (c.nEntities > 0 ? 2 * d * d : 0);
-  const mha = (tq: number, tk: number) => 2 * d * d * tq + 2 * d * d * tk + 2 * d * dk * tk + 2 * c.nHeads * tq * tk * dk * 2 + 2 * dk * d * tq;
+  const mha = (tq: number, tk: number) =>
+    2 * d * d * tq + 2 * d * d * tk + 2 * d * dk * tk + 2 * c.nHeads * tq * tk * dk * 2 + 2 * dk * d * tq;
   const decoderLast = mha(1, steps) + 2 * d * 2 * d + grn(d, d, d) + 2 * d * 2 * d + 3 * 2 * d;
   const context =
     c.nContext > 0
-      ? (f: boolean) => c.nContext * contextLen * encoderStep(f) + mha(c.nContext, c.nContext) + 2 * d * 2 * d + mha(steps, c.nContext) + steps * 2 * d * 2 * d
+      ? (f: boolean) =>
+          c.nContext * contextLen * encoderStep(f) +
+          mha(c.nContext, c.nContext) +
+          2 * d * 2 * d +
+          mha(steps, c.nContext) +
+          steps * 2 * d * 2 * d
       : () => 0;
   const total = (f: boolean) => statics + steps * (encoderStep(f) + enrichStep) + context(f) + decoderLast;
   return { straightforward: total(false), executed: total(true) };

@@ -56,7 +56,7 @@ export function explainLoadFailure(message: string): string {
 /** Loads the addon found under `root` (a package folder); no caching. Exposed for tests and tools. */
 export function loadAddonFrom(root: string): NativeAddon {
   let addon: NativeAddon;
-  chooseOpenBlasCore();  // before libtorch (and with it OpenBLAS) is loaded
+  chooseOpenBlasCore(); // before libtorch (and with it OpenBLAS) is loaded
   try {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
     addon = nodeGypBuild(root) as NativeAddon;
@@ -64,7 +64,7 @@ export function loadAddonFrom(root: string): NativeAddon {
     throw new AddonLoadError(explainLoadFailure(err instanceof Error ? err.message : String(err)), { cause: err });
   }
   addon.init(makeError);
-  addon.getCpuIsa();  // validates TFT_CPU_ISA now: a bad value fails the load with an InvalidArgumentError
+  addon.getCpuIsa(); // validates TFT_CPU_ISA now: a bad value fails the load with an InvalidArgumentError
   return addon;
 }
 

@@ -24,8 +24,17 @@ export function openBlasCoreFor(flags: ReadonlySet<string>, cpuIsa?: string): st
 
 function cpuFlags(): Set<string> {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
-    return new Set(line ? line.slice(line.indexOf(':') + 1).trim().split(/\s+/) : []);
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('flags'));
+    return new Set(
+      line
+        ? line
+            .slice(line.indexOf(':') + 1)
+            .trim()
+            .split(/\s+/)
+        : [],
+    );
   } catch {
     return new Set();
   }

@@ -58,8 +58,13 @@ function resolveOptions(opts: MomentumOptions): { lookback: number; skip: number
   const lookback = opts.lookback ?? MOMENTUM_DEFAULTS.lookback;
   const skip = opts.skip ?? MOMENTUM_DEFAULTS.skip;
   const step = opts.step ?? MOMENTUM_DEFAULTS.step;
-  for (const [k, v] of [['lookback', lookback], ['skip', skip], ['step', step]] as const) {
-    if (!Number.isInteger(v) || v < (k === 'skip' ? 0 : 1)) throw new InvalidArgumentError(`--${k}: must be a positive integer, got ${v}`, k);
+  for (const [k, v] of [
+    ['lookback', lookback],
+    ['skip', skip],
+    ['step', step],
+  ] as const) {
+    if (!Number.isInteger(v) || v < (k === 'skip' ? 0 : 1))
+      throw new InvalidArgumentError(`--${k}: must be a positive integer, got ${v}`, k);
   }
   if (skip >= lookback) throw new InvalidArgumentError('--skip must be smaller than --lookback', 'skip');
   return { lookback, skip, step };
@@ -119,15 +124,34 @@ export async function momentumStability(opts: MomentumOptions = {}): Promise<Mom
   const days: number[] = [];
   for (let t = lookback; t < panel.dates.length; t += step) days.push(t);
   if (days.length < 2 || panel.symbols.length < 2) {
-    throw new InvalidArgumentError(`need at least 2 symbols and 2 rebalance dates (have ${panel.symbols.length} symbols, ${days.length} dates); shorten --lookback or --step`, 'lookback');
+    throw new InvalidArgumentError(
+      `need at least 2 symbols and 2 rebalance dates (have ${panel.symbols.length} symbols, ${days.length} dates); shorten --lookback or --step`,
+      'lookback',
+    );
   }
   const m = days.length;
   const input = { data: momentumScores(panel, days, lookback, skip), rows: m, cols: panel.symbols.length };
   const [kendall, spearman, weighted] = await Promise.all([kendallTauMatrix(input), spearmanMatrix(input), weightedTauMatrix(input)]);
   const byLag = LAGS.filter((lag) => lag < m).map((lag) => {
     const k = meanAtLag(kendall, m, lag);
-    return { lag, days: lag * step, kendall: k.mean, spearman: meanAtLag(spearman, m, lag).mean, weightedTau: meanAtLag(weighted, m, lag).mean, pairs: k.count };
+    return {
+      lag,
+      days: lag * step,
+      kendall: k.mean,
+      spearman: meanAtLag(spearman, m, lag).mean,
+      weightedTau: meanAtLag(weighted, m, lag).mean,
+      pairs: k.count,
+    };
   });
   const dates = days.map((t) => panel.dates[t]!);
-  return { symbols: panel.symbols, dates, lookback, skip, step, byLag, byYear: yearlyKendall(kendall, m, dates), seconds: (performance.now() - t0) / 1000 };
+  return {
+    symbols: panel.symbols,
+    dates,
+    lookback,
+    skip,
+    step,
+    byLag,
+    byYear: yearlyKendall(kendall, m, dates),
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

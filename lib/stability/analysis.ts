@@ -140,7 +140,7 @@ function ownTopKJaccard(sets: readonly Int32Array[], m: number, n: number): Floa
 function rankedColumns(snap: Snapshot, col: ReadonlyMap<string, number>): Int32Array {
   const cols = Int32Array.from(snap.features, (f) => col.get(f)!);
   const v = snap.importances;
-  for (let i = 0; i < cols.length; ) {
+  for (let i = 0; i < cols.length;) {
     let j = i + 1;
     while (j < cols.length && v[j] === v[i]) j++;
     if (j - i > 1) cols.subarray(i, j).sort();
@@ -150,7 +150,8 @@ function rankedColumns(snap: Snapshot, col: ReadonlyMap<string, number>): Int32A
 }
 
 function positiveInteger(v: number | undefined, what: string): void {
-  if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new InvalidArgumentError(`${what}: must be an integer ≥ 1, got ${v}`, what);
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+    throw new InvalidArgumentError(`${what}: must be an integer ≥ 1, got ${v}`, what);
 }
 
 /**
@@ -165,12 +166,16 @@ export async function analyzeGroup(snapshots: readonly Snapshot[], opts: Analyze
   positiveInteger(opts.samplePairs, 'samplePairs');
   const m = snapshots.length;
   const first = snapshots[0];
-  const group: GroupKey = first ? { targetName: first.targetName, method: first.method, universeId: first.universeId } : { targetName: '', method: '', universeId: null };
+  const group: GroupKey = first
+    ? { targetName: first.targetName, method: first.method, universeId: first.universeId }
+    : { targetName: '', method: '', universeId: null };
   const key = groupKey(group);
   for (const s of snapshots) {
-    if (groupKey(s) !== key) throw new InvalidArgumentError(`snapshots: run ${s.runId} belongs to ${groupId(s)}, not ${groupId(group)}`, 'snapshots');
+    if (groupKey(s) !== key)
+      throw new InvalidArgumentError(`snapshots: run ${s.runId} belongs to ${groupId(s)}, not ${groupId(group)}`, 'snapshots');
     // The store never yields one (empty files are store issues); an in-memory one would be an all-absent row.
-    if (s.features.length === 0) throw new InvalidArgumentError(`snapshots: run ${s.runId} of ${groupId(group)} has no features`, 'snapshots');
+    if (s.features.length === 0)
+      throw new InvalidArgumentError(`snapshots: run ${s.runId} of ${groupId(group)} has no features`, 'snapshots');
   }
   const label = groupId(group);
   const universe = [...new Set(snapshots.flatMap((s) => s.features))].sort();
@@ -199,7 +204,12 @@ export async function analyzeGroup(snapshots: readonly Snapshot[], opts: Analyze
   const selection: FeatureStability[] = universe
     .map((f, i) => {
       const frequency = m ? chosen[i]! / m : Number.NaN;
-      return { feature: f, frequency, meanRank: rankCount[i] ? rankSum[i]! / rankCount[i]! : Number.NaN, stable: frequency >= thresholds.minSelectionFrequency };
+      return {
+        feature: f,
+        frequency,
+        meanRank: rankCount[i] ? rankSum[i]! / rankCount[i]! : Number.NaN,
+        stable: frequency >= thresholds.minSelectionFrequency,
+      };
     })
     .sort((a, b) => b.frequency - a.frequency || a.meanRank - b.meanRank || (a.feature < b.feature ? -1 : 1));
   const nogueira = nogueiraStability(Z);
@@ -216,7 +226,8 @@ export async function analyzeGroup(snapshots: readonly Snapshot[], opts: Analyze
     const input = { data, rows: m, cols: n };
     const complete = snapshots.every((snap) => snap.features.length === n);
     const total = (m * (m - 1)) / 2;
-    const sample = opts.samplePairs !== undefined && total > opts.samplePairs ? samplePairList(m, opts.samplePairs, mixSeed(m, n)) : undefined;
+    const sample =
+      opts.samplePairs !== undefined && total > opts.samplePairs ? samplePairList(m, opts.samplePairs, mixSeed(m, n)) : undefined;
     // Every native call runs off the JS thread (queued on the one executor); the rankings the snapshots
     // store are the kernels' order (decreasing importance, ties by column = name), so RBO's lists agree.
     const pending = Promise.all([
@@ -248,10 +259,18 @@ export async function analyzeGroup(snapshots: readonly Snapshot[], opts: Analyze
     weightedTau = summarize(sample ? weighted : upperTriangle(weighted, m), !!sample);
     rbo = { ...summarize(rbos, !!sample), p };
     if (opts.includeMatrices) {
-      matrices = { runIds: snapshots.map((s) => s.runId), topKOverlap: jac, kendallTau: kendall, ...(sample ? {} : { weightedTau: weighted, rbo: rboMatrixOut }) };
+      matrices = {
+        runIds: snapshots.map((s) => s.runId),
+        topKOverlap: jac,
+        kendallTau: kendall,
+        ...(sample ? {} : { weightedTau: weighted, rbo: rboMatrixOut }),
+      };
     }
   }
-  const pairwiseWhy = () => (n < 2 ? 'fewer than two features in the group' : 'no pair of runs gives a finite value (fewer than two common features, or constant importances)');
+  const pairwiseWhy = () =>
+    n < 2
+      ? 'fewer than two features in the group'
+      : 'no pair of runs gives a finite value (fewer than two common features, or constant importances)';
   const candidates: Array<[ThresholdCheck['metric'], number, number, () => string]> = [
     ['topKOverlap', topKOverlap.mean, thresholds.minTopKOverlap, pairwiseWhy],
     ['kendallTau', kendallTau.mean, thresholds.minKendallTau, pairwiseWhy],
@@ -266,7 +285,8 @@ export async function analyzeGroup(snapshots: readonly Snapshot[], opts: Analyze
     const status: ThresholdCheck['status'] = !Number.isFinite(value) ? 'n/a' : value >= threshold ? 'pass' : 'warn';
     checks.push({ metric, value, threshold, status, passed: status === 'pass' });
     if (status === 'warn') warnings.push(`${label}: ${metric} ${value.toFixed(3)} is below the threshold ${threshold}`);
-    else if (status === 'n/a' && m >= 2) warnings.push(`${label}: ${metric} is n/a (${why()}); not checked against the threshold ${threshold}`);
+    else if (status === 'n/a' && m >= 2)
+      warnings.push(`${label}: ${metric} is n/a (${why()}); not checked against the threshold ${threshold}`);
   }
   return {
     group,

@@ -56,7 +56,13 @@ export interface StabilityConfig {
   thresholds: StabilityThresholds;
 }
 
-export const DEFAULT_STABILITY_CONFIG: StabilityConfig = { autoAnalyze: false, baseDir: DEFAULT_BASE_DIR, topK: DEFAULT_TOP_K, samplePairs: null, thresholds: DEFAULT_THRESHOLDS };
+export const DEFAULT_STABILITY_CONFIG: StabilityConfig = {
+  autoAnalyze: false,
+  baseDir: DEFAULT_BASE_DIR,
+  topK: DEFAULT_TOP_K,
+  samplePairs: null,
+  thresholds: DEFAULT_THRESHOLDS,
+};
 
 /** Receives configuration warnings (unknown keys); the default writes them to stderr. */
 export type ConfigWarn = (message: string) => void;
@@ -120,7 +126,8 @@ export function stabilityConfigFrom(doc: unknown, where = 'config', warn: Config
   }
   const fi = r.data.safety?.feature_importance ?? {};
   for (const k of Object.keys(fi)) {
-    if (!KNOWN_SECTION_KEYS.includes(k)) warn(`${where}: safety.feature_importance.${k}: not a stability setting, ignored (known: ${KNOWN_SECTION_KEYS.join(', ')})`);
+    if (!KNOWN_SECTION_KEYS.includes(k))
+      warn(`${where}: safety.feature_importance.${k}: not a stability setting, ignored (known: ${KNOWN_SECTION_KEYS.join(', ')})`);
   }
   const t = fi.stability_thresholds ?? {};
   return {
@@ -188,9 +195,16 @@ export function resolveStabilityConfig(o: ConfigLookup & { warn?: ConfigWarn } =
 }
 
 /** Programmatic options over a base config (the file's, or the defaults); a bad topK or samplePairs is an InvalidArgumentError. */
-export function mergeStabilityConfig(base: StabilityConfig, over: Partial<Omit<StabilityConfig, 'thresholds'>> & { thresholds?: Partial<StabilityThresholds> } = {}): StabilityConfig {
-  for (const [key, v] of [['topK', over.topK], ['samplePairs', over.samplePairs]] as const) {
-    if (v !== undefined && v !== null && !(Number.isInteger(v) && v >= 1)) throw new InvalidArgumentError(`${key}: must be an integer ≥ 1, got ${v}`, key);
+export function mergeStabilityConfig(
+  base: StabilityConfig,
+  over: Partial<Omit<StabilityConfig, 'thresholds'>> & { thresholds?: Partial<StabilityThresholds> } = {},
+): StabilityConfig {
+  for (const [key, v] of [
+    ['topK', over.topK],
+    ['samplePairs', over.samplePairs],
+  ] as const) {
+    if (v !== undefined && v !== null && !(Number.isInteger(v) && v >= 1))
+      throw new InvalidArgumentError(`${key}: must be an integer ≥ 1, got ${v}`, key);
   }
   return {
     autoAnalyze: over.autoAnalyze ?? base.autoAnalyze,

@@ -31,7 +31,8 @@ function toPairs(importance: ImportanceInput): { names: string[]; values: number
   if ('names' in importance && 'values' in importance && Array.isArray(importance.names)) {
     const names = importance.names as readonly string[];
     const values = Array.from(importance.values as ArrayLike<number>);
-    if (names.length !== values.length) throw new InvalidArgumentError(`importance: ${names.length} names but ${values.length} values`, 'importance');
+    if (names.length !== values.length)
+      throw new InvalidArgumentError(`importance: ${names.length} names but ${values.length} values`, 'importance');
     return { names: [...names], values };
   }
   const entries = Object.entries(importance as Record<string, number>);
@@ -82,7 +83,10 @@ export interface SaveSnapshotResult {
   analysisError?: { code: string; message: string };
 }
 
-const errorInfo = (e: unknown) => ({ code: e instanceof TftError ? e.code : 'ERR_UNEXPECTED', message: e instanceof Error ? e.message : String(e) });
+const errorInfo = (e: unknown) => ({
+  code: e instanceof TftError ? e.code : 'ERR_UNEXPECTED',
+  message: e instanceof Error ? e.message : String(e),
+});
 
 /**
  * Saves one snapshot (errors in the input, the config or the write reject, and nothing is written); with
@@ -111,18 +115,27 @@ export async function saveSnapshotHook(o: SaveSnapshotHookOptions): Promise<Save
   if (!cfg.autoAnalyze) return saved;
   try {
     const { snapshots, issues } = await store.list({ targetName: o.targetName, method: o.method, universeId: o.universeId ?? null });
-    const report = await analyzeGroup(snapshots, { topK: cfg.topK, samplePairs: cfg.samplePairs ?? undefined, thresholds: cfg.thresholds, issues });
+    const report = await analyzeGroup(snapshots, {
+      topK: cfg.topK,
+      samplePairs: cfg.samplePairs ?? undefined,
+      thresholds: cfg.thresholds,
+      issues,
+    });
     logReport(report, log);
     return { ...saved, report };
   } catch (e) {
     const analysisError = errorInfo(e);
-    log.warn(`saved ${saved.path}, but analysing ${groupId({ targetName: o.targetName, method: o.method, universeId: o.universeId ?? null })} failed: ${analysisError.message} [${analysisError.code}]`);
+    log.warn(
+      `saved ${saved.path}, but analysing ${groupId({ targetName: o.targetName, method: o.method, universeId: o.universeId ?? null })} failed: ${analysisError.message} [${analysisError.code}]`,
+    );
     return { ...saved, analysisError };
   }
 }
 
 /** Importances as parallel names and values (the form of a pandas Series' index and values). */
-export function saveSnapshotFromSeriesHook(o: Omit<SaveSnapshotHookOptions, 'importance'> & { names: readonly string[]; values: ArrayLike<number> }): Promise<SaveSnapshotResult> {
+export function saveSnapshotFromSeriesHook(
+  o: Omit<SaveSnapshotHookOptions, 'importance'> & { names: readonly string[]; values: ArrayLike<number> },
+): Promise<SaveSnapshotResult> {
   const { names, values, ...rest } = o;
   return saveSnapshotHook({ ...rest, importance: { names, values } });
 }

@@ -183,7 +183,14 @@ export function nogueiraStability(Z: ReadonlyArray<Uint8Array>): NogueiraStabili
   const M = Z.length;
   const d = M ? Z[0]!.length : 0;
   const base = { runs: M, features: d };
-  const nan = (why: string): NogueiraStability => ({ value: Number.NaN, variance: Number.NaN, ci95: [Number.NaN, Number.NaN], meanSize: Number.NaN, ...base, undefinedBecause: why });
+  const nan = (why: string): NogueiraStability => ({
+    value: Number.NaN,
+    variance: Number.NaN,
+    ci95: [Number.NaN, Number.NaN],
+    meanSize: Number.NaN,
+    ...base,
+    undefinedBecause: why,
+  });
   if (M < 2) return nan('fewer than two runs');
   if (d === 0) return nan('no features');
   const p = new Float64Array(d);

@@ -61,7 +61,9 @@ export function groupKey(g: GroupKey): string {
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const compareGroups = (a: GroupKey, b: GroupKey) =>
-  cmp(a.targetName, b.targetName) || cmp(a.method, b.method) || (a.universeId === b.universeId ? 0 : a.universeId === null ? -1 : b.universeId === null ? 1 : cmp(a.universeId, b.universeId));
+  cmp(a.targetName, b.targetName) ||
+  cmp(a.method, b.method) ||
+  (a.universeId === b.universeId ? 0 : a.universeId === null ? -1 : b.universeId === null ? 1 : cmp(a.universeId, b.universeId));
 
 /** Snapshots split by (target, method, universe), groups ordered by target, method, then universe (none first). */
 export function groupSnapshots<S extends Snapshot>(snapshots: readonly S[]): Array<{ group: GroupKey; snapshots: S[] }> {
@@ -90,9 +92,16 @@ async function writeFileExclusive(file: string, content: string): Promise<void> 
       await link(tmp, file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new ConflictError(`${file}: a snapshot with this run id already exists (pass overwrite: true to replace it)`, 'runId');
+      if (code === 'EEXIST')
+        throw new ConflictError(`${file}: a snapshot with this run id already exists (pass overwrite: true to replace it)`, 'runId');
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
-      if (await stat(file).then(() => true, () => false)) throw new ConflictError(`${file}: a snapshot with this run id already exists (pass overwrite: true to replace it)`, 'runId');
+      if (
+        await stat(file).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new ConflictError(`${file}: a snapshot with this run id already exists (pass overwrite: true to replace it)`, 'runId');
       await writeFileAtomic(file, content);
     }
     await fsyncPath(dir);
@@ -138,7 +147,8 @@ export class SnapshotStore {
       throw new InvalidArgumentError(`importance: ${input.features.length} names but ${input.importances.length} values`, 'importance');
     }
     // An empty snapshot says nothing about stability and would be an all-absent row in every rank kernel.
-    if (input.features.length === 0) throw new InvalidArgumentError('importance: no features; a snapshot needs at least one (feature, importance) pair', 'importance');
+    if (input.features.length === 0)
+      throw new InvalidArgumentError('importance: no features; a snapshot needs at least one (feature, importance) pair', 'importance');
     const sorted = sortImportance(input.features, input.importances);
     const runId = input.runId ?? randomUUID();
     assertSafeName(runId, 'runId');
@@ -204,7 +214,9 @@ export class SnapshotStore {
    * (unreadable, not JSON, not a snapshot, no features, or a path escaping baseDir) are returned in `issues`.
    * `universeId`: undefined = every universe, null = only snapshots without one, a string = that universe.
    */
-  async list(filter: { targetName?: string; method?: string; universeId?: string | null } = {}): Promise<{ snapshots: Array<Snapshot & { path: string }>; issues: StoreIssue[] }> {
+  async list(
+    filter: { targetName?: string; method?: string; universeId?: string | null } = {},
+  ): Promise<{ snapshots: Array<Snapshot & { path: string }>; issues: StoreIssue[] }> {
     const targets = filter.targetName !== undefined ? [assertSafeName(filter.targetName, 'targetName')] : await this.#subdirs(this.baseDir);
     const files: string[] = [];
     const issues: StoreIssue[] = [];
@@ -234,7 +246,7 @@ export class SnapshotStore {
         }
       }
     }
-    files.sort(cmp);  // file-name order decides which of two files sharing a run id is counted
+    files.sort(cmp); // file-name order decides which of two files sharing a run id is counted
     const read = await mapLimit(files, 64, async (file) => {
       try {
         const snap = (await this.#read(file)) as Snapshot & { path: string };
@@ -245,7 +257,7 @@ export class SnapshotStore {
       }
     });
     const snapshots: Array<Snapshot & { path: string }> = [];
-    const runIds = new Map<string, string>();  // group key + run id -> the file that had it first
+    const runIds = new Map<string, string>(); // group key + run id -> the file that had it first
     for (const r of read) {
       if ('snap' in r && r.snap) {
         const s = r.snap;
@@ -253,7 +265,10 @@ export class SnapshotStore {
         // target or method is misfiled, and is reported rather than analysed under either.
         const [t, m] = path.relative(this.baseDir, s.path).split(path.sep);
         if (s.targetName !== t || s.method !== m) {
-          issues.push({ path: s.path, reason: `misfiled: its content says target '${s.targetName}', method '${s.method}' but it is stored under ${t}/${m}` });
+          issues.push({
+            path: s.path,
+            reason: `misfiled: its content says target '${s.targetName}', method '${s.method}' but it is stored under ${t}/${m}`,
+          });
           continue;
         }
         if (filter.universeId !== undefined && s.universeId !== filter.universeId) continue;

@@ -69,7 +69,10 @@ export const SnapshotSchema = z
     metadata: z.record(z.string(), z.unknown()),
   })
   .strict()
-  .refine((s) => s.features.length === s.importances.length, { message: 'features and importances differ in length', path: ['importances'] })
+  .refine((s) => s.features.length === s.importances.length, {
+    message: 'features and importances differ in length',
+    path: ['importances'],
+  })
   .refine((s) => new Set(s.features).size === s.features.length, { message: 'duplicate feature names', path: ['features'] })
   .refine((s) => s.importances.every((v, i) => i === 0 || v <= s.importances[i - 1]!), {
     message: 'importances must be sorted in descending order',
@@ -100,7 +103,9 @@ const PythonSnapshotSchema = z
 
 /** Sorts (name, value) pairs by value descending, ties by name (code-unit order): the stored order. */
 export function sortImportance(names: readonly string[], values: ArrayLike<number>): { features: string[]; importances: number[] } {
-  const idx = names.map((_, i) => i).sort((a, b) => values[b]! - values[a]! || (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+  const idx = names
+    .map((_, i) => i)
+    .sort((a, b) => values[b]! - values[a]! || (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
   return { features: idx.map((i) => names[i]!), importances: idx.map((i) => values[i]!) };
 }
 
@@ -147,7 +152,8 @@ function fastValid(d: Record<string, unknown>): d is Snapshot {
 /** The snapshot with equal importances ordered by name, so every reader sees the same tie order. */
 function canonicalTies(s: Snapshot): Snapshot {
   for (let i = 1; i < s.features.length; i++) {
-    if (s.importances[i] === s.importances[i - 1] && s.features[i]! < s.features[i - 1]!) return { ...s, ...sortImportance(s.features, s.importances) };
+    if (s.importances[i] === s.importances[i - 1] && s.features[i]! < s.features[i - 1]!)
+      return { ...s, ...sortImportance(s.features, s.importances) };
   }
   return s;
 }
@@ -169,7 +175,11 @@ export function parseSnapshot(doc: unknown, where: string, fallbackCreatedAt = '
     const p = r.data;
     const names = p.feature_names ?? p.features;
     const values = p.importance_values ?? p.importances ?? p.values;
-    if (!names || !values) throw new SchemaError(`${where}: a snake_case snapshot needs feature_names (or features) and importance_values (or importances)`, 'feature_names');
+    if (!names || !values)
+      throw new SchemaError(
+        `${where}: a snake_case snapshot needs feature_names (or features) and importance_values (or importances)`,
+        'feature_names',
+      );
     const sorted = sortImportance(names, values);
     return parseSnapshot(
       {

@@ -257,17 +257,12 @@ class TftModelWrap : public Napi::ObjectWrap<TftModelWrap> {
       auto m = acquire_sync(env, lock);
       const auto& specs = m->parameters().specs();
       const auto& tensors = m->parameters().tensors();
-      auto arr = Napi::Array::New(env, specs.size());
+      Napi::Array arr = specs_to_js(env, specs);
       for (size_t i = 0; i < specs.size(); ++i) {
         const at::Tensor t = tensors[i].detach().to(at::kCPU).contiguous();
-        auto e = Napi::Object::New(env);
-        e.Set("name", specs[i].name);
-        auto shape = Napi::Array::New(env, specs[i].shape.size());
-        for (size_t k = 0; k < specs[i].shape.size(); ++k)
-          shape.Set(k, Napi::Number::New(env, static_cast<double>(specs[i].shape[k])));
-        e.Set("shape", shape);
-        e.Set("data", to_float32_array(env, t.data_ptr<float>(), static_cast<size_t>(t.numel())));
-        arr.Set(i, e);
+        arr.Get(static_cast<uint32_t>(i))
+            .As<Napi::Object>()
+            .Set("data", to_float32_array(env, t.data_ptr<float>(), static_cast<size_t>(t.numel())));
       }
       return arr;
     });

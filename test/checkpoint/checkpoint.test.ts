@@ -39,7 +39,16 @@ const meta = (over: Partial<CheckpointMetadataInput> = {}): CheckpointMetadataIn
   assetNames: ['X', 'Y'],
   normalization: { names: ['a', 'b', 'c', 'd', 'e'], means: [0, 1, 2, 3, 4], stds: [1, 1, 2, 2, 3] },
   trainingInfo: {
-    folds: [{ index: 0, train: { start: '1992-01-02', end: '1995-12-29' }, test: { start: '1997-01-02', end: '1997-12-31' }, sharpe: 1.2, totalReturn: 0.08, maxDrawdown: 0.04 }],
+    folds: [
+      {
+        index: 0,
+        train: { start: '1992-01-02', end: '1995-12-29' },
+        test: { start: '1997-01-02', end: '1997-12-31' },
+        sharpe: 1.2,
+        totalReturn: 0.08,
+        maxDrawdown: 0.04,
+      },
+    ],
     epochs: { pretrain: 4, finetune: 4 },
   },
   oos: { sharpe: 1.2, totalReturn: 0.08, maxDrawdown: 0.04 },
@@ -49,7 +58,8 @@ const meta = (over: Partial<CheckpointMetadataInput> = {}): CheckpointMetadataIn
 const model = () => TFTModel.create({ nFeatures: 5, dHidden: 8, nHeads: 2, seqLen: 6, nEntities: 2, seed: 3 });
 const input = { x: randn(3 * 6 * 5, 1), batch: 3, entityIds: [0, 1, 1] };
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 
 function hasTorch(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
@@ -67,14 +77,25 @@ function writeSafetensors(file: string, tensors: Tensors, metadata?: Record<stri
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    header[name] = { dtype: t.data instanceof Float64Array ? 'F64' : 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    header[name] = {
+      dtype: t.data instanceof Float64Array ? 'F64' : 'F32',
+      shape: t.shape,
+      data_offsets: [offset, offset + t.data.byteLength],
+    };
     offset += t.data.byteLength;
   }
   let json = JSON.stringify(header);
   while (json.length % 8) json += ' ';
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
-  writeFileSync(file, Buffer.concat([len, Buffer.from(json), ...Object.values(tensors).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]));
+  writeFileSync(
+    file,
+    Buffer.concat([
+      len,
+      Buffer.from(json),
+      ...Object.values(tensors).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+    ]),
+  );
 }
 
 /**
@@ -128,7 +149,13 @@ describe('save and load', () => {
 
   it('round-trips featureSelection and hpTuning as given', async () => {
     const manager = new CheckpointManager(tmp());
-    const featureSelection = { selected: ['a', 'c'], stabilityScores: { a: 0.31, c: 0.12, zz_dropped: 0.004 }, method: 'tft_vsn', folds: 3, rankStability: 0.4 };
+    const featureSelection = {
+      selected: ['a', 'c'],
+      stabilityScores: { a: 0.31, c: 0.12, zz_dropped: 0.004 },
+      method: 'tft_vsn',
+      folds: 3,
+      rankStability: 0.4,
+    };
     const hpTuning = { bestParams: { dHidden: 64, learningRate: 0.001, dropout: 0.2, lossMode: 'sharpe' }, bestValue: 1.31 };
     const dir = await manager.save(model(), meta({ featureSelection, hpTuning }));
     const loaded = await manager.load(dir);
@@ -166,7 +193,10 @@ describe('save and load', () => {
       [{ featureNames: ['a', 'b', 'a', 'd', 'e'], normalization: null }, /featureNames: must not contain duplicates/],
       // the model has a 2-entry embedding table: three assets cannot all have one
       [{ nAssets: 3, assetNames: ['X', 'Y', 'Z'] }, /config\.nEntities: config\.nEntities must be 0 or equal nAssets/],
-      [{ featureSelection: { selected: ['a', 'nope'], stabilityScores: {} } }, /featureSelection\.selected: featureSelection\.selected must be a subset of featureNames/],
+      [
+        { featureSelection: { selected: ['a', 'nope'], stabilityScores: {} } },
+        /featureSelection\.selected: featureSelection\.selected must be a subset of featureNames/,
+      ],
       [{ featureSelection: { selected: ['a', 'a'], stabilityScores: {} } }, /featureSelection\.selected: must not contain duplicates/],
     ];
     for (const [over, message] of bad) {
@@ -174,7 +204,9 @@ describe('save and load', () => {
       expect(e).toBeInstanceOf(SchemaError);
       expect((e as Error).message).toMatch(message);
     }
-    await expect(manager.save(model(), meta(), { gitCommit: 'abc123' })).rejects.toThrow(/gitCommit: must be a full lower-case hex commit id/);
+    await expect(manager.save(model(), meta(), { gitCommit: 'abc123' })).rejects.toThrow(
+      /gitCommit: must be a full lower-case hex commit id/,
+    );
     expect(await manager.list()).toEqual([]);
   });
 
@@ -240,7 +272,9 @@ describe('save and load', () => {
     expect(outside.metadata.gitCommit).toBeNull();
     expect(outside.metadata.gitDirty).toBeNull();
     // given explicitly: recorded as given, no git involved
-    const given = await manager.load(await manager.save(model(), meta(), { gitCommit: 'f'.repeat(40), gitDirty: false, repository: tmp() }));
+    const given = await manager.load(
+      await manager.save(model(), meta(), { gitCommit: 'f'.repeat(40), gitDirty: false, repository: tmp() }),
+    );
     given.model.dispose();
     expect([given.metadata.gitCommit, given.metadata.gitDirty]).toEqual(['f'.repeat(40), false]);
   });
@@ -293,7 +327,14 @@ describe('integrity: tampered, truncated, mismatched, foreign', () => {
     const edits: [string, (d: CheckpointMetadata) => void][] = [
       ['a normalisation mean', (d) => (d.normalization!.means[2] = 2.5)],
       ['a normalisation std', (d) => (d.normalization!.stds[0] = 1.0000001)],
-      ['reordered feature names', (d) => ([d.featureNames, d.normalization!.names] = [['b', 'a', 'c', 'd', 'e'], ['b', 'a', 'c', 'd', 'e']])],
+      [
+        'reordered feature names',
+        (d) =>
+          ([d.featureNames, d.normalization!.names] = [
+            ['b', 'a', 'c', 'd', 'e'],
+            ['b', 'a', 'c', 'd', 'e'],
+          ]),
+      ],
       ['reordered asset names', (d) => d.assetNames.reverse()],
       ['a better OOS Sharpe', (d) => (d.oos!.sharpe = 3.1)],
       ['a fold metric', (d) => (d.trainingInfo!.folds[0]!.maxDrawdown = 0.01)],
@@ -350,25 +391,41 @@ describe('integrity: tampered, truncated, mismatched, foreign', () => {
     // weights of another architecture, with a matching digest and hashes so only the tensor check can catch it
     const other = TFTModel.create({ nFeatures: 5, dHidden: 16, nHeads: 2, seqLen: 6, nEntities: 2 });
     const theirs = Object.fromEntries(other.stateDict());
-    await forge(dir, () => {}, (t) => Object.assign(t, theirs));
+    await forge(
+      dir,
+      () => {},
+      (t) => Object.assign(t, theirs),
+    );
     const e = await refusal(manager.load(dir));
     expect(e).toBeInstanceOf(StateDictError);
     expect(e.message).toMatch(/entity_embedding\.weight' has shape \[2, 16\], the config needs \[2, 8\]/);
     // a missing tensor, an extra one, one of another dtype
-    await forge(dir, () => {}, (t) => {
-      Object.assign(t, Object.fromEntries(model().stateDict()));
-      delete t['mu_head.bias'];
-    });
+    await forge(
+      dir,
+      () => {},
+      (t) => {
+        Object.assign(t, Object.fromEntries(model().stateDict()));
+        delete t['mu_head.bias'];
+      },
+    );
     await expect(manager.load(dir)).rejects.toThrow(/tensor 'mu_head\.bias' is missing/);
-    await forge(dir, () => {}, (t) => {
-      t['mu_head.bias'] = t['sigma_head.bias']!;
-      t['extra.weight'] = { shape: [1], data: new Float32Array(1) };
-    });
+    await forge(
+      dir,
+      () => {},
+      (t) => {
+        t['mu_head.bias'] = t['sigma_head.bias']!;
+        t['extra.weight'] = { shape: [1], data: new Float32Array(1) };
+      },
+    );
     await expect(manager.load(dir)).rejects.toThrow(/unexpected tensors extra\.weight/);
-    await forge(dir, () => {}, (t) => {
-      delete t['extra.weight'];
-      t['mu_head.bias'] = { shape: [1], data: new Float64Array(1) };
-    });
+    await forge(
+      dir,
+      () => {},
+      (t) => {
+        delete t['extra.weight'];
+        t['mu_head.bias'] = { shape: [1], data: new Float64Array(1) };
+      },
+    );
     await expect(manager.load(dir)).rejects.toThrow(/tensor 'mu_head\.bias' is F64, checkpoints hold F32/);
   });
 
@@ -401,7 +458,14 @@ describe('integrity: tampered, truncated, mismatched, foreign', () => {
     restore();
     // a config the native model refuses (nFeatures × dHidden over its limit) names metadata.json
     const names = Array.from({ length: 5000 }, (_, i) => `f${i}`);
-    await forge(dir, (d) => Object.assign(d, { featureNames: names, nFeatures: 5000, normalization: null, config: { ...d.config, nFeatures: 5000, dHidden: 4096 } }));
+    await forge(dir, (d) =>
+      Object.assign(d, {
+        featureNames: names,
+        nFeatures: 5000,
+        normalization: null,
+        config: { ...d.config, nFeatures: 5000, dHidden: 4096 },
+      }),
+    );
     e = await refusal(manager.load(dir));
     expect(e).toBeInstanceOf(SchemaError);
     expect(e.message).toMatch(/metadata\.json: config\.nFeatures: .*16,777,216/);
@@ -490,7 +554,11 @@ describe('concurrency and crashes', () => {
   it('saves racing in one process each get their own version', async () => {
     const manager = new CheckpointManager(tmp());
     const a = model();
-    const paths = await Promise.all(Array.from({ length: 8 }, (_, i) => manager.save(a, meta({ oos: { sharpe: i, totalReturn: 0, maxDrawdown: 0 } }), { gitCommit: null })));
+    const paths = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        manager.save(a, meta({ oos: { sharpe: i, totalReturn: 0, maxDrawdown: 0 } }), { gitCommit: null }),
+      ),
+    );
     const loaded = await Promise.all(paths.map((p) => manager.load(p)));
     expect(loaded.map((l) => l.metadata.version).sort((x, y) => x - y)).toEqual(contiguous(8));
     // every save kept its own metadata, whatever version it got
@@ -551,10 +619,23 @@ describe('saveTrainingCheckpoint', () => {
   });
   const result = (folds: ReturnType<typeof fold>[], m: TFTModel) =>
     ({
-      config: { output: { checkpointRoot: 'unused', modelType: 'xtrend' }, training: { pretrainEpochs: 1, finetuneEpochs: 1, lossMode: 'sharpe' }, model: { nContext: 0, contextLen: 0, seqLen: 10, contextRefreshDays: 21 } },
+      config: {
+        output: { checkpointRoot: 'unused', modelType: 'xtrend' },
+        training: { pretrainEpochs: 1, finetuneEpochs: 1, lossMode: 'sharpe' },
+        model: { nContext: 0, contextLen: 0, seqLen: 10, contextRefreshDays: 21 },
+      },
       featureNames: names,
       symbols: ['AA', 'KO'],
-      normalization: { names, means: Float64Array.of(0, 1, 2), stds: Float64Array.of(1, 2, 3), counts: Float64Array.of(9, 9, 9), startDay: 0, endDay: 9, startDate: '2001-01-02', endDate: '2004-12-31' },
+      normalization: {
+        names,
+        means: Float64Array.of(0, 1, 2),
+        stds: Float64Array.of(1, 2, 3),
+        counts: Float64Array.of(9, 9, 9),
+        startDay: 0,
+        endDay: 9,
+        startDate: '2001-01-02',
+        endDate: '2004-12-31',
+      },
       folds,
       oos: { sharpe: 1.1, totalReturn: 0.3, maxDrawdown: 0.1 },
       model: m,
@@ -569,7 +650,14 @@ describe('saveTrainingCheckpoint', () => {
       [0.2, 0.3, 0.5],
     ];
     const manager = new CheckpointManager(tmp());
-    const dir = await saveTrainingCheckpoint(result(w.map((x, i) => fold(i, x)), m), manager, { gitCommit: null });
+    const dir = await saveTrainingCheckpoint(
+      result(
+        w.map((x, i) => fold(i, x)),
+        m,
+      ),
+      manager,
+      { gitCommit: null },
+    );
     const loaded = await manager.load(dir);
     loaded.model.dispose();
     const fs = loaded.metadata.featureSelection!;
@@ -603,7 +691,10 @@ describe.runIf(torchAvailable || requirePython)('interop with the PyTorch refere
     const a = model();
     // normalisation values whose shortest forms differ between Python and JavaScript (1e-7, 1e21)
     const normalization = { names: ['a', 'b', 'c', 'd', 'e'], means: [1e-7, -0.1, 1e21, 2 / 3, 5e-324], stds: [1, 1e-5, 2, 1.5, 3] };
-    const dir = await manager.save(a, meta({ normalization, featureSelection: { selected: ['a'], stabilityScores: { 'é😀': 0.5, a: 0.25 } } }));
+    const dir = await manager.save(
+      a,
+      meta({ normalization, featureSelection: { selected: ['a'], stabilityScores: { 'é😀': 0.5, a: 0.25 } } }),
+    );
     const work = tmp();
     const inputs = path.join(work, 'inputs.safetensors');
     writeSafetensors(inputs, { x: { shape: [3, 6, 5], data: input.x }, entity: { shape: [3], data: Float32Array.from(input.entityIds) } });
@@ -627,7 +718,9 @@ describe.runIf(torchAvailable || requirePython)('interop with the PyTorch refere
     const root = path.join(work, 'checkpoints');
     const cfg = { nFeatures: 7, dHidden: 12, nHeads: 3, lstmLayers: 2, seqLen: 9, nEntities: 3, dropout: 0.1, maxPosition: 0.5 };
     writeFileSync(path.join(work, 'config.json'), JSON.stringify(cfg));
-    const dir = execFileSync('/usr/bin/python3', [script, 'export', path.join(work, 'config.json'), root, work, '5'], { encoding: 'utf8' }).trim();
+    const dir = execFileSync('/usr/bin/python3', [script, 'export', path.join(work, 'config.json'), root, work, '5'], {
+      encoding: 'utf8',
+    }).trim();
     expect(path.dirname(dir)).toBe(path.join(root, 'pytorch'));
     const manager = new CheckpointManager(root);
     expect((await manager.list('pytorch')).map((c) => c.path)).toEqual([dir]);
@@ -637,12 +730,19 @@ describe.runIf(torchAvailable || requirePython)('interop with the PyTorch refere
     const io = await readSafetensors(path.join(work, 'inputs.safetensors'));
     const ref = await readSafetensors(path.join(work, 'predictions.safetensors'));
     const x = io.get('x')!;
-    const p = loaded.model.predict({ x: x.data as Float32Array, batch: x.shape[0]!, steps: x.shape[1], entityIds: Int32Array.from(io.get('entity')!.data) });
+    const p = loaded.model.predict({
+      x: x.data as Float32Array,
+      batch: x.shape[0]!,
+      steps: x.shape[1],
+      entityIds: Int32Array.from(io.get('entity')!.data),
+    });
     expect(diff(p.position, ref.get('position')!.data as Float32Array)).toBeLessThanOrEqual(1e-5);
     expect(diff(p.mu, ref.get('mu')!.data as Float32Array)).toBeLessThanOrEqual(1e-5);
     loaded.model.dispose();
     // a second export gets the next version, as a second save would
-    const again = execFileSync('/usr/bin/python3', [script, 'export', path.join(work, 'config.json'), root, work, '6'], { encoding: 'utf8' }).trim();
+    const again = execFileSync('/usr/bin/python3', [script, 'export', path.join(work, 'config.json'), root, work, '6'], {
+      encoding: 'utf8',
+    }).trim();
     expect(path.basename(again)).toMatch(/^v2_/);
     (await manager.loadLatest('pytorch')).model.dispose();
   });
@@ -650,7 +750,25 @@ describe.runIf(torchAvailable || requirePython)('interop with the PyTorch refere
   it('both sides write the same canonical JSON: numbers, escapes, key order', () => {
     const doc = {
       files: { ignored: true },
-      numbers: [0, -0, 1, -1, 0.1, 1e21, 1e20, 1e-6, 1e-7, 1.5e-7, 5e-324, 1.7976931348623157e308, 2 ** 53 + 2, 123.456, -9.87e-10, 1 / 3, 1e300],
+      numbers: [
+        0,
+        -0,
+        1,
+        -1,
+        0.1,
+        1e21,
+        1e20,
+        1e-6,
+        1e-7,
+        1.5e-7,
+        5e-324,
+        1.7976931348623157e308,
+        2 ** 53 + 2,
+        123.456,
+        -9.87e-10,
+        1 / 3,
+        1e300,
+      ],
       strings: ['é', '\u0000\u001f\u007f', '"\\\b\f\n\r\t', '😀', '\ud800', 'x\udfffy', '\u2028'],
       keys: { b: 1, a: 2, '10': 3, '9': 4, é: 5, '😀': 6, '\uffff': 7, A: 8 },
       nested: [[], {}, null, true, false],

@@ -73,17 +73,74 @@ function withHeader(weights: Buffer, json: string): Buffer {
 type Header = Record<string, Record<string, unknown>>;
 
 const HEADER_EDITS: [string, (j: Header) => void][] = [
-  ['dtype F64', (j) => { first(j).dtype = 'F64'; }],
-  ['dtype unknown', (j) => { first(j).dtype = 'Q7'; }],
-  ['shape overflow', (j) => { first(j).shape = [4294967296, 4294967296, 16]; }],
-  ['negative shape', (j) => { first(j).shape = [-1]; }],
-  ['offsets past the end', (j) => { first(j).data_offsets = [0, 2 ** 52]; }],
-  ['offsets reversed', (j) => { const o = first(j).data_offsets as [number, number]; first(j).data_offsets = [o[1], o[0]]; }],
-  ['overlapping offsets', (j) => { const t = Object.keys(j).filter((k) => k !== '__metadata__'); j[t[1]!]!.data_offsets = j[t[0]!]!.data_offsets; }],
-  ['missing tensor', (j) => { delete j[firstTensor(j)]; }],
-  ['extra tensor', (j) => { j['extra.weight'] = { dtype: 'F32', shape: [1], data_offsets: [0, 4] }; }],
-  ['metadata not strings', (j) => { j.__metadata__ = { digest: 5 }; }],
-  ['deep nesting', (j) => { first(j).shape = [[[[[[[[[[1]]]]]]]]]]; }],
+  [
+    'dtype F64',
+    (j) => {
+      first(j).dtype = 'F64';
+    },
+  ],
+  [
+    'dtype unknown',
+    (j) => {
+      first(j).dtype = 'Q7';
+    },
+  ],
+  [
+    'shape overflow',
+    (j) => {
+      first(j).shape = [4294967296, 4294967296, 16];
+    },
+  ],
+  [
+    'negative shape',
+    (j) => {
+      first(j).shape = [-1];
+    },
+  ],
+  [
+    'offsets past the end',
+    (j) => {
+      first(j).data_offsets = [0, 2 ** 52];
+    },
+  ],
+  [
+    'offsets reversed',
+    (j) => {
+      const o = first(j).data_offsets as [number, number];
+      first(j).data_offsets = [o[1], o[0]];
+    },
+  ],
+  [
+    'overlapping offsets',
+    (j) => {
+      const t = Object.keys(j).filter((k) => k !== '__metadata__');
+      j[t[1]!]!.data_offsets = j[t[0]!]!.data_offsets;
+    },
+  ],
+  [
+    'missing tensor',
+    (j) => {
+      delete j[firstTensor(j)];
+    },
+  ],
+  [
+    'extra tensor',
+    (j) => {
+      j['extra.weight'] = { dtype: 'F32', shape: [1], data_offsets: [0, 4] };
+    },
+  ],
+  [
+    'metadata not strings',
+    (j) => {
+      j.__metadata__ = { digest: 5 };
+    },
+  ],
+  [
+    'deep nesting',
+    (j) => {
+      first(j).shape = [[[[[[[[[[1]]]]]]]]]];
+    },
+  ],
 ];
 
 function firstTensor(j: Record<string, unknown>): string {
@@ -150,18 +207,21 @@ function checkpointCase(rand: Rand, template: string, dir: string, id: number): 
     mutation = `metadata.json edited at ${at}`;
     // An edit of whitespace only leaves the same document (the digest covers the parsed JSON): accepting
     // it is correct.
-    if (sameDocument(text, edited)) return { id, kind: 'checkpoint', mutation: `${mutation} (whitespace only)`, path: folder, mustFail: false };
+    if (sameDocument(text, edited))
+      return { id, kind: 'checkpoint', mutation: `${mutation} (whitespace only)`, path: folder, mustFail: false };
   } else {
     const meta = JSON.parse(readFileSync(mf, 'utf8')) as Record<string, unknown>;
     const field = rand.pick(['version', 'nFeatures', 'config', 'featureNames', 'createdAt', 'modelType', 'normalization', 'nAssets']);
     const value = rand.pick([null, -1, 0, 1e308, 'x', [], {}, '../../etc', { nFeatures: 1e9, dHidden: 4096 }]);
-    if (field === 'config' && value !== null && typeof value === 'object' && !Array.isArray(value)) meta.config = { ...(meta.config as Record<string, unknown>), ...value };
+    if (field === 'config' && value !== null && typeof value === 'object' && !Array.isArray(value))
+      meta.config = { ...(meta.config as Record<string, unknown>), ...value };
     else meta[field] = value;
     const before = readFileSync(mf, 'utf8');
     writeFileSync(mf, JSON.stringify(meta));
     mutation = `metadata.${field} replaced`;
     // Merging {} into config changes nothing: accepting that document is correct.
-    if (sameDocument(before, JSON.stringify(meta))) return { id, kind: 'checkpoint', mutation: `${mutation} (unchanged)`, path: folder, mustFail: false };
+    if (sameDocument(before, JSON.stringify(meta)))
+      return { id, kind: 'checkpoint', mutation: `${mutation} (unchanged)`, path: folder, mustFail: false };
     if (kind === 8) {
       // The digest re-forged into the weights (and their sha into metadata.json): only the schema and the
       // config-against-header checks stand between this edit and a model.
@@ -183,8 +243,33 @@ const CSV_BASE = [
   '2020-01-02,BB,20,21,19,20.5,500',
   '2020-01-03,BB,20.5,22,20,21,700',
 ];
-const CSV_TOKENS = ['', ',', '"', '""', '\n', '\r\n', '1_000', '0x1F', '2020/01/02', '2020-1-2', '0000-01-01', '10000-01-01',
-  'nan', 'inf', '-5', '1e309', '\u0000', '\t', ';', 'é', '12,5', '  ', 'close', 'NULL', '9'.repeat(400)];
+const CSV_TOKENS = [
+  '',
+  ',',
+  '"',
+  '""',
+  '\n',
+  '\r\n',
+  '1_000',
+  '0x1F',
+  '2020/01/02',
+  '2020-1-2',
+  '0000-01-01',
+  '10000-01-01',
+  'nan',
+  'inf',
+  '-5',
+  '1e309',
+  '\u0000',
+  '\t',
+  ';',
+  'é',
+  '12,5',
+  '  ',
+  'close',
+  'NULL',
+  '9'.repeat(400),
+];
 
 function csvCase(rand: Rand, dir: string, id: number): FuzzCase {
   const lines = [...CSV_BASE];

@@ -56,12 +56,17 @@ export async function makeTemplates(dir: string): Promise<{ checkpoint: string; 
   return { checkpoint, snapshots };
 }
 
-function runWorker(file: string, skip: number, hangMs: number, onLine: (l: string) => void): Promise<{ signal: string | null; hung: boolean }> {
+function runWorker(
+  file: string,
+  skip: number,
+  hangMs: number,
+  onLine: (l: string) => void,
+): Promise<{ signal: string | null; hung: boolean }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', WORKER, file, String(skip)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
     let hung = false;
-    let timer = setTimeout(() => ((hung = true), child.kill('SIGKILL')), hangMs * 4);  // start-up takes longer
+    let timer = setTimeout(() => ((hung = true), child.kill('SIGKILL')), hangMs * 4); // start-up takes longer
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => {
       buf += d;
@@ -107,7 +112,7 @@ export async function runFuzz(opts: { seed: number; cases: number; dir: string; 
       results.set(running, { case: cases[running]!, outcome: hung ? 'hang' : 'crash', detail: hung ? 'no progress' : `signal ${signal}` });
       next = running + 1;
     } else if (next < cases.length && (signal || hung)) {
-      next++;  // died between cases: skip ahead rather than loop
+      next++; // died between cases: skip ahead rather than loop
     }
   }
   const all = [...results.values()];

@@ -29,7 +29,10 @@ async function run(c: FuzzCase): Promise<void> {
   }
 }
 
-const cases = readFileSync(process.argv[2]!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FuzzCase);
+const cases = readFileSync(process.argv[2]!, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as FuzzCase);
 const skip = Number(process.argv[3] ?? 0);
 for (const c of cases.slice(skip)) {
   process.stdout.write(`start ${c.id}\n`);
@@ -38,7 +41,10 @@ for (const c of cases.slice(skip)) {
     await run(c);
     outcome = { outcome: 'ok' };
   } catch (e) {
-    outcome = e instanceof TftError ? { outcome: 'typed', code: e.code } : { outcome: 'untyped', message: `${(e as Error)?.name}: ${(e as Error)?.message}` };
+    outcome =
+      e instanceof TftError
+        ? { outcome: 'typed', code: e.code }
+        : { outcome: 'untyped', message: `${(e as Error)?.name}: ${(e as Error)?.message}` };
   }
   process.stdout.write(`done ${c.id} ${JSON.stringify(outcome)}\n`);
 }

@@ -29,7 +29,10 @@ export async function runCli(argv: string[]): Promise<{ code: number; out: strin
  * Runs lib/cli/main.ts through tsx in a child process, from `cwd` (default: the project). tsx is imported
  * by file URL, so a working directory outside the project still resolves it.
  */
-export function spawnCli(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; out: string; err: string }> {
+export function spawnCli(
+  argv: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   const tsx = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
   return new Promise((resolve, reject) => {
     const k = spawn(process.execPath, ['--import', tsx, path.join(ROOT, 'lib/cli/main.ts'), ...argv], {

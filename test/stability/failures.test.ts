@@ -35,7 +35,8 @@ async function storeWithBadGroup(): Promise<string> {
   const base = tmp();
   const store = new SnapshotStore(base);
   for (const targetName of ['bad', 'good', 'zeta']) {
-    for (let i = 0; i < 3; i++) await store.save({ targetName, method: 'm', features: ['a', 'b', 'c', 'd'], importances: [4, 3 - i, 2, 1 + i] });
+    for (let i = 0; i < 3; i++)
+      await store.save({ targetName, method: 'm', features: ['a', 'b', 'c', 'd'], importances: [4, 3 - i, 2, 1 + i] });
   }
   return base;
 }
@@ -47,7 +48,13 @@ describe('a failing group', () => {
     const { reports, errors, issues } = await analyzeAllStabilityHook({ outputDir: base, logger: log });
     expect(reports.map((r) => r.group.targetName)).toEqual(['good', 'zeta']);
     expect(reports.every((r) => r.runs === 3 && Number.isFinite(r.kendallTau.mean))).toBe(true);
-    expect(errors).toEqual([{ group: { targetName: 'bad', method: 'm', universeId: null }, runs: 3, error: { code: 'ERR_NAN', message: 'rankings: row 1 has no present (non-NaN) feature' } }]);
+    expect(errors).toEqual([
+      {
+        group: { targetName: 'bad', method: 'm', universeId: null },
+        runs: 3,
+        error: { code: 'ERR_NAN', message: 'rankings: row 1 has no present (non-NaN) feature' },
+      },
+    ]);
     expect(issues).toEqual([]);
     expect(log.warns.some((w) => /^bad\/m: analysis failed: .* \[ERR_NAN\]$/.test(w))).toBe(true);
   });
@@ -55,12 +62,26 @@ describe('a failing group', () => {
   it('saveSnapshotHook with auto-analysis keeps the save, warns, and returns the error', async () => {
     const base = await storeWithBadGroup();
     const log = capturingLogger();
-    const saved = await saveSnapshotHook({ targetName: 'bad', method: 'm', outputDir: base, importance: { a: 1, b: 2 }, autoAnalyze: true, logger: log });
+    const saved = await saveSnapshotHook({
+      targetName: 'bad',
+      method: 'm',
+      outputDir: base,
+      importance: { a: 1, b: 2 },
+      autoAnalyze: true,
+      logger: log,
+    });
     expect(saved.report).toBeUndefined();
     expect(saved.analysisError).toEqual({ code: 'ERR_NAN', message: 'rankings: row 1 has no present (non-NaN) feature' });
     expect(readdirSync(path.join(base, 'bad', 'm'))).toContain(`${saved.snapshot.runId}.json`);
     expect(log.warns.some((w) => w.includes(`saved ${saved.path}, but analysing bad/m failed`))).toBe(true);
-    const ok = await saveSnapshotHook({ targetName: 'good', method: 'm', outputDir: base, importance: { a: 1, b: 2 }, autoAnalyze: true, logger: log });
+    const ok = await saveSnapshotHook({
+      targetName: 'good',
+      method: 'm',
+      outputDir: base,
+      importance: { a: 1, b: 2 },
+      autoAnalyze: true,
+      logger: log,
+    });
     expect(ok.report!.runs).toBe(4);
     expect(ok.analysisError).toBeUndefined();
   });

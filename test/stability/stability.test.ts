@@ -113,22 +113,52 @@ describe('metrics against independent computations', () => {
     expect(hand.ci95[0]).toBeCloseTo(EXPECTED.nogueiraHandCase.ci95[0], 14);
     expect(hand.meanSize).toBe(2);
     // disjoint selections of one of two features: p = (.5, .5), k̄ = 1, d = 2 → 1 − 2·0.25/0.25 = −1
-    expect(nogueiraStability(z([[1, 0], [0, 1]])).value).toBeCloseTo(-1, 12);
+    expect(
+      nogueiraStability(
+        z([
+          [1, 0],
+          [0, 1],
+        ]),
+      ).value,
+    ).toBeCloseTo(-1, 12);
     // p = (1, .5, .5, 0), M = 2, k̄ = 2, d = 4: s² mean = 2·(0 + .25 + .25 + 0)/4 = .25, denom = .25 → 0
-    expect(nogueiraStability(z([[1, 1, 0, 0], [1, 0, 1, 0]])).value).toBeCloseTo(0, 12);
+    expect(
+      nogueiraStability(
+        z([
+          [1, 1, 0, 0],
+          [1, 0, 1, 0],
+        ]),
+      ).value,
+    ).toBeCloseTo(0, 12);
   });
 
   it('Nogueira et al. stability: the degenerate cases have documented values', () => {
     const z = (rows: number[][]) => rows.map((r) => Uint8Array.from(r));
     // identical selections of 0 < k < d features: exactly 1, variance 0, interval [1, 1]
-    const same = nogueiraStability(z([[1, 1, 0], [1, 1, 0], [1, 1, 0]]));
+    const same = nogueiraStability(
+      z([
+        [1, 1, 0],
+        [1, 1, 0],
+        [1, 1, 0],
+      ]),
+    );
     expect(same).toMatchObject({ value: 1, variance: 0, ci95: [1, 1], meanSize: 2 });
     expect(same.undefinedBecause).toBeUndefined();
     // k = 0 and k = d: the denominator (k̄/d)(1 − k̄/d) vanishes
-    const none = nogueiraStability(z([[0, 0, 0], [0, 0, 0]]));
+    const none = nogueiraStability(
+      z([
+        [0, 0, 0],
+        [0, 0, 0],
+      ]),
+    );
     expect(none.undefinedBecause).toMatch(/no run selects/);
     expect(none.meanSize).toBe(0);
-    const all = nogueiraStability(z([[1, 1], [1, 1]]));
+    const all = nogueiraStability(
+      z([
+        [1, 1],
+        [1, 1],
+      ]),
+    );
     expect(all.undefinedBecause).toMatch(/every feature/);
     for (const r of [none, all]) {
       expect(Number.isNaN(r.value)).toBe(true);
@@ -138,7 +168,14 @@ describe('metrics against independent computations', () => {
     // M < 2
     expect(nogueiraStability(z([[1, 0, 1]])).undefinedBecause).toMatch(/fewer than two/);
     expect(nogueiraStability([]).undefinedBecause).toMatch(/fewer than two/);
-    expect(() => nogueiraStability(z([[1, 0], [1, 0, 0]]))).toThrow(RangeError);
+    expect(() =>
+      nogueiraStability(
+        z([
+          [1, 0],
+          [1, 0, 0],
+        ]),
+      ),
+    ).toThrow(RangeError);
   });
 
   for (const universe of ['ALL', 'AAPL'] as const) {
@@ -167,7 +204,8 @@ describe('metrics against independent computations', () => {
       expect(r.nogueira.ci95[1]).toBeCloseTo(e.nogueira.ci95[1], 12);
       for (const s of r.selection) expect(s.frequency).toBeCloseTo(e.selectionFrequency[s.feature], 12);
       const pairs = (e.runs * (e.runs - 1)) / 2;
-      for (const metric of [r.kendallTau, r.weightedTau, r.rbo, r.topKOverlap]) expect(metric).toMatchObject({ pairs, sampled: false, standardError: 0 });
+      for (const metric of [r.kendallTau, r.weightedTau, r.rbo, r.topKOverlap])
+        expect(metric).toMatchObject({ pairs, sampled: false, standardError: 0 });
       const mx = r.matrices!;
       expect(mx.weightedTau).toHaveLength(e.runs * e.runs);
       expect(mx.rbo![1]).toBeCloseTo(rankBiasedOverlap(snapshots[0]!.features, snapshots[1]!.features, e.rboP), 12);
@@ -186,9 +224,17 @@ describe('metrics against independent computations', () => {
     // the top-5 sets behind the group's (native) Jaccard and its selection frequency then agree with the
     // reference, which breaks ties by name (checked in the group test above); here the two paths agree
     // with each other when the group is made incomplete (the TypeScript bitset path)
-    const { snapshots } = await new SnapshotStore(path.join(FIX, 'archive')).list({ targetName: 'fwd_ret_21d', method: 'lightgbm', universeId: 'AAPL' });
+    const { snapshots } = await new SnapshotStore(path.join(FIX, 'archive')).list({
+      targetName: 'fwd_ret_21d',
+      method: 'lightgbm',
+      universeId: 'AAPL',
+    });
     const native = await analyzeGroup(snapshots, { topK: 5, includeMatrices: true });
-    const extra = { ...snapshots[0]!, features: [...snapshots[0]!.features, 'zz_only_here'], importances: [...snapshots[0]!.importances, -1] };
+    const extra = {
+      ...snapshots[0]!,
+      features: [...snapshots[0]!.features, 'zz_only_here'],
+      importances: [...snapshots[0]!.importances, -1],
+    };
     const js = await analyzeGroup([extra, ...snapshots.slice(1)], { topK: 5, includeMatrices: true });
     expect(Array.from(js.matrices!.topKOverlap)).toEqual(Array.from(native.matrices!.topKOverlap));
   });
@@ -242,7 +288,11 @@ describe('metrics against independent computations', () => {
     expect(r.checks.find((c) => c.metric === 'weightedTau')!.status).toBe('n/a');
     // the top-2 sets are {a, b} both times (ties by name): those metrics are defined and pass
     expect(r.checks.find((c) => c.metric === 'topKOverlap')).toMatchObject({ value: 1, status: 'pass', passed: true });
-    expect(r.warnings.some((w) => /kendallTau is n\/a \(no pair of runs gives a finite value.*\); not checked against the threshold 0\.6/.test(w))).toBe(true);
+    expect(
+      r.warnings.some((w) =>
+        /kendallTau is n\/a \(no pair of runs gives a finite value.*\); not checked against the threshold 0\.6/.test(w),
+      ),
+    ).toBe(true);
     // an undefined Nogueira estimate (every run selects every feature) is n/a too
     const all = await analyzeGroup([flat('x'), flat('y')], { topK: 3 });
     expect(all.checks.find((c) => c.metric === 'nogueira')).toMatchObject({ status: 'n/a', passed: false });
@@ -266,7 +316,7 @@ describe('metrics against independent computations', () => {
 });
 
 describe('snapshots and the store', () => {
-  it('reads the Python stability tool\'s snake_case JSON as-is and writes one documented camelCase form', async () => {
+  it("reads the Python stability tool's snake_case JSON as-is and writes one documented camelCase form", async () => {
     const dir = path.join(FIX, 'archive/fwd_ret_21d/lightgbm');
     const file = readdirSync(dir).find((f) => f.startsWith('00000000'))!;
     const raw = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
@@ -276,11 +326,20 @@ describe('snapshots and the store', () => {
     expect(snap.features).toEqual(raw.feature_names);
     expect(snap.importances).toEqual(raw.importance_values);
     // variants of the field names
-    const alt = parseSnapshot({ target_name: 't', method: 'm', run_id: 'x', timestamp: '2026-01-01', features: ['b', 'a'], importances: [1, 2] }, 'alt');
+    const alt = parseSnapshot(
+      { target_name: 't', method: 'm', run_id: 'x', timestamp: '2026-01-01', features: ['b', 'a'], importances: [1, 2] },
+      'alt',
+    );
     expect(alt.features).toEqual(['a', 'b']);
     expect(() => parseSnapshot({ hello: 1 }, 'foreign')).toThrow(SchemaError);
     const store = new SnapshotStore(tmp());
-    const { path: p, snapshot } = await store.save({ targetName: 't', method: 'm', features: ['x', 'y', 'z'], importances: [0.1, 0.5, 0.3], fold: 2 });
+    const { path: p, snapshot } = await store.save({
+      targetName: 't',
+      method: 'm',
+      features: ['x', 'y', 'z'],
+      importances: [0.1, 0.5, 0.3],
+      fold: 2,
+    });
     const written = JSON.parse(readFileSync(p, 'utf8'));
     expect(written.schemaVersion).toBe(1);
     expect(written.features).toEqual(['y', 'z', 'x']);
@@ -290,35 +349,84 @@ describe('snapshots and the store', () => {
   });
 
   it('createdAt must be an ISO-8601 timestamp; snapshots list in chronological order', async () => {
-    const doc = (createdAt: string) => ({ target_name: 't', method: 'm', run_id: 'x', created_at: createdAt, feature_names: ['a'], importance_values: [1] });
-    for (const ok of ['2026-01-01T12:00:00', '2026-01-01T12:00:00.123456', '2026-01-01 12:00:00', '2026-01-01T12:00Z', '2026-01-01T12:00:00+05:30', '2026-01-01', '2024-02-29T00:00:00Z']) {
+    const doc = (createdAt: string) => ({
+      target_name: 't',
+      method: 'm',
+      run_id: 'x',
+      created_at: createdAt,
+      feature_names: ['a'],
+      importance_values: [1],
+    });
+    for (const ok of [
+      '2026-01-01T12:00:00',
+      '2026-01-01T12:00:00.123456',
+      '2026-01-01 12:00:00',
+      '2026-01-01T12:00Z',
+      '2026-01-01T12:00:00+05:30',
+      '2026-01-01',
+      '2024-02-29T00:00:00Z',
+    ]) {
       expect(parseSnapshot(doc(ok), 'ok').createdAt).toBe(ok);
     }
-    for (const bad of ['yesterday', '', '2026-13-01', '2025-02-29', '2026-01-01T24:00:00', '2026-01-01T12:00:00+25:00', '1767268800', '2026/01/01']) {
+    for (const bad of [
+      'yesterday',
+      '',
+      '2026-13-01',
+      '2025-02-29',
+      '2026-01-01T24:00:00',
+      '2026-01-01T12:00:00+25:00',
+      '1767268800',
+      '2026/01/01',
+    ]) {
       expect(() => parseSnapshot(doc(bad), 'bad'), bad).toThrow(/createdAt: must be an ISO-8601 timestamp/);
     }
     expect(parseTimestamp('2026-01-01T12:00:00+01:00')).toBe(Date.UTC(2026, 0, 1, 11));
     expect(parseTimestamp('2026-01-01T12:00:00')).toBe(Date.UTC(2026, 0, 1, 12));
     expect(parseTimestamp('2026-01-01T12:00:00.5Z')).toBe(Date.UTC(2026, 0, 1, 12, 0, 0, 500));
     const store = new SnapshotStore(tmp());
-    await expect(store.save({ targetName: 't', method: 'm', features: ['a'], importances: [1], createdAt: 'last week' })).rejects.toBeInstanceOf(SchemaError);
+    await expect(
+      store.save({ targetName: 't', method: 'm', features: ['a'], importances: [1], createdAt: 'last week' }),
+    ).rejects.toBeInstanceOf(SchemaError);
     // lexically "2026-01-01T12:30:00+02:00" > "2026-01-01T11:00:00Z", but it is 10:30 UTC
-    await store.save({ targetName: 't', method: 'm', features: ['a'], importances: [1], createdAt: '2026-01-01T11:00:00Z', runId: 'second' });
-    await store.save({ targetName: 't', method: 'm', features: ['a'], importances: [1], createdAt: '2026-01-01T12:30:00+02:00', runId: 'first' });
+    await store.save({
+      targetName: 't',
+      method: 'm',
+      features: ['a'],
+      importances: [1],
+      createdAt: '2026-01-01T11:00:00Z',
+      runId: 'second',
+    });
+    await store.save({
+      targetName: 't',
+      method: 'm',
+      features: ['a'],
+      importances: [1],
+      createdAt: '2026-01-01T12:30:00+02:00',
+      runId: 'first',
+    });
     expect((await store.list()).snapshots.map((s) => s.runId)).toEqual(['first', 'second']);
   });
 
   it('a caller-supplied run id never silently replaces a snapshot: ConflictError, or overwrite: true', async () => {
     const store = new SnapshotStore(tmp());
     const first = await store.save({ targetName: 't', method: 'm', features: ['a', 'b'], importances: [2, 1], runId: 'fold-0' });
-    const err = await store.save({ targetName: 't', method: 'm', features: ['a', 'b'], importances: [1, 2], runId: 'fold-0' }).catch((e: unknown) => e);
+    const err = await store
+      .save({ targetName: 't', method: 'm', features: ['a', 'b'], importances: [1, 2], runId: 'fold-0' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConflictError);
     expect((err as ConflictError).code).toBe('ERR_CONFLICT');
     expect(JSON.parse(readFileSync(first.path, 'utf8')).features).toEqual(['a', 'b']);
     await store.save({ targetName: 't', method: 'm', features: ['a', 'b'], importances: [1, 2], runId: 'fold-0', overwrite: true });
     expect(JSON.parse(readFileSync(first.path, 'utf8')).features).toEqual(['b', 'a']);
     expect(readdirSync(path.dirname(first.path))).toEqual(['fold-0.json']);
-    const hook = await saveSnapshotHook({ targetName: 't', method: 'm', outputDir: store.baseDir, importance: { a: 1 }, runId: 'fold-0', logger: capturingLogger() }).catch((e: unknown) => e);
+    const hook = await saveSnapshotHook({
+      targetName: 't',
+      method: 'm',
+      outputDir: store.baseDir,
+      importance: { a: 1 },
+      runId: 'fold-0',
+      logger: capturingLogger(),
+    }).catch((e: unknown) => e);
     expect(hook).toBeInstanceOf(ConflictError);
   });
 
@@ -326,12 +434,40 @@ describe('snapshots and the store', () => {
     const base = tmp();
     const store = new SnapshotStore(base);
     await expect(store.save({ targetName: 't', method: 'm', features: [], importances: [] })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(saveSnapshotHook({ targetName: 't', method: 'm', outputDir: base, importance: {}, autoAnalyze: true, logger: capturingLogger() })).rejects.toThrow(/no features/);
+    await expect(
+      saveSnapshotHook({ targetName: 't', method: 'm', outputDir: base, importance: {}, autoAnalyze: true, logger: capturingLogger() }),
+    ).rejects.toThrow(/no features/);
     expect(existsSync(path.join(base, 't'))).toBe(false);
     for (let i = 0; i < 3; i++) await store.save({ targetName: 't', method: 'm', features: ['a', 'b', 'c'], importances: [3 - i, 2, 1] });
     const dir = path.join(base, 't', 'm');
-    writeFileSync(path.join(dir, 'empty-camel.json'), JSON.stringify({ schemaVersion: 1, targetName: 't', method: 'm', universeId: null, runId: 'e1', createdAt: '2026-01-01T00:00:00Z', features: [], importances: [], fold: null, seed: null, gitCommit: null, metadata: {} }));
-    writeFileSync(path.join(dir, 'empty-snake.json'), JSON.stringify({ target_name: 't', method: 'm', run_id: 'e2', created_at: '2026-01-01T00:00:00', feature_names: [], importance_values: [] }));
+    writeFileSync(
+      path.join(dir, 'empty-camel.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        targetName: 't',
+        method: 'm',
+        universeId: null,
+        runId: 'e1',
+        createdAt: '2026-01-01T00:00:00Z',
+        features: [],
+        importances: [],
+        fold: null,
+        seed: null,
+        gitCommit: null,
+        metadata: {},
+      }),
+    );
+    writeFileSync(
+      path.join(dir, 'empty-snake.json'),
+      JSON.stringify({
+        target_name: 't',
+        method: 'm',
+        run_id: 'e2',
+        created_at: '2026-01-01T00:00:00',
+        feature_names: [],
+        importance_values: [],
+      }),
+    );
     const { snapshots, issues } = await store.list();
     expect(snapshots).toHaveLength(3);
     expect(issues.map((i) => path.basename(i.path)).sort()).toEqual(['empty-camel.json', 'empty-snake.json']);
@@ -353,7 +489,9 @@ describe('snapshots and the store', () => {
       await store.save({ targetName: 't', method: 'm', universeId: 'x', features: ['a', 'b'], importances: [1, 2] });
     }
     expect(groupId({ targetName: 't', method: 'm[x]', universeId: null })).toBe(groupId({ targetName: 't', method: 'm', universeId: 'x' }));
-    expect(groupKey({ targetName: 't', method: 'm[x]', universeId: null })).not.toBe(groupKey({ targetName: 't', method: 'm', universeId: 'x' }));
+    expect(groupKey({ targetName: 't', method: 'm[x]', universeId: null })).not.toBe(
+      groupKey({ targetName: 't', method: 'm', universeId: 'x' }),
+    );
     const { groups } = await store.groups();
     expect(groups).toEqual([
       { targetName: 't', method: 'm', universeId: 'x' },
@@ -372,17 +510,33 @@ describe('snapshots and the store', () => {
     for (const bad of ['..', '../x', '/abs', 'a/b', 'a\\b', '', '.', 'x\u0000']) {
       await expect(store.save({ targetName: bad, method: 'm', features: ['a'], importances: [1] })).rejects.toBeInstanceOf(UnsafePathError);
       await expect(store.save({ targetName: 't', method: bad, features: ['a'], importances: [1] })).rejects.toBeInstanceOf(UnsafePathError);
-      await expect(store.save({ targetName: 't', method: 'm', universeId: bad || '..', features: ['a'], importances: [1] })).rejects.toBeInstanceOf(UnsafePathError);
-      await expect(store.save({ targetName: 't', method: 'm', runId: bad || '..', features: ['a'], importances: [1] })).rejects.toBeInstanceOf(UnsafePathError);
+      await expect(
+        store.save({ targetName: 't', method: 'm', universeId: bad || '..', features: ['a'], importances: [1] }),
+      ).rejects.toBeInstanceOf(UnsafePathError);
+      await expect(
+        store.save({ targetName: 't', method: 'm', runId: bad || '..', features: ['a'], importances: [1] }),
+      ).rejects.toBeInstanceOf(UnsafePathError);
     }
     const outside = tmp();
     mkdirSync(path.join(outside, 'm'));
-    writeFileSync(path.join(outside, 'm', 'secret.json'), JSON.stringify({ target_name: 'leak', method: 'm', run_id: 'x', created_at: '2026-01-01', feature_names: ['a'], importance_values: [1] }));
+    writeFileSync(
+      path.join(outside, 'm', 'secret.json'),
+      JSON.stringify({
+        target_name: 'leak',
+        method: 'm',
+        run_id: 'x',
+        created_at: '2026-01-01',
+        feature_names: ['a'],
+        importance_values: [1],
+      }),
+    );
     symlinkSync(outside, path.join(base, 'leak'));
     const { snapshots, issues } = await store.list();
     expect(snapshots.find((s) => s.targetName === 'leak')).toBeUndefined();
     expect(issues.some((i) => /outside/.test(i.reason))).toBe(true);
-    await expect(store.save({ targetName: 'leak', method: 'm', features: ['a'], importances: [1] })).rejects.toBeInstanceOf(UnsafePathError);
+    await expect(store.save({ targetName: 'leak', method: 'm', features: ['a'], importances: [1] })).rejects.toBeInstanceOf(
+      UnsafePathError,
+    );
     expect(readdirSync(path.join(outside, 'm'))).toEqual(['secret.json']);
   });
 
@@ -393,7 +547,23 @@ describe('snapshots and the store', () => {
     const dir = path.join(base, 't', 'm');
     writeFileSync(path.join(dir, 'broken.json'), '{"target_name": "t", ');
     writeFileSync(path.join(dir, 'foreign.json'), JSON.stringify({ some: 'other tool' }));
-    writeFileSync(path.join(dir, 'unsorted.json'), JSON.stringify({ schemaVersion: 1, targetName: 't', method: 'm', universeId: null, runId: 'u', createdAt: '2026-01-01T00:00:00Z', features: ['a', 'b'], importances: [1, 2], fold: null, seed: null, gitCommit: null, metadata: {} }));
+    writeFileSync(
+      path.join(dir, 'unsorted.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        targetName: 't',
+        method: 'm',
+        universeId: null,
+        runId: 'u',
+        createdAt: '2026-01-01T00:00:00Z',
+        features: ['a', 'b'],
+        importances: [1, 2],
+        fold: null,
+        seed: null,
+        gitCommit: null,
+        metadata: {},
+      }),
+    );
     const log = capturingLogger();
     const { reports, issues } = await analyzeAllStabilityHook({ outputDir: base, logger: log });
     expect(reports).toHaveLength(1);
@@ -437,15 +607,34 @@ describe('hooks, configuration, thresholds and warnings', () => {
     const log = capturingLogger();
     const common = { targetName: 'ret', method: 'tft_vsn', outputDir: base, logger: log, topK: 2 } as const;
     await saveSnapshotHook({ ...common, importance: { a: 3, b: 2, c: 1, d: 0.5 } });
-    await saveSnapshotHook({ ...common, importance: new Map([['d', 3], ['c', 2], ['b', 1], ['a', 0.5]]) });
-    const third = await saveSnapshotFromSeriesHook({ ...common, names: ['a', 'b', 'c', 'd'], values: [3, 2, 1, 0.5], autoAnalyze: true, fold: 1 });
+    await saveSnapshotHook({
+      ...common,
+      importance: new Map([
+        ['d', 3],
+        ['c', 2],
+        ['b', 1],
+        ['a', 0.5],
+      ]),
+    });
+    const third = await saveSnapshotFromSeriesHook({
+      ...common,
+      names: ['a', 'b', 'c', 'd'],
+      values: [3, 2, 1, 0.5],
+      autoAnalyze: true,
+      fold: 1,
+    });
     expect(third.snapshot.fold).toBe(1);
     expect(third.report!.runs).toBe(3);
     expect(third.analysisError).toBeUndefined();
     expect(third.report!.warnings.length).toBeGreaterThan(0);
     expect(log.warns.some((w) => /kendallTau .* below the threshold 0\.6/.test(w))).toBe(true);
     // thresholds low enough: no warnings
-    const calm = await saveSnapshotHook({ ...common, importance: { a: 3, b: 2, c: 1, d: 0.5 }, autoAnalyze: true, thresholds: { minTopKOverlap: -1, minKendallTau: -1, minWeightedTau: -1, minRbo: -1, minNogueira: -1 } });
+    const calm = await saveSnapshotHook({
+      ...common,
+      importance: { a: 3, b: 2, c: 1, d: 0.5 },
+      autoAnalyze: true,
+      thresholds: { minTopKOverlap: -1, minKendallTau: -1, minWeightedTau: -1, minRbo: -1, minNogueira: -1 },
+    });
     expect(calm.report!.warnings).toEqual([]);
     // a bad topK is refused before anything is written
     const before = readdirSync(path.join(base, 'ret', 'tft_vsn')).length;
@@ -453,10 +642,13 @@ describe('hooks, configuration, thresholds and warnings', () => {
     expect(readdirSync(path.join(base, 'ret', 'tft_vsn')).length).toBe(before);
   });
 
-  it('YAML with the safety config\'s keys, validated, with defaults; unknown sibling keys warn; programmatic options override it', async () => {
+  it("YAML with the safety config's keys, validated, with defaults; unknown sibling keys warn; programmatic options override it", async () => {
     const dir = tmp();
     const f = path.join(dir, 'safety.yaml');
-    writeFileSync(f, 'safety:\n  feature_importance:\n    auto_analyze_stability: true\n    stability_thresholds:\n      min_top_k_overlap: 0.8\n      min_kendall_tau: 0.5\n');
+    writeFileSync(
+      f,
+      'safety:\n  feature_importance:\n    auto_analyze_stability: true\n    stability_thresholds:\n      min_top_k_overlap: 0.8\n      min_kendall_tau: 0.5\n',
+    );
     const cfg = loadStabilityConfig(f);
     expect(cfg.autoAnalyze).toBe(true);
     expect(cfg.thresholds.minTopKOverlap).toBe(0.8);
@@ -468,7 +660,10 @@ describe('hooks, configuration, thresholds and warnings', () => {
     writeFileSync(f, 'safety:\n  feature_importance:\n    stability_thresholds:\n      min_kendall_tau: high\n');
     expect(() => loadStabilityConfig(f)).toThrow(/min_kendall_tau/);
     // a real safety config carries other settings beside the stability ones: warned about, not rejected
-    writeFileSync(f, 'safety:\n  leakage_checks: true\n  feature_importance:\n    save_raw_importances: true\n    top_k: 7\n    stability_thresholds:\n      min_rbo: 0.4\n');
+    writeFileSync(
+      f,
+      'safety:\n  leakage_checks: true\n  feature_importance:\n    save_raw_importances: true\n    top_k: 7\n    stability_thresholds:\n      min_rbo: 0.4\n',
+    );
     const warned: string[] = [];
     const real = loadStabilityConfig(f, (m) => warned.push(m));
     expect(real.topK).toBe(7);
@@ -486,7 +681,15 @@ describe('hooks, configuration, thresholds and warnings', () => {
     writeFileSync(f, 'safety:\n  feature_importance:\n    stability_thresholds:\n      min_kendal_tau: 0.5\n');
     expect(() => loadStabilityConfig(f)).toThrow(/min_kendal_tau/);
     const base = tmp();
-    const r = await saveSnapshotHook({ targetName: 't', method: 'm', importance: { a: 1 }, outputDir: base, config: cfg, autoAnalyze: false, logger: capturingLogger() });
+    const r = await saveSnapshotHook({
+      targetName: 't',
+      method: 'm',
+      importance: { a: 1 },
+      outputDir: base,
+      config: cfg,
+      autoAnalyze: false,
+      logger: capturingLogger(),
+    });
     expect(r.report).toBeUndefined();
   });
 
@@ -506,18 +709,45 @@ describe('hooks, configuration, thresholds and warnings', () => {
     const fromEnv = write('env.yaml', 5);
     expect(resolveStabilityConfigPath({ cwd: dir, env: { TFT_STABILITY_CONFIG: fromEnv } })).toEqual({ path: fromEnv, source: 'env' });
     const explicit = write('explicit.yaml', 2, '    stability_thresholds:\n      min_kendall_tau: -1\n');
-    expect(resolveStabilityConfigPath({ cwd: dir, env: { TFT_STABILITY_CONFIG: fromEnv }, configPath: explicit })).toEqual({ path: explicit, source: 'option' });
+    expect(resolveStabilityConfigPath({ cwd: dir, env: { TFT_STABILITY_CONFIG: fromEnv }, configPath: explicit })).toEqual({
+      path: explicit,
+      source: 'option',
+    });
 
     // the hooks read the file: auto-analysis, top_k and thresholds from it
     const base = tmp();
     const log = capturingLogger();
-    await saveSnapshotHook({ targetName: 't', method: 'm', outputDir: base, importance: { a: 3, b: 2, c: 1 }, configPath: explicit, logger: log });
-    const second = await saveSnapshotHook({ targetName: 't', method: 'm', outputDir: base, importance: { c: 3, b: 2, a: 1 }, configPath: explicit, logger: log });
+    await saveSnapshotHook({
+      targetName: 't',
+      method: 'm',
+      outputDir: base,
+      importance: { a: 3, b: 2, c: 1 },
+      configPath: explicit,
+      logger: log,
+    });
+    const second = await saveSnapshotHook({
+      targetName: 't',
+      method: 'm',
+      outputDir: base,
+      importance: { c: 3, b: 2, a: 1 },
+      configPath: explicit,
+      logger: log,
+    });
     expect(second.report!.topK).toBe(2);
     expect(second.report!.thresholds.minKendallTau).toBe(-1);
     expect(second.report!.checks.find((c) => c.metric === 'kendallTau')!.status).toBe('pass');
     // programmatic options still win over the file; sampling is opt-in (3 runs, 3 pairs: 2 sampled)
-    const third = await saveSnapshotHook({ targetName: 't', method: 'm', outputDir: base, importance: { a: 1, b: 2, c: 3 }, configPath: explicit, topK: 1, samplePairs: 2, autoAnalyze: true, logger: log });
+    const third = await saveSnapshotHook({
+      targetName: 't',
+      method: 'm',
+      outputDir: base,
+      importance: { a: 1, b: 2, c: 3 },
+      configPath: explicit,
+      topK: 1,
+      samplePairs: 2,
+      autoAnalyze: true,
+      logger: log,
+    });
     expect(third.report!.topK).toBe(1);
     expect(third.report!.weightedTau).toMatchObject({ sampled: true, pairs: 2 });
     expect(third.report!.kendallTau).toMatchObject({ sampled: false, pairs: 3 });
@@ -527,7 +757,13 @@ describe('hooks, configuration, thresholds and warnings', () => {
     try {
       const all = await analyzeAllStabilityHook({ outputDir: base, logger: capturingLogger() });
       expect(all.reports[0]!.topK).toBe(5);
-      const viaEnv = await saveSnapshotHook({ targetName: 't', method: 'm', outputDir: base, importance: { a: 1, b: 3, c: 2 }, logger: capturingLogger() });
+      const viaEnv = await saveSnapshotHook({
+        targetName: 't',
+        method: 'm',
+        outputDir: base,
+        importance: { a: 1, b: 3, c: 2 },
+        logger: capturingLogger(),
+      });
       expect(viaEnv.report!.topK).toBe(5);
       process.env.TFT_STABILITY_CONFIG = path.join(dir, 'missing.yaml');
       await expect(analyzeAllStabilityHook({ outputDir: base, logger: capturingLogger() })).rejects.toThrow(/missing\.yaml: cannot read/);
@@ -535,7 +771,16 @@ describe('hooks, configuration, thresholds and warnings', () => {
       if (previous === undefined) delete process.env.TFT_STABILITY_CONFIG;
       else process.env.TFT_STABILITY_CONFIG = previous;
     }
-    await expect(saveSnapshotHook({ targetName: 't', method: 'm', outputDir: base, importance: { a: 1 }, configPath: path.join(dir, 'nope.yaml'), logger: log })).rejects.toThrow(/nope\.yaml/);
+    await expect(
+      saveSnapshotHook({
+        targetName: 't',
+        method: 'm',
+        outputDir: base,
+        importance: { a: 1 },
+        configPath: path.join(dir, 'nope.yaml'),
+        logger: log,
+      }),
+    ).rejects.toThrow(/nope\.yaml/);
   });
 });
 
@@ -547,10 +792,26 @@ describe('CLI', () => {
     const run = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
       // tsx by file URL: the working directory is outside the project, where `--import tsx` would not resolve
       const tsx = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-      const k = spawn(process.execPath, ['--import', tsx, path.join(ROOT, 'lib/cli/main.ts'), 'stability', 'analyze', '--target', 'fwd_ret_21d', '--method', 'lightgbm', '--top-k', '20'], {
-        cwd,
-        env: { ...process.env, TFT_NATIVE_CLI: '1', TFT_STABILITY_CONFIG: '' },
-      });
+      const k = spawn(
+        process.execPath,
+        [
+          '--import',
+          tsx,
+          path.join(ROOT, 'lib/cli/main.ts'),
+          'stability',
+          'analyze',
+          '--target',
+          'fwd_ret_21d',
+          '--method',
+          'lightgbm',
+          '--top-k',
+          '20',
+        ],
+        {
+          cwd,
+          env: { ...process.env, TFT_NATIVE_CLI: '1', TFT_STABILITY_CONFIG: '' },
+        },
+      );
       let out = '';
       let err = '';
       k.stdout.on('data', (d) => (out += d));
@@ -564,7 +825,19 @@ describe('CLI', () => {
     expect(run.out.indexOf('[AAPL]')).toBeLessThan(run.out.indexOf('[ALL]'));
     // the same with --base-dir
     const base = path.join(cwd, 'artifacts/feature_importance');
-    const json = await cli(['stability', 'analyze', '--target', 'fwd_ret_21d', '--method', 'lightgbm', '--base-dir', base, '--top-k', '8', '--json']);
+    const json = await cli([
+      'stability',
+      'analyze',
+      '--target',
+      'fwd_ret_21d',
+      '--method',
+      'lightgbm',
+      '--base-dir',
+      base,
+      '--top-k',
+      '8',
+      '--json',
+    ]);
     expect(json.code).toBe(0);
     const doc = JSON.parse(json.out);
     expect(doc.reports.map((r: { group: { universeId: string } }) => r.group.universeId)).toEqual(['AAPL', 'ALL']);
@@ -575,7 +848,20 @@ describe('CLI', () => {
   it('analyze prints the table; --json; exit codes: 0 with warnings, 3 with --fail-on-warning, 1 on errors, 2 on usage errors', async () => {
     const base = tmp();
     cpSync(path.join(FIX, 'archive'), base, { recursive: true });
-    const args = ['stability', 'analyze', '--target', 'fwd_ret_21d', '--method', 'lightgbm', '--universe', 'ALL', '--top-k', '8', '--base-dir', base];
+    const args = [
+      'stability',
+      'analyze',
+      '--target',
+      'fwd_ret_21d',
+      '--method',
+      'lightgbm',
+      '--universe',
+      'ALL',
+      '--top-k',
+      '8',
+      '--base-dir',
+      base,
+    ];
     const table = await cli(args);
     expect(table.code).toBe(0);
     expect(table.out).toMatch(/fwd_ret_21d\/lightgbm\[ALL\]: 6 runs/);
@@ -618,18 +904,36 @@ describe('CLI', () => {
   it('n/a metrics print as n/a and count as warnings; empty and broken files are reported without failing', async () => {
     const base = tmp();
     const store = new SnapshotStore(base);
-    for (const runId of ['x', 'y']) await store.save({ targetName: 'flat', method: 'm', features: ['a', 'b', 'c'], importances: [1, 1, 1], runId });
-    writeFileSync(path.join(base, 'flat', 'm', 'empty.json'), JSON.stringify({ target_name: 'flat', method: 'm', run_id: 'e', created_at: '2026-01-01T00:00:00', feature_names: [], importance_values: [] }));
+    for (const runId of ['x', 'y'])
+      await store.save({ targetName: 'flat', method: 'm', features: ['a', 'b', 'c'], importances: [1, 1, 1], runId });
+    writeFileSync(
+      path.join(base, 'flat', 'm', 'empty.json'),
+      JSON.stringify({
+        target_name: 'flat',
+        method: 'm',
+        run_id: 'e',
+        created_at: '2026-01-01T00:00:00',
+        feature_names: [],
+        importance_values: [],
+      }),
+    );
     const r = await cli(['stability', 'analyze', '--target', 'flat', '--method', 'm', '--top-k', '2', '--base-dir', base]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Kendall tau-b\s+n\/a\s+0\.60\s+n\/a/);
     expect(r.out).toMatch(/WARNING flat\/m: kendallTau is n\/a/);
     expect(r.out).toMatch(/skipped .*empty\.json: .*at least one feature/);
-    expect((await cli(['stability', 'analyze', '--target', 'flat', '--method', 'm', '--top-k', '2', '--base-dir', base, '--fail-on-warning'])).code).toBe(3);
+    expect(
+      (await cli(['stability', 'analyze', '--target', 'flat', '--method', 'm', '--top-k', '2', '--base-dir', base, '--fail-on-warning']))
+        .code,
+    ).toBe(3);
     const all = await cli(['stability', 'analyze-all', '--base-dir', base, '--json']);
     expect(all.code).toBe(0);
     const doc = JSON.parse(all.out);
-    expect(doc.reports[0].checks.find((c: { metric: string }) => c.metric === 'kendallTau')).toMatchObject({ value: null, status: 'n/a', passed: false });
+    expect(doc.reports[0].checks.find((c: { metric: string }) => c.metric === 'kendallTau')).toMatchObject({
+      value: null,
+      status: 'n/a',
+      passed: false,
+    });
     expect(doc.issues).toHaveLength(1);
   });
 
@@ -637,7 +941,10 @@ describe('CLI', () => {
     const base = tmp();
     cpSync(path.join(FIX, 'archive'), base, { recursive: true });
     const f = path.join(tmp(), 'safety.yaml');
-    writeFileSync(f, `safety:\n  feature_importance:\n    base_dir: ${JSON.stringify(base)}\n    top_k: 8\n    other_setting: 1\n    stability_thresholds:\n      min_top_k_overlap: 0.3\n`);
+    writeFileSync(
+      f,
+      `safety:\n  feature_importance:\n    base_dir: ${JSON.stringify(base)}\n    top_k: 8\n    other_setting: 1\n    stability_thresholds:\n      min_top_k_overlap: 0.3\n`,
+    );
     const r = await cli(['stability', 'analyze', '--target', 'fwd_ret_21d', '--method', 'lightgbm', '--universe', 'ALL', '--config', f]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/top-8 overlap \(Jaccard\)\s+0\.363\s+0\.30\s+pass/);

@@ -15,7 +15,8 @@ if (kind === 'rank') {
   for (let i = 0; i < 3; i++) pending.push(model.predictBatch({ x, batch: 2048 }, { vsnWeights: true }));
 } else {
   const model = TFTModel.create({ nFeatures: 16, dHidden: 32, nHeads: 4, seqLen: 42, seed: 2 });
-  const assets = 8, days = 1500;
+  const assets = 8,
+    days = 1500;
   const features = new Float32Array(assets * days * 16).map((_, i) => Math.sin(i * 0.37) * 0.5);
   const target = new Float32Array(assets * days).map((_, i) => Math.cos(i * 0.11) * 0.01);
   const trainer = new Trainer(model, { features, assets, days, target }, { batchSize: 64, window: 42 });

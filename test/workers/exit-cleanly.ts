@@ -12,6 +12,6 @@ const run = () =>
     w.once('message', resolve);
     w.once('error', reject);
   });
-const data = new Float64Array(200 * 300).map((_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+const data = new Float64Array(200 * 300).map((_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1);
 const [a, b, c] = await Promise.all([run(), run(), kendallTauMatrix({ data, rows: 200, cols: 300 })]);
 process.stdout.write(JSON.stringify({ ok: Boolean(a && b && c.length === 40000) }) + '\n');

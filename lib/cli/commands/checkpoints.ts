@@ -55,20 +55,36 @@ export function registerCheckpoints(program: Command): void {
       const lines = [
         `${loaded.path}: verified (sha256 of ${Object.keys(m.files).length} file(s), metadata digest, ${m.nFeatures} features, tensors match the config)`,
         `model type ${m.modelType}, version ${m.version}, created ${m.createdAt}${m.gitCommit ? `, git ${m.gitCommit.slice(0, 12)}${m.gitDirty ? ' (dirty)' : ''}` : ''}`,
-        `config: ${Object.entries(m.config).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`,
+        `config: ${Object.entries(m.config)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(' ')}`,
         `assets (${m.nAssets}): ${m.assetNames.slice(0, 12).join(', ')}${m.nAssets > 12 ? ', …' : ''}`,
         `features (${m.nFeatures}): ${m.featureNames.slice(0, 12).join(', ')}${m.nFeatures > 12 ? ', …' : ''}`,
         `normalization: ${m.normalization ? `fitted on ${m.normalization.startDate ?? '?'} .. ${m.normalization.endDate ?? '?'}` : 'none'}`,
       ];
       if (m.featureSelection) {
         const f = m.featureSelection;
-        const how = [f.method, f.folds !== undefined ? `over ${f.folds} fold(s)` : undefined, f.rankStability != null ? `rank stability ${num(f.rankStability)}` : undefined].filter(Boolean);
+        const how = [
+          f.method,
+          f.folds !== undefined ? `over ${f.folds} fold(s)` : undefined,
+          f.rankStability != null ? `rank stability ${num(f.rankStability)}` : undefined,
+        ].filter(Boolean);
         lines.push(`feature selection: ${f.selected.length} selected${how.length ? ` (${how.join(', ')})` : ''}`);
       }
-      if (m.hpTuning) lines.push(`HP tuning: best value ${num(m.hpTuning.bestValue)}, ${Object.entries(m.hpTuning.bestParams).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
-      if (m.oos) lines.push(`OOS: Sharpe ${num(m.oos.sharpe)}, total return ${num(m.oos.totalReturn, 3)}, max drawdown ${num(m.oos.maxDrawdown, 3)}`);
+      if (m.hpTuning)
+        lines.push(
+          `HP tuning: best value ${num(m.hpTuning.bestValue)}, ${Object.entries(m.hpTuning.bestParams)
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+            .join(' ')}`,
+        );
+      if (m.oos)
+        lines.push(
+          `OOS: Sharpe ${num(m.oos.sharpe)}, total return ${num(m.oos.totalReturn, 3)}, max drawdown ${num(m.oos.maxDrawdown, 3)}`,
+        );
       for (const f of m.trainingInfo?.folds ?? []) {
-        lines.push(`  fold ${f.index}: train ${f.train.start}..${f.train.end}, test ${f.test.start}..${f.test.end}, Sharpe ${num(f.sharpe)}`);
+        lines.push(
+          `  fold ${f.index}: train ${f.train.start}..${f.train.end}, test ${f.test.start}..${f.test.end}, Sharpe ${num(f.sharpe)}`,
+        );
       }
       process.stdout.write(lines.join('\n') + '\n');
     });

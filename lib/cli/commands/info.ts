@@ -6,7 +6,7 @@ import { capabilities } from '../../runtime.js';
 export function registerInfo(program: Command): void {
   program
     .command('info')
-    .description('print libtorch version, CUDA availability, threads, BLAS and the kernels\' instruction set of this build')
+    .description("print libtorch version, CUDA availability, threads, BLAS and the kernels' instruction set of this build")
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }) => {
       const c = capabilities();
@@ -16,8 +16,22 @@ export function registerInfo(program: Command): void {
       }
       const rows: [string, string][] = [
         ['libtorch', c.torchVersion],
-        ['model on CUDA', c.torchCudaDevices > 0 ? `yes (${c.torchCudaDevices} device(s))` : c.torchCudaCompiled ? 'compiled, no device' : 'no (CPU libtorch)'],
-        ['CUDA rank kernels', c.cudaKernelsCompiled ? (c.cudaKernelDevices > 0 ? `yes (${c.cudaKernelDevices} device(s))` : 'compiled, no device') : 'not compiled'],
+        [
+          'model on CUDA',
+          c.torchCudaDevices > 0
+            ? `yes (${c.torchCudaDevices} device(s))`
+            : c.torchCudaCompiled
+              ? 'compiled, no device'
+              : 'no (CPU libtorch)',
+        ],
+        [
+          'CUDA rank kernels',
+          c.cudaKernelsCompiled
+            ? c.cudaKernelDevices > 0
+              ? `yes (${c.cudaKernelDevices} device(s))`
+              : 'compiled, no device'
+            : 'not compiled',
+        ],
         ['CUDA status', c.cudaStatus || 'ok'],
         ['threads', `${c.intraOpThreads} of ${c.hardwareThreads} (${c.parallelBackend})`],
         ['BLAS', `${c.blas} [${c.blasLibrary}]`],

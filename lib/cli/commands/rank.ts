@@ -27,13 +27,18 @@ function dayCount(min: number) {
 
 function printMomentum(r: MomentumStability): void {
   const out = (s: string) => process.stdout.write(s + '\n');
-  out(`momentum rankings (${r.lookback}-${r.skip}) of ${r.symbols.length} symbols every ${r.step} days: ${r.dates.length} rankings, ${r.dates[0]} … ${r.dates.at(-1)}`);
+  out(
+    `momentum rankings (${r.lookback}-${r.skip}) of ${r.symbols.length} symbols every ${r.step} days: ${r.dates.length} rankings, ${r.dates[0]} … ${r.dates.at(-1)}`,
+  );
   out('\n  lag (days)   Kendall tau-b   Spearman   weighted tau   pairs');
   for (const l of r.byLag) {
-    out(`  ${String(l.days).padStart(10)}   ${l.kendall.toFixed(3).padStart(13)}   ${l.spearman.toFixed(3).padStart(8)}   ${l.weightedTau.toFixed(3).padStart(12)}   ${String(l.pairs).padStart(5)}`);
+    out(
+      `  ${String(l.days).padStart(10)}   ${l.kendall.toFixed(3).padStart(13)}   ${l.spearman.toFixed(3).padStart(8)}   ${l.weightedTau.toFixed(3).padStart(12)}   ${String(l.pairs).padStart(5)}`,
+    );
   }
   out('\n  year   mean Kendall tau between consecutive rankings');
-  for (const y of r.byYear) out(`  ${y.year}   ${y.kendall.toFixed(3).padStart(6)}  ${'█'.repeat(Math.max(0, Math.round(y.kendall * 40)))}`);
+  for (const y of r.byYear)
+    out(`  ${y.year}   ${y.kendall.toFixed(3).padStart(6)}  ${'█'.repeat(Math.max(0, Math.round(y.kendall * 40)))}`);
   out(`\n  (${(r.dates.length * (r.dates.length - 1) * 1.5).toFixed(0)} pairwise statistics in ${(r.seconds * 1000).toFixed(0)} ms)`);
 }
 
@@ -41,7 +46,9 @@ export function registerRank(program: Command): void {
   const rank = program.command('rank').description('bulk rank statistics on real data');
   rank
     .command('momentum')
-    .description('stability of cross-sectional momentum rankings (Kendall, Spearman, weighted tau at increasing lags); bundled Dow 30 by default')
+    .description(
+      'stability of cross-sectional momentum rankings (Kendall, Spearman, weighted tau at increasing lags); bundled Dow 30 by default',
+    )
     .option('--data <file...>', 'CSV or Parquet price file(s) in long format')
     .option('--start <date>', 'first date (YYYY-MM-DD)')
     .option('--end <date>', 'last date (YYYY-MM-DD)')

@@ -45,7 +45,9 @@ function configFrom(o: Common) {
 
 function print(result: GroupAnalyses, o: Common): void {
   if (o.json) {
-    process.stdout.write(JSON.stringify({ reports: result.reports.map(reportToJSON), errors: result.errors, issues: result.issues }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ reports: result.reports.map(reportToJSON), errors: result.errors, issues: result.issues }, null, 2) + '\n',
+    );
     return;
   }
   const blocks = result.reports.map((r) => formatReport(r));
@@ -65,8 +67,15 @@ export function registerStability(program: Command): void {
     c
       .option('--base-dir <dir>', `snapshot store (default ${DEFAULT_BASE_DIR})`)
       .option('--top-k <k>', `size of the top sets, an integer ≥ 1 (default ${DEFAULT_TOP_K})`, positiveInt)
-      .option('--sample-pairs <n>', 'estimate weighted tau and RBO from a seeded sample of n pairs (default: every pair, exact)', positiveInt)
-      .option('--config <file>', 'YAML with safety.feature_importance settings (default: $TFT_STABILITY_CONFIG, then configs/safety_config.yaml)')
+      .option(
+        '--sample-pairs <n>',
+        'estimate weighted tau and RBO from a seeded sample of n pairs (default: every pair, exact)',
+        positiveInt,
+      )
+      .option(
+        '--config <file>',
+        'YAML with safety.feature_importance settings (default: $TFT_STABILITY_CONFIG, then configs/safety_config.yaml)',
+      )
       .option('--json', 'machine-readable output: { reports, errors, issues }')
       .option('--matrices', 'with --json: include the pairwise matrices')
       .option('--fail-on-warning', 'exit with code 3 when a metric is below its threshold or n/a');
@@ -79,19 +88,36 @@ export function registerStability(program: Command): void {
       .option('--universe <id>', 'only this universe id (ALL for cross-sectional); default: every universe'),
   ).action(async (o: Common & { target: string; method: string; universe?: string }) => {
     const cfg = configFrom(o);
-    const { snapshots, issues } = await new SnapshotStore(cfg.baseDir).list({ targetName: o.target, method: o.method, universeId: o.universe });
+    const { snapshots, issues } = await new SnapshotStore(cfg.baseDir).list({
+      targetName: o.target,
+      method: o.method,
+      universeId: o.universe,
+    });
     if (snapshots.length === 0) {
       for (const i of issues) process.stderr.write(`skipped ${i.path}: ${i.reason}\n`);
-      throw new NotFoundError(`no snapshots for ${o.target}/${o.method}${o.universe ? `[${o.universe}]` : ''} under ${cfg.baseDir}`, o.target);
+      throw new NotFoundError(
+        `no snapshots for ${o.target}/${o.method}${o.universe ? `[${o.universe}]` : ''} under ${cfg.baseDir}`,
+        o.target,
+      );
     }
-    const result = await analyzeGroups(snapshots, issues, { topK: cfg.topK, thresholds: cfg.thresholds, samplePairs: cfg.samplePairs ?? undefined, includeMatrices: o.matrices });
+    const result = await analyzeGroups(snapshots, issues, {
+      topK: cfg.topK,
+      thresholds: cfg.thresholds,
+      samplePairs: cfg.samplePairs ?? undefined,
+      includeMatrices: o.matrices,
+    });
     print(result, o);
     exitCode(result, o);
   });
   common(cmd.command('analyze-all').description('every group of the store')).action(async (o: Common) => {
     const cfg = configFrom(o);
     const { snapshots, issues } = await new SnapshotStore(cfg.baseDir).list();
-    const result = await analyzeGroups(snapshots, issues, { topK: cfg.topK, thresholds: cfg.thresholds, samplePairs: cfg.samplePairs ?? undefined, includeMatrices: o.matrices });
+    const result = await analyzeGroups(snapshots, issues, {
+      topK: cfg.topK,
+      thresholds: cfg.thresholds,
+      samplePairs: cfg.samplePairs ?? undefined,
+      includeMatrices: o.matrices,
+    });
     if (result.reports.length === 0 && result.errors.length === 0) {
       // Nothing matched (an empty store, a missing folder, a file given as the folder): exit 1, as documented.
       for (const i of issues) process.stderr.write(`skipped ${i.path}: ${i.reason}\n`);
