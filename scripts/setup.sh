@@ -9,6 +9,8 @@
 #                         only; nothing links against libhwy)
 #   cmake, g++, make      the addon build (cmake-js) and node-gyp's source fallback
 #   python3               node-gyp needs it
+#   clang-format          `npm run lint` only (scripts/clang-format-check.sh checks native/ against
+#                         .clang-format); neither the build nor the tests use it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +22,7 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
-packages=(libtorch-dev libopenblas0-openmp libhwy-dev cmake g++ make python3)
+packages=(libtorch-dev libopenblas0-openmp libhwy-dev cmake g++ make python3 clang-format)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
