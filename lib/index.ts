@@ -4,8 +4,16 @@
  */
 export * from './errors.js';
 export {
-  capabilities, setNumThreads, getNumThreads, measureSgemmGflops, cpuIsa, setCpuIsa, supportedCpuIsas, CPU_ISAS,
-  type Capabilities, type CpuIsa,
+  capabilities,
+  setNumThreads,
+  getNumThreads,
+  measureSgemmGflops,
+  cpuIsa,
+  setCpuIsa,
+  supportedCpuIsas,
+  CPU_ISAS,
+  type Capabilities,
+  type CpuIsa,
 } from './runtime.js';
 export * from './rank/rank-correlation.js';
 export * from './rank/momentum-stability.js';

@@ -24,8 +24,9 @@ import {
   supportedCpuIsas,
 } from '../lib/index.js';
 import { randn } from './helpers/random.js';
+import { fixturePath } from './helpers/fixtures.js';
 
-const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/model');
+const FIXTURES = fixturePath('model');
 const CASES = ['plain', 'entities', 'xtrend', 'context_only', 'reference_size', 'single_step'];
 
 function maxAbs(a: Float32Array, b: Float32Array): number {

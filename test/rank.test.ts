@@ -40,6 +40,7 @@ import {
   naiveWeightedTau,
   randomRankings,
 } from './helpers/naive-rank.js';
+import { fixturePath } from './helpers/fixtures.js';
 
 interface FixtureCase {
   name: string;
@@ -53,7 +54,7 @@ interface FixtureCase {
   topk_jaccard: (number | null)[][];
 }
 
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/rank/scipy_rank_fixtures.json', import.meta.url), 'utf8')) as {
+const fixtures = JSON.parse(readFileSync(fixturePath('rank', 'scipy_rank_fixtures.json'), 'utf8')) as {
   cases: FixtureCase[];
 };
 

@@ -77,15 +77,21 @@ export class Explainer {
       throw new InvalidArgumentError(`method: must be one of ${GRADIENT_METHODS.join(', ')}, got ${String(method)}`, 'method');
     const o = requireOptions(opts);
     const inner = requireOptions(o.inner);
-    return await this.#gradients(method, input, o, {
-      abs: inner.abs,
-      nSteps: inner.nSteps,
-      integration: inner.method,
-      nSamples: inner.nSamples,
-      stdevs: inner.stdevs,
-      tunnel: { type: o.type ?? 'smoothgrad', nSamples: o.nSamples, stdevs: o.stdevs, drawBaselinePerNoise: o.drawBaselinePerNoise },
-      ...this.#baselines(input, o.baselines),
-    }, `noiseTunnel(${method})`);
+    return await this.#gradients(
+      method,
+      input,
+      o,
+      {
+        abs: inner.abs,
+        nSteps: inner.nSteps,
+        integration: inner.method,
+        nSamples: inner.nSamples,
+        stdevs: inner.stdevs,
+        tunnel: { type: o.type ?? 'smoothgrad', nSamples: o.nSamples, stdevs: o.stdevs, drawBaselinePerNoise: o.drawBaselinePerNoise },
+        ...this.#baselines(input, o.baselines),
+      },
+      `noiseTunnel(${method})`,
+    );
   }
 
   /** F(x) − F(x with the group replaced by the baseline), for each group of (step, feature) cells. */

@@ -17,6 +17,7 @@ import {
   spanAlpha,
   varianceOrZero,
 } from './rolling.js';
+import { DEFAULT_VOL_SPAN } from '../defaults.js';
 
 /** One symbol's bars as Float64Array views of a PricePanel (NaN where not listed). */
 export interface SymbolBars {
@@ -28,7 +29,7 @@ export interface SymbolBars {
 }
 
 /** The span of the ex-ante daily volatility σ_t used to normalise returns (X-Trend, Deep Momentum Networks). */
-export const SIGMA_SPAN = 60;
+export const SIGMA_SPAN = DEFAULT_VOL_SPAN;
 
 /** Re-exported for the feature families, which annualise with it. */
 export { SQRT_252 };

@@ -12,6 +12,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { SQRT_252 } from './annualization.js';
 import { validatePricePanel, type PricePanel } from './price-panel.js';
 import { Scratch, ewmaStd, spanAlpha } from './rolling.js';
+import { DEFAULT_SIGMA_TARGET, DEFAULT_VOL_SPAN } from '../defaults.js';
 
 export interface TargetOptions {
   /** Forward-return horizons in bars (default [1, 5, 21]). */
@@ -57,8 +58,8 @@ export function volatilityLeverage(sigma: number, sigmaTarget: number): number {
 export function buildTargets(panel: PricePanel, opts: TargetOptions = {}): TargetPanel {
   validatePricePanel(panel);
   const horizons = opts.horizons ?? [1, 5, 21];
-  const volSpan = opts.volSpan ?? 60;
-  const sigmaTarget = opts.sigmaTarget ?? 0.15;
+  const volSpan = opts.volSpan ?? DEFAULT_VOL_SPAN;
+  const sigmaTarget = opts.sigmaTarget ?? DEFAULT_SIGMA_TARGET;
   for (const h of horizons) {
     if (!Number.isInteger(h) || h < 1) throw new InvalidArgumentError(`horizons: ${h} is not a positive integer`, 'horizons');
   }

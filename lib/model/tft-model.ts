@@ -110,7 +110,8 @@ function ids(v: Int32Array | readonly number[] | undefined, name: string, nEntit
   if (v instanceof Int32Array) return requireUnshared(v, name);
   if (!Array.isArray(v)) throw new DTypeError(`${name}: must be an Int32Array or an array of integers`, name);
   return Int32Array.from(v, (x: unknown) => {
-    if (typeof x !== 'number' || !Number.isInteger(x)) throw new InvalidArgumentError(`${name}: ids must be integers, got ${String(x)}`, name);
+    if (typeof x !== 'number' || !Number.isInteger(x))
+      throw new InvalidArgumentError(`${name}: ids must be integers, got ${String(x)}`, name);
     // Negative ids pass to the native range check; only what int32 cannot hold must be stopped here.
     if (x < -INT32_MAX - 1 || x > INT32_MAX) throw new OutOfRangeError(`${name}: entity id ${x} is outside [0, ${nEntities})`, name);
     return x;

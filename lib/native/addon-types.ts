@@ -46,13 +46,32 @@ export interface NativeAddon extends NativeModelExports, NativeTrainerExports, N
   setCpuIsa(isa: string): void;
   measureSgemmGflops(n: number, reps: number): number;
 
-  rankMatrix(values: FloatArray, m: number, n: number, statistic: RankStatisticName, k: number | undefined,
-    device: RankDeviceName): Promise<Float64Array>;
-  rankMatrixSync(values: FloatArray, m: number, n: number, statistic: RankStatisticName, k: number | undefined,
-    device: RankDeviceName): Float64Array;
+  rankMatrix(
+    values: FloatArray,
+    m: number,
+    n: number,
+    statistic: RankStatisticName,
+    k: number | undefined,
+    device: RankDeviceName,
+  ): Promise<Float64Array>;
+  rankMatrixSync(
+    values: FloatArray,
+    m: number,
+    n: number,
+    statistic: RankStatisticName,
+    k: number | undefined,
+    device: RankDeviceName,
+  ): Float64Array;
   rankPair(a: FloatArray, b: FloatArray, statistic: RankStatisticName, k?: number): number;
-  rankPairs(values: FloatArray, m: number, n: number, statistic: RankStatisticName, k: number | undefined,
-    device: RankDeviceName, pairs: Int32Array): Promise<Float64Array>;
+  rankPairs(
+    values: FloatArray,
+    m: number,
+    n: number,
+    statistic: RankStatisticName,
+    k: number | undefined,
+    device: RankDeviceName,
+    pairs: Int32Array,
+  ): Promise<Float64Array>;
   rboMatrix(values: FloatArray, m: number, n: number, p: number): Promise<Float64Array>;
   setKendallAlgorithm(algorithm: 'auto' | 'bitset' | 'fenwick'): void;
   kendallAlgorithmFor(m: number, n: number): 'bitset' | 'fenwick';
@@ -265,6 +284,18 @@ export interface NativeAttribution {
 }
 
 export interface NativeAttributionExports {
-  attributeGradients(model: NativeTftModel, x: Float32Array, batch: number, steps: number, options: NativeGradientOptions): Promise<NativeAttribution>;
-  attributePerturbation(model: NativeTftModel, x: Float32Array, batch: number, steps: number, options: NativePerturbationOptions): Promise<NativeAttribution>;
+  attributeGradients(
+    model: NativeTftModel,
+    x: Float32Array,
+    batch: number,
+    steps: number,
+    options: NativeGradientOptions,
+  ): Promise<NativeAttribution>;
+  attributePerturbation(
+    model: NativeTftModel,
+    x: Float32Array,
+    batch: number,
+    steps: number,
+    options: NativePerturbationOptions,
+  ): Promise<NativeAttribution>;
 }

@@ -7,6 +7,7 @@
 import { CheckpointManager, type SaveOptions } from '../checkpoint/checkpoint-manager.js';
 import type { CheckpointMetadata } from '../checkpoint/metadata.js';
 import { normalizationToJSON } from '../data/normalization.js';
+import { meanUpperTriangle } from '../rank/pairwise-summary.js';
 import { kendallTauMatrixSync } from '../rank/rank-correlation.js';
 import type { TrainingResult } from './walk-forward.js';
 
@@ -55,20 +56,9 @@ export function featureSelectionOf(result: Pick<TrainingResult, 'featureNames' |
   let rankStability: number | null = null;
   if (rows.length >= 2) {
     const m = rows.length;
-    const tau = kendallTauMatrixSync(rows);
-    let sum = 0;
-    let n = 0;
-    for (let a = 0; a < m; a++) {
-      for (let b = a + 1; b < m; b++) {
-        const t = tau[a * m + b]!;
-        if (Number.isFinite(t)) {
-          sum += t;
-          n++;
-        }
-      }
-    }
+    const { mean, count } = meanUpperTriangle(kendallTauMatrixSync(rows), m);
     // Rounding can carry a mean of ±1 taus a hair past the bound the schema checks.
-    if (n > 0) rankStability = Math.max(-1, Math.min(1, sum / n));
+    if (count > 0) rankStability = Math.max(-1, Math.min(1, mean));
   }
   return { selected: [...result.featureNames], stabilityScores, method: 'tft_vsn', folds: folds.length, rankStability };
 }

@@ -13,6 +13,7 @@ import { z } from 'zod';
 
 import { InvalidArgumentError, IoError, SchemaError } from '../errors.js';
 import { TFTConfigFields, headsDivideHidden, issuePath } from '../model/config.js';
+import { DEFAULT_SIGMA_TARGET, DEFAULT_VOL_SPAN } from '../defaults.js';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -43,8 +44,8 @@ export const TrainingConfigSchema = z
       .prefault({}),
     targets: z
       .object({
-        volSpan: int(1).default(60),
-        sigmaTarget: z.number().positive().default(0.15),
+        volSpan: int(1).default(DEFAULT_VOL_SPAN),
+        sigmaTarget: z.number().positive().default(DEFAULT_SIGMA_TARGET),
       })
       .strict()
       .prefault({}),

@@ -24,8 +24,8 @@ import {
   type NoiseTunnelType,
   type TFTConfigInput,
 } from '../../lib/index.js';
+import { fixturePath } from '../helpers/fixtures.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const CASES = ['plain', 'entities', 'xtrend'] as const;
 
 interface FixtureEntry {
@@ -61,8 +61,8 @@ interface Fixture {
 }
 
 function loadCase(name: string) {
-  const fixture = JSON.parse(readFileSync(path.join(ROOT, 'fixtures/attribution', `${name}.json`), 'utf8')) as Fixture;
-  const dir = path.join(ROOT, 'fixtures/model', name);
+  const fixture = JSON.parse(readFileSync(fixturePath('attribution', `${name}.json`), 'utf8')) as Fixture;
+  const dir = fixturePath('model', name);
   const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as TFTConfigInput;
   const { B, T } = fixture.metadata;
   const input: ModelInput = {

@@ -84,8 +84,7 @@ describe('targets and steps', () => {
     const r = await ex.saliency(input, { target: 'mu', step: 3, abs: false });
     expect(r.step).toBe(3);
     expect(r.target).toBe('mu');
-    for (let b = 0; b < B; b++)
-      for (let t = 4; t < T; t++) for (let f = 0; f < F; f++) expect(r.attributions[(b * T + t) * F + f]).toBe(0);
+    for (let b = 0; b < B; b++) for (let t = 4; t < T; t++) for (let f = 0; f < F; f++) expect(r.attributions[(b * T + t) * F + f]).toBe(0);
     expect(r.stepImportance[3]).toBeGreaterThan(0);
     const p = await model.predictBatch(input, { allSteps: true });
     for (let b = 0; b < B; b++) expect(r.outputs[b]).toBeCloseTo(p.mu[b * T + 3]!, 5);
@@ -104,9 +103,23 @@ describe('random draws', () => {
     const before = getNumThreads();
     try {
       setNumThreads(1);
-      const one = await ex.noiseTunnel('gradientShap', input, { type: 'vargrad', nSamples: 3, stdevs: 0.2, seed: 5, baselines: dist, inner: opts });
+      const one = await ex.noiseTunnel('gradientShap', input, {
+        type: 'vargrad',
+        nSamples: 3,
+        stdevs: 0.2,
+        seed: 5,
+        baselines: dist,
+        inner: opts,
+      });
       setNumThreads(2);
-      const two = await ex.noiseTunnel('gradientShap', input, { type: 'vargrad', nSamples: 3, stdevs: 0.2, seed: 5, baselines: dist, inner: opts });
+      const two = await ex.noiseTunnel('gradientShap', input, {
+        type: 'vargrad',
+        nSamples: 3,
+        stdevs: 0.2,
+        seed: 5,
+        baselines: dist,
+        inner: opts,
+      });
       expect(Buffer.from(two.attributions.buffer).equals(Buffer.from(one.attributions.buffer))).toBe(true);
       const chunked = await ex.gradientShap(input, { ...opts, internalBatchSize: 1 });
       const whole = await ex.gradientShap(input, opts);
@@ -166,7 +179,9 @@ describe('bad input gets typed errors', () => {
     await expect(ex.integratedGradients(input, { method: 'simpson' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(ex.integratedGradients(input, { baselines: new Float32Array(7) })).rejects.toBeInstanceOf(ShapeError);
     await expect(ex.integratedGradients(input, { baselines: new Float32Array(2 * T * F) })).rejects.toBeInstanceOf(ShapeError);
-    await expect(ex.integratedGradients(input, { baselines: new Float32Array(T * F).fill(Number.NaN) })).rejects.toBeInstanceOf(NonFiniteError);
+    await expect(ex.integratedGradients(input, { baselines: new Float32Array(T * F).fill(Number.NaN) })).rejects.toBeInstanceOf(
+      NonFiniteError,
+    );
     await expect(ex.integratedGradients(input, { baselines: [1, 2] as never })).rejects.toBeInstanceOf(DTypeError);
     await expect(ex.saliency(input, { target: 'alpha' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(ex.saliency(input, { step: T })).rejects.toBeInstanceOf(OutOfRangeError);
@@ -176,7 +191,9 @@ describe('bad input gets typed errors', () => {
     await expect(ex.featureAblation(input, { groups: [0, 1, -1, 2, 3] })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(ex.featurePermutation(input, { permutations: new Int32Array(F * B) })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(ex.gradientShap(input, { draws: { shapAlpha: new Float32Array(1) } })).rejects.toBeInstanceOf(ShapeError);
-    await expect(ex.gradientShap(input, { draws: { shapBaseline: new Int32Array(B * 5).fill(3) } })).rejects.toBeInstanceOf(OutOfRangeError);
+    await expect(ex.gradientShap(input, { draws: { shapBaseline: new Int32Array(B * 5).fill(3) } })).rejects.toBeInstanceOf(
+      OutOfRangeError,
+    );
     expect(() => new Explainer({} as never)).toThrow(InvalidArgumentError);
   });
   it('NaN inputs and wrong shapes', async () => {

@@ -29,7 +29,7 @@ import { runCli } from '../helpers/cli.js';
 import { randn } from '../helpers/random.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const SAVER = path.join(ROOT, 'test/checkpoint/fixtures/saver.ts');
+const SAVER = path.join(ROOT, 'test/workers/checkpoint-saver.ts');
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'tft-ckpt-'));
 
 const meta = (over: Partial<CheckpointMetadataInput> = {}): CheckpointMetadataInput => ({

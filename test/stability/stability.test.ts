@@ -32,9 +32,10 @@ import {
 } from '../../lib/index.js';
 import { runCli as cli } from '../helpers/cli.js';
 import { mulberry32 } from '../helpers/random.js';
+import { fixturePath } from '../helpers/fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const FIX = path.join(ROOT, 'test/fixtures/stability');
+const FIX = fixturePath('stability');
 const EXPECTED = JSON.parse(readFileSync(path.join(FIX, 'expected.json'), 'utf8'));
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'tft-stab-'));
 const Z95 = 1.959963984540054;
