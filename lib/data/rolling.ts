@@ -106,52 +106,40 @@ export function rollingSum(x: Float64Array, w: number, out: Float64Array = new F
 
 /** out[t] = max(x[t-w+1..t]); Math.max propagates NaN, as the convention requires. */
 export function rollingMax(x: Float64Array, w: number, out: Float64Array = new Float64Array(x.length), scratch: Scratch = shared): Float64Array {
-  checkWindow(w);
-  const n = x.length;
-  const [pre, suf] = scratch.pair(n);
-  for (let B = 0; B < n; B += w) {
-    const E = Math.min(n, B + w);
-    let acc = x[B]!;
-    pre[B] = acc;
-    for (let i = B + 1; i < E; i++) pre[i] = acc = Math.max(acc, x[i]!);
-    acc = x[E - 1]!;
-    suf[E - 1] = acc;
-    for (let i = E - 2; i >= B; i--) suf[i] = acc = Math.max(x[i]!, acc);
-  }
-  const lim = Math.min(n, w - 1);
-  for (let t = 0; t < lim; t++) out[t] = Number.NaN;
-  if (n >= w) out[w - 1] = pre[w - 1]!;
-  for (let B = w; B < n; B += w) {
-    const E = Math.min(n, B + w - 1);
-    const off = 1 - w;
-    for (let t = B; t < E; t++) out[t] = Math.max(suf[t + off]!, pre[t]!);
-    if (B + w - 1 < n) out[B + w - 1] = pre[B + w - 1]!;
-  }
-  return out;
+  return rollingExtreme(x, w, 1, out, scratch);
 }
 
 /** out[t] = min(x[t-w+1..t]). */
 export function rollingMin(x: Float64Array, w: number, out: Float64Array = new Float64Array(x.length), scratch: Scratch = shared): Float64Array {
+  return rollingExtreme(x, w, -1, out, scratch);
+}
+
+/**
+ * Window maximum (sign 1) or minimum (sign -1): the maximum of the values times sign, times sign again.
+ * Negation is exact and reverses the order (-0 below +0 included), so min(a, b) = -max(-a, -b) bit for
+ * bit; prefix and suffix hold the signed values.
+ */
+function rollingExtreme(x: Float64Array, w: number, sign: 1 | -1, out: Float64Array, scratch: Scratch): Float64Array {
   checkWindow(w);
   const n = x.length;
   const [pre, suf] = scratch.pair(n);
   for (let B = 0; B < n; B += w) {
     const E = Math.min(n, B + w);
-    let acc = x[B]!;
+    let acc = sign * x[B]!;
     pre[B] = acc;
-    for (let i = B + 1; i < E; i++) pre[i] = acc = Math.min(acc, x[i]!);
-    acc = x[E - 1]!;
+    for (let i = B + 1; i < E; i++) pre[i] = acc = Math.max(acc, sign * x[i]!);
+    acc = sign * x[E - 1]!;
     suf[E - 1] = acc;
-    for (let i = E - 2; i >= B; i--) suf[i] = acc = Math.min(x[i]!, acc);
+    for (let i = E - 2; i >= B; i--) suf[i] = acc = Math.max(sign * x[i]!, acc);
   }
   const lim = Math.min(n, w - 1);
   for (let t = 0; t < lim; t++) out[t] = Number.NaN;
-  if (n >= w) out[w - 1] = pre[w - 1]!;
+  if (n >= w) out[w - 1] = sign * pre[w - 1]!;
   for (let B = w; B < n; B += w) {
     const E = Math.min(n, B + w - 1);
     const off = 1 - w;
-    for (let t = B; t < E; t++) out[t] = Math.min(suf[t + off]!, pre[t]!);
-    if (B + w - 1 < n) out[B + w - 1] = pre[B + w - 1]!;
+    for (let t = B; t < E; t++) out[t] = sign * Math.max(suf[t + off]!, pre[t]!);
+    if (B + w - 1 < n) out[B + w - 1] = sign * pre[B + w - 1]!;
   }
   return out;
 }
