@@ -66,34 +66,31 @@ export function fitNormalization(features: FeaturePanel, opts: FitOptions): Norm
   const sum = new Float64Array(F);
   const count = new Float64Array(F);
   const v = features.values;
-  for (let s = 0; s < S; s++) {
-    for (let t = startDay; t < endDay; t++) {
-      const row = (s * D + t) * F;
-      for (let f = 0; f < F; f++) {
-        const x = v[row + f]!;
-        if (Number.isFinite(x)) {
-          sum[f] = sum[f]! + x;
-          count[f] = count[f]! + 1;
-        }
+  const eachTrainingRow = (visit: (row: number) => void): void => {
+    for (let s = 0; s < S; s++) for (let t = startDay; t < endDay; t++) visit((s * D + t) * F);
+  };
+  eachTrainingRow((row) => {
+    for (let f = 0; f < F; f++) {
+      const x = v[row + f]!;
+      if (Number.isFinite(x)) {
+        sum[f] = sum[f]! + x;
+        count[f] = count[f]! + 1;
       }
     }
-  }
+  });
   const means = new Float64Array(F);
   for (let f = 0; f < F; f++) means[f] = count[f]! > 0 ? sum[f]! / count[f]! : 0;
   // Second pass around the mean: a one-pass E[x²] - E[x]² loses the variance of features with large means.
   const ss = new Float64Array(F);
-  for (let s = 0; s < S; s++) {
-    for (let t = startDay; t < endDay; t++) {
-      const row = (s * D + t) * F;
-      for (let f = 0; f < F; f++) {
-        const x = v[row + f]!;
-        if (Number.isFinite(x)) {
-          const d = x - means[f]!;
-          ss[f] = ss[f]! + d * d;
-        }
+  eachTrainingRow((row) => {
+    for (let f = 0; f < F; f++) {
+      const x = v[row + f]!;
+      if (Number.isFinite(x)) {
+        const d = x - means[f]!;
+        ss[f] = ss[f]! + d * d;
       }
     }
-  }
+  });
   const stds = new Float64Array(F);
   for (let f = 0; f < F; f++) {
     const c = count[f]!;
