@@ -164,17 +164,30 @@ export interface NativeTrainerData {
   entityIds?: Int32Array;
 }
 
+export type NativeLossMode = 'sharpe' | 'joint_mle';
+
 export interface NativeTrainerOptions {
   learningRate?: number;
   weightDecay?: number;
+  /** Max global gradient norm (≤ 0 disables clipping). Default 1. */
   clipNorm?: number;
   batchSize?: number;
+  /** Window length T (default model.config.seqLen). */
   window?: number;
+  /**
+   * X-Trend models (nContext > 0): days per context sequence (default: the window length). Each target
+   * window gets nContext sequences with finite features, from any asset, each ending before the window's
+   * first day; drawn afresh every epoch, fixed for evaluation.
+   */
   contextLen?: number;
+  /** Seeds shuffling-independent randomness (dropout masks). */
   seed?: number;
-  lossMode?: 'sharpe' | 'joint_mle';
+  lossMode?: NativeLossMode;
+  /** α in α·NLL + Sharpe loss (joint_mle). */
   mleWeight?: number;
+  /** Leading steps of each window left out of the loss. */
   warmupSteps?: number;
+  /** Transaction cost per unit of turnover, in basis points (needs `scale`). */
   costBps?: number;
 }
 

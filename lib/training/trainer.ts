@@ -4,37 +4,23 @@
  * clipping, Adam step over shuffled minibatches) runs off the JS thread; progress arrives through callbacks.
  */
 import { CancelledError, InvalidArgumentError, ShapeError } from '../errors.js';
-import type { NativeEpochStats, NativeEvalStats, NativeLayerGradient, NativeStepProgress, NativeTrainer } from '../native/addon-types.js';
+import type {
+  NativeEpochStats,
+  NativeEvalStats,
+  NativeLayerGradient,
+  NativeLossMode,
+  NativeStepProgress,
+  NativeTrainer,
+  NativeTrainerOptions,
+} from '../native/addon-types.js';
 import { loadAddon } from '../native/loader.js';
 import { TFTModel } from '../model/tft-model.js';
 import { Xoshiro128, sampleDistinct } from '../random/index.js';
 
-export type LossMode = 'sharpe' | 'joint_mle';
+export type LossMode = NativeLossMode;
 
-export interface TrainerOptions {
-  learningRate?: number;
-  weightDecay?: number;
-  /** Max global gradient norm (≤ 0 disables clipping). Default 1. */
-  clipNorm?: number;
-  batchSize?: number;
-  /** Window length T (default model.config.seqLen). */
-  window?: number;
-  /**
-   * X-Trend models (nContext > 0): days per context sequence (default: the window length). Each target
-   * window gets nContext sequences with finite features, from any asset, each ending before the window's
-   * first day; drawn afresh every epoch, fixed for evaluation.
-   */
-  contextLen?: number;
-  /** Seeds shuffling-independent randomness (dropout masks). */
-  seed?: number;
-  lossMode?: LossMode;
-  /** α in α·NLL + Sharpe loss (joint_mle). */
-  mleWeight?: number;
-  /** Leading steps of each window left out of the loss. */
-  warmupSteps?: number;
-  /** Transaction cost per unit of turnover, in basis points (needs `scale`). */
-  costBps?: number;
-}
+/** The options the native trainer takes, passed through as they are (learningRate defaults to 1e-3). */
+export type TrainerOptions = NativeTrainerOptions;
 
 export interface TrainingPanel {
   /** Row-major [assets, days, nFeatures]; NaN where a feature is not available. */
