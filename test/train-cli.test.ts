@@ -58,6 +58,30 @@ describe('tft-native train', () => {
     const { snapshots } = await new SnapshotStore(path.join(dir, 'fi')).list({ targetName: 'scaled_next_day_return', method: 'tft_vsn' });
     expect(snapshots.map((s) => s.fold).sort()).toEqual([0, 1]);
     expect(snapshots[0]!.features).toHaveLength(loaded.metadata.nFeatures);
+
+    // `attribute` explains the checkpoint's last decisions on the same data.
+    const a = await capture(['attribute', '--checkpoint', ckpt, '--days', '3', '--json']);
+    expect(a.code).toBe(0);
+    const e = JSON.parse(a.out) as {
+      windows: number;
+      lastDate: string;
+      maxAbsDelta: number;
+      ranking: { feature: string; importance: number }[];
+      stepImportance: number[];
+    };
+    expect(e.windows).toBe(4 * 3); // 4 assets × 3 days
+    expect(e.lastDate).toBe('2001-01-02'); // the bundled sample's last day
+    expect(e.ranking.map((r) => r.feature).sort()).toEqual([...loaded.metadata.featureNames].sort());
+    expect(e.ranking.map((r) => r.importance)).toEqual(e.ranking.map((r) => r.importance).sort((x, y) => y - x));
+    expect(e.stepImportance).toHaveLength(21);
+    expect(e.maxAbsDelta).toBeLessThan(0.05);
+    const text = await capture(['attribute', '--checkpoint', ckpt, '--method', 'featureAblation', '--days', '2', '--top-k', '3']);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/featureAblation over 8 windows/);
+    expect(text.out.match(/^\s+\d+\s+\S+\s+-?\d\.\d{3}e[-+]\d+$/gm)).toHaveLength(3);
+    const bad = await capture(['attribute', '--checkpoint', ckpt, '--method', 'deepLift']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/must be one of/);
   }, 300_000);
 
   it('reports bad configs and data as errors with exit code 1', async () => {

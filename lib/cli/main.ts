@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 
 import { TftError } from '../errors.js';
+import { registerAttribute } from './commands/attribute.js';
 import { registerCheckpoints } from './commands/checkpoints.js';
 import { registerData } from './commands/data.js';
 import { registerInfo } from './commands/info.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerCheckpoints(program);
   registerTrain(program);
   registerStability(program);
+  registerAttribute(program);
   return program;
 }
 

@@ -2,8 +2,9 @@
  * `tft-native rank momentum`: how persistent cross-sectional momentum rankings are (momentumStability in
  * lib/rank); this command parses the flags and prints the result as a table or JSON.
  */
-import { InvalidArgumentError as UsageError, type Command } from 'commander';
+import type { Command } from 'commander';
 
+import { integerIn } from '../parsers.js';
 import { MOMENTUM_DEFAULTS, momentumStability, type MomentumStability } from '../../rank/momentum-stability.js';
 
 interface MomentumFlags {
@@ -16,14 +17,7 @@ interface MomentumFlags {
   json?: boolean;
 }
 
-/** Commander parser for a day count written in digits (at least `min`); the value given is quoted on error. */
-function dayCount(min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`must be an integer ≥ ${min}, got '${v}'`);
-    return n;
-  };
-}
+const dayCount = (min: number) => integerIn(min);
 
 function printMomentum(r: MomentumStability): void {
   const out = (s: string) => process.stdout.write(s + '\n');

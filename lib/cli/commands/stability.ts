@@ -7,9 +7,10 @@
  * printed) or nothing matched; 2 for a usage error (e.g. --top-k 0); with --fail-on-warning, 3 when a
  * metric is below its threshold or undefined (n/a). Skipped store files are reported but change no exit code.
  */
-import { InvalidArgumentError as UsageError, type Command } from 'commander';
+import type { Command } from 'commander';
 
 import { DEFAULT_TOP_K } from '../../defaults.js';
+import { integerIn } from '../parsers.js';
 import { NotFoundError } from '../../errors.js';
 import { mergeStabilityConfig, resolveStabilityConfig, warnToStderr } from '../../stability/config.js';
 import { analyzeGroups, type GroupAnalyses } from '../../stability/hooks.js';
@@ -29,14 +30,7 @@ interface Common {
 /** Largest --top-k / --sample-pairs taken: far above any real feature count or pair sample. */
 const MAX_COUNT = 1_000_000;
 
-/** Commander argument parser: an integer in [1, 1,000,000] written in digits, else a usage error (exit 2). */
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > MAX_COUNT) {
-    throw new UsageError(`must be an integer ≥ 1 and ≤ ${MAX_COUNT.toLocaleString('en-US')}, got '${v}'`);
-  }
-  return n;
-}
+const positiveInt = integerIn(1, MAX_COUNT);
 
 function configFrom(o: Common) {
   const base = resolveStabilityConfig({ configPath: o.config, warn: warnToStderr });
