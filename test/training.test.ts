@@ -21,6 +21,7 @@ import {
   trainWalkForward,
   withOverrides,
   type StepProgress,
+  type TrainingResult,
 } from '../lib/index.js';
 
 const dates = (n: number) => Array.from({ length: n }, (_, i) => `d${String(i).padStart(5, '0')}`);
@@ -227,13 +228,23 @@ describe('training config', () => {
   });
 });
 
+// The planted-signal tests below train this small model on a synthetic panel.
+const plantedConfig = resolveTrainingConfig({
+  model: { dHidden: 16, nHeads: 2, seqLen: 21, dropout: 0.1, seed: 3 },
+  training: { pretrainEpochs: 4, finetuneEpochs: 2, maxWindowsPerEpoch: 2048, warmupSteps: 5, learningRate: 3e-3 },
+  folds: { count: 2, testDays: 150, validationDays: 100 },
+  output: { saveCheckpoint: false },
+});
+
+/** Each feature's VSN weight averaged over the folds, and the feature names by that average, largest first. */
+function foldAveragedVsn(r: TrainingResult, names: readonly string[]): { averaged: Map<string, number>; order: string[] } {
+  const averaged = new Map(names.map((n) => [n, 0]));
+  for (const f of r.folds) for (const w of f.vsnImportance) averaged.set(w.name, averaged.get(w.name)! + w.weight / r.folds.length);
+  const order = [...averaged].sort((a, b) => b[1] - a[1]).map(([n]) => n);
+  return { averaged, order };
+}
+
 describe('evidence that it learns (planted signal)', () => {
-  const config = resolveTrainingConfig({
-    model: { dHidden: 16, nHeads: 2, seqLen: 21, dropout: 0.1, seed: 3 },
-    training: { pretrainEpochs: 4, finetuneEpochs: 2, maxWindowsPerEpoch: 2048, warmupSteps: 5, learningRate: 3e-3 },
-    folds: { count: 2, testDays: 150, validationDays: 100 },
-    output: { saveCheckpoint: false },
-  });
   for (const seed of [11, 12]) {
     it(`OOS Sharpe clearly beats zero on a synthetic panel (seed ${seed}), deterministically`, async ({ annotate }) => {
       const ds = syntheticDataset({
@@ -248,7 +259,7 @@ describe('evidence that it learns (planted signal)', () => {
       });
       const events: string[] = [];
       const r = await trainWalkForward({
-        config,
+        config: plantedConfig,
         dataset: { prices: ds.panel, features: ds.features },
         onEvent: (e) => events.push(e.type),
       });
@@ -256,9 +267,7 @@ describe('evidence that it learns (planted signal)', () => {
       // Recorded with the test for a reader: OOS Sharpe per fold, and where the planted features land in the
       // VSN ranking (per fold, and averaged over folds), out of F features.
       const F = ds.features.names.length;
-      const averaged = new Map(ds.features.names.map((n) => [n, 0]));
-      for (const f of r.folds) for (const w of f.vsnImportance) averaged.set(w.name, averaged.get(w.name)! + w.weight / r.folds.length);
-      const order = [...averaged].sort((a, b) => b[1] - a[1]).map(([n]) => n);
+      const { order } = foldAveragedVsn(r, ds.features.names);
       const rank = (names: readonly string[], n: string) => names.indexOf(n) + 1;
       await annotate(
         `planted signal (seed ${seed}): OOS Sharpe per fold ${r.folds.map((f) => f.oos.sharpe.toFixed(2)).join(', ')}, overall ${r.oos.sharpe.toFixed(2)}; ` +
@@ -286,7 +295,7 @@ describe('evidence that it learns (planted signal)', () => {
       expect(events).toContain('plan');
       expect(events.filter((e) => e === 'fold-end')).toHaveLength(2);
       expect(events).toContain('epoch');
-      const again = await trainWalkForward({ config, dataset: { prices: ds.panel, features: ds.features } });
+      const again = await trainWalkForward({ config: plantedConfig, dataset: { prices: ds.panel, features: ds.features } });
       expect(again.oos.sharpe).toBe(r.oos.sharpe);
       expect(again.folds[1]!.vsnImportance).toEqual(r.folds[1]!.vsnImportance);
       r.model.dispose();
@@ -301,12 +310,6 @@ describe('evidence that it learns (planted signal)', () => {
 // below 1/12 per seed; seeds 11–15 all pass, and on seed 16, whose two planted features have nearly equal
 // |β| (0.22 and 0.20), those two take the top two weights in swapped order.
 describe('the planted features get the highest VSN weights', () => {
-  const config = resolveTrainingConfig({
-    model: { dHidden: 16, nHeads: 2, seqLen: 21, dropout: 0.1, seed: 3 },
-    training: { pretrainEpochs: 4, finetuneEpochs: 2, maxWindowsPerEpoch: 2048, warmupSteps: 5, learningRate: 3e-3 },
-    folds: { count: 2, testDays: 150, validationDays: 100 },
-    output: { saveCheckpoint: false },
-  });
   for (const seed of [11, 14]) {
     it(`seed ${seed}`, async ({ annotate }) => {
       const ds = syntheticDataset({
@@ -319,10 +322,8 @@ describe('the planted features get the highest VSN weights', () => {
         nanRate: 0.01,
         signalStrength: 0.3,
       });
-      const r = await trainWalkForward({ config, dataset: { prices: ds.panel, features: ds.features } });
-      const averaged = new Map(ds.features.names.map((n) => [n, 0]));
-      for (const f of r.folds) for (const w of f.vsnImportance) averaged.set(w.name, averaged.get(w.name)! + w.weight / r.folds.length);
-      const order = [...averaged].sort((a, b) => b[1] - a[1]).map(([n]) => n);
+      const r = await trainWalkForward({ config: plantedConfig, dataset: { prices: ds.panel, features: ds.features } });
+      const { averaged, order } = foldAveragedVsn(r, ds.features.names);
       const beta = ds.truth.coefficients;
       const planted = [...ds.truth.informative].sort((a, b) => Math.abs(beta[b]!) - Math.abs(beta[a]!));
       await annotate(
