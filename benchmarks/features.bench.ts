@@ -7,8 +7,9 @@
  *    run pays, cold JIT included), reported as min and median because other load on a small machine
  *    only ever adds time; then a second pass in this process shows the steady state.
  * 2. The bundled S&P 500 OHLCV file (1 symbol × 5,105 days): the full OHLCV catalogue.
- * 3. Scale: a random-walk OHLCV panel of N symbols × D days (default 100 × 5,040 = 20 years) built with
- *    buildSymbols in chunks, extrapolated linearly to 3,000 symbols (features are per symbol).
+ * 3. Scale: a random-walk OHLCV panel (randomPanel of the data tests) of N symbols × D days (default
+ *    100 × 5,040 = 20 years) built with buildSymbols in chunks, extrapolated linearly to 3,000 symbols
+ *    (features are per symbol).
  * 4. Reading at scale: a Parquet file of M symbols × D days written by DuckDB, opened and streamed with
  *    panels(); extrapolated to 3,000 symbols.
  */
@@ -19,8 +20,8 @@ import { join } from 'node:path';
 
 import { DuckDBInstance } from '@duckdb/node-api';
 
-import { FeatureBuilder, MarketDataStore, bundledDataPath, featureCatalogue, type PricePanel } from '../lib/data/index.js';
-import { Xoshiro128 } from '../lib/random/prng.js';
+import { FeatureBuilder, MarketDataStore, bundledDataPath, featureCatalogue } from '../lib/data/index.js';
+import { randomPanel } from '../test/data/helpers.js';
 import { printMachine } from './machine.js';
 
 function arg(name: string, def: number): number {
@@ -91,46 +92,8 @@ async function sp500(): Promise<void> {
   );
 }
 
-/** Geometric random walks with consistent OHLCV bars. */
-function randomPanel(S: number, D: number, seed: number): PricePanel {
-  const rng = new Xoshiro128(seed);
-  const n = S * D;
-  const close = new Float64Array(n);
-  const open = new Float64Array(n);
-  const high = new Float64Array(n);
-  const low = new Float64Array(n);
-  const volume = new Float64Array(n);
-  for (let s = 0; s < S; s++) {
-    let p = 50 + 100 * rng.uniform();
-    for (let t = 0; t < D; t++) {
-      const i = s * D + t;
-      const o = p * (1 + 0.003 * rng.normal());
-      p = o * (1 + 0.012 * rng.normal());
-      open[i] = o;
-      close[i] = p;
-      high[i] = Math.max(o, p) * (1 + 0.005 * rng.uniform());
-      low[i] = Math.min(o, p) * (1 - 0.005 * rng.uniform());
-      volume[i] = Math.floor(1e5 + 1e6 * rng.uniform());
-    }
-  }
-  const dates: string[] = [];
-  for (let t = 0; t < D; t++) dates.push(new Date(Date.UTC(2000, 0, 3) + t * 86_400_000).toISOString().slice(0, 10));
-  return {
-    symbols: Array.from({ length: S }, (_, s) => `R${s}`),
-    dates,
-    close,
-    open,
-    high,
-    low,
-    volume,
-    listed: new Uint8Array(n).fill(1),
-    filled: new Uint8Array(n),
-    hasOhlcv: true,
-  };
-}
-
 function scale(): void {
-  const panel = randomPanel(SCALE_SYMBOLS, DAYS, 1);
+  const panel = randomPanel({ symbols: SCALE_SYMBOLS, days: DAYS, seed: 1 });
   const builder = new FeatureBuilder({ ohlcv: true });
   const F = featureCatalogue().length;
   const chunk = 50;
