@@ -10,13 +10,11 @@ plan.json. Prints one JSON line of timings (seconds) and the max difference of t
 """
 import json
 import os
-import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import tft_reference as R  # noqa: E402
+from bench_common import R, load_run
 
 
 def timed(fn, reps):
@@ -38,12 +36,7 @@ def chunked(m, x, chunk):
 
 
 def main():
-    d = sys.argv[1]
-    threads = int(sys.argv[sys.argv.index("--threads") + 1])
-    torch.set_num_threads(threads)
-    cfg = json.load(open(os.path.join(d, "config.json")))
-    plan = json.load(open(os.path.join(d, "plan.json")))
-    weights, _ = R.load_safetensors(os.path.join(d, "weights.safetensors"))
+    d, threads, cfg, plan, weights = load_run()
     T, F = cfg["seqLen"], cfg["nFeatures"]
     x = torch.from_numpy(__import__("numpy").fromfile(os.path.join(d, "batch.f32"), dtype="float32")).reshape(-1, T, F)
     panel = torch.from_numpy(__import__("numpy").fromfile(os.path.join(d, "panel.f32"), dtype="float32")).reshape(

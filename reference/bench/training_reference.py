@@ -9,23 +9,16 @@ asset, last day) and plan.json. Prints one JSON line with windows per second for
 """
 import json
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import tft_reference as R  # noqa: E402
+from bench_common import R, load_run
 
 
 def main():
-    d = sys.argv[1]
-    threads = int(sys.argv[sys.argv.index("--threads") + 1])
-    torch.set_num_threads(threads)
-    cfg = json.load(open(os.path.join(d, "config.json")))
-    plan = json.load(open(os.path.join(d, "plan.json")))
-    weights, _ = R.load_safetensors(os.path.join(d, "weights.safetensors"))
+    d, threads, cfg, plan, weights = load_run()
     A, D, F, T = plan["assets"], plan["days"], cfg["nFeatures"], cfg["seqLen"]
     feats = torch.from_numpy(np.fromfile(os.path.join(d, "features.f32"), dtype=np.float32)).reshape(A, D, F)
     target = torch.from_numpy(np.fromfile(os.path.join(d, "target.f32"), dtype=np.float32)).reshape(A, D)
