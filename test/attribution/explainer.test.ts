@@ -100,26 +100,14 @@ describe('random draws', () => {
   const dist = randn(6 * T * F, 11);
   it('the same seed gives bit-identical attributions across thread counts and chunk sizes', async () => {
     const opts = { baselines: dist, nSamples: 4, stdevs: 0.1, seed: 5 };
+    const tunnel = () =>
+      ex.noiseTunnel('gradientShap', input, { type: 'vargrad', nSamples: 3, stdevs: 0.2, seed: 5, baselines: dist, inner: opts });
     const before = getNumThreads();
     try {
       setNumThreads(1);
-      const one = await ex.noiseTunnel('gradientShap', input, {
-        type: 'vargrad',
-        nSamples: 3,
-        stdevs: 0.2,
-        seed: 5,
-        baselines: dist,
-        inner: opts,
-      });
+      const one = await tunnel();
       setNumThreads(2);
-      const two = await ex.noiseTunnel('gradientShap', input, {
-        type: 'vargrad',
-        nSamples: 3,
-        stdevs: 0.2,
-        seed: 5,
-        baselines: dist,
-        inner: opts,
-      });
+      const two = await tunnel();
       expect(Buffer.from(two.attributions.buffer).equals(Buffer.from(one.attributions.buffer))).toBe(true);
       const chunked = await ex.gradientShap(input, { ...opts, internalBatchSize: 1 });
       const whole = await ex.gradientShap(input, opts);
