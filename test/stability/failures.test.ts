@@ -62,26 +62,14 @@ describe('a failing group', () => {
   it('saveSnapshotHook with auto-analysis keeps the save, warns, and returns the error', async () => {
     const base = await storeWithBadGroup();
     const log = capturingLogger();
-    const saved = await saveSnapshotHook({
-      targetName: 'bad',
-      method: 'm',
-      outputDir: base,
-      importance: { a: 1, b: 2 },
-      autoAnalyze: true,
-      logger: log,
-    });
+    const save = (targetName: string) =>
+      saveSnapshotHook({ targetName, method: 'm', outputDir: base, importance: { a: 1, b: 2 }, autoAnalyze: true, logger: log });
+    const saved = await save('bad');
     expect(saved.report).toBeUndefined();
     expect(saved.analysisError).toEqual({ code: 'ERR_NAN', message: 'rankings: row 1 has no present (non-NaN) feature' });
     expect(readdirSync(path.join(base, 'bad', 'm'))).toContain(`${saved.snapshot.runId}.json`);
     expect(log.warns.some((w) => w.includes(`saved ${saved.path}, but analysing bad/m failed`))).toBe(true);
-    const ok = await saveSnapshotHook({
-      targetName: 'good',
-      method: 'm',
-      outputDir: base,
-      importance: { a: 1, b: 2 },
-      autoAnalyze: true,
-      logger: log,
-    });
+    const ok = await save('good');
     expect(ok.report!.runs).toBe(4);
     expect(ok.analysisError).toBeUndefined();
   });
