@@ -718,37 +718,14 @@ describe('hooks, configuration, thresholds and warnings', () => {
     // the hooks read the file: auto-analysis, top_k and thresholds from it
     const base = tmp();
     const log = capturingLogger();
-    await saveSnapshotHook({
-      targetName: 't',
-      method: 'm',
-      outputDir: base,
-      importance: { a: 3, b: 2, c: 1 },
-      configPath: explicit,
-      logger: log,
-    });
-    const second = await saveSnapshotHook({
-      targetName: 't',
-      method: 'm',
-      outputDir: base,
-      importance: { c: 3, b: 2, a: 1 },
-      configPath: explicit,
-      logger: log,
-    });
+    const fromFile = { targetName: 't', method: 'm', outputDir: base, configPath: explicit, logger: log };
+    await saveSnapshotHook({ ...fromFile, importance: { a: 3, b: 2, c: 1 } });
+    const second = await saveSnapshotHook({ ...fromFile, importance: { c: 3, b: 2, a: 1 } });
     expect(second.report!.topK).toBe(2);
     expect(second.report!.thresholds.minKendallTau).toBe(-1);
     expect(second.report!.checks.find((c) => c.metric === 'kendallTau')!.status).toBe('pass');
     // programmatic options still win over the file; sampling is opt-in (3 runs, 3 pairs: 2 sampled)
-    const third = await saveSnapshotHook({
-      targetName: 't',
-      method: 'm',
-      outputDir: base,
-      importance: { a: 1, b: 2, c: 3 },
-      configPath: explicit,
-      topK: 1,
-      samplePairs: 2,
-      autoAnalyze: true,
-      logger: log,
-    });
+    const third = await saveSnapshotHook({ ...fromFile, importance: { a: 1, b: 2, c: 3 }, topK: 1, samplePairs: 2, autoAnalyze: true });
     expect(third.report!.topK).toBe(1);
     expect(third.report!.weightedTau).toMatchObject({ sampled: true, pairs: 2 });
     expect(third.report!.kendallTau).toMatchObject({ sampled: false, pairs: 3 });
@@ -772,16 +749,9 @@ describe('hooks, configuration, thresholds and warnings', () => {
       if (previous === undefined) delete process.env.TFT_STABILITY_CONFIG;
       else process.env.TFT_STABILITY_CONFIG = previous;
     }
-    await expect(
-      saveSnapshotHook({
-        targetName: 't',
-        method: 'm',
-        outputDir: base,
-        importance: { a: 1 },
-        configPath: path.join(dir, 'nope.yaml'),
-        logger: log,
-      }),
-    ).rejects.toThrow(/nope\.yaml/);
+    await expect(saveSnapshotHook({ ...fromFile, importance: { a: 1 }, configPath: path.join(dir, 'nope.yaml') })).rejects.toThrow(
+      /nope\.yaml/,
+    );
   });
 });
 
