@@ -164,6 +164,14 @@ describe('run progress (the CLI ETA)', () => {
     const folds = planFolds({ dates: dates(3000), count: 2, testDays: 200, validationDays: 120, horizon: 1, maxLookback: 10, window: 10 });
     const stats = { loss: 0, sharpe: 0, nll: 0, steps: 10, windows: 100, gradNorm: 0, seconds: 1, gradients: [] };
     const evalStats = { loss: 0, sharpe: 0, nll: 0, windows: 50 };
+    const stepOfFirstEpoch = (step: number) =>
+      ({
+        type: 'step',
+        fold: 0,
+        phase: 'pretrain',
+        epoch: 0,
+        progress: { step, steps: 10, loss: 0, sharpe: 0, learningRate: 1e-3 },
+      }) as const;
     p.update({ type: 'plan', folds });
     expect(p.etaSeconds()).toBeUndefined();
     p.update({ type: 'fold-start', fold: 0, trainWindows: 250, validationWindows: 50 });
@@ -171,13 +179,7 @@ describe('run progress (the CLI ETA)', () => {
     expect(p.stepsTotal).toBe(80);
     p.update({ type: 'phase-start', fold: 0, phase: 'pretrain', epochs: 2, learningRate: 1e-3 });
     now = 5000;
-    p.update({
-      type: 'step',
-      fold: 0,
-      phase: 'pretrain',
-      epoch: 0,
-      progress: { step: 5, steps: 10, loss: 0, sharpe: 0, learningRate: 1e-3 },
-    });
+    p.update(stepOfFirstEpoch(5));
     expect(p.stepsDone).toBe(5);
     expect(p.etaSeconds()).toBeCloseTo(75, 9); // 1 s per step, 75 steps left
     const epoch = {
@@ -193,13 +195,7 @@ describe('run progress (the CLI ETA)', () => {
     } as const;
     p.update(epoch);
     // a progress update of the finished epoch arriving late is not counted again
-    p.update({
-      type: 'step',
-      fold: 0,
-      phase: 'pretrain',
-      epoch: 0,
-      progress: { step: 10, steps: 10, loss: 0, sharpe: 0, learningRate: 1e-3 },
-    });
+    p.update(stepOfFirstEpoch(10));
     expect(p.stepsDone).toBe(10);
     p.update({ type: 'early-stop', fold: 0, phase: 'pretrain', epoch: 0, bestValidationLoss: 0 });
     expect(p.stepsTotal).toBe(70);
