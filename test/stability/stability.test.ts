@@ -756,6 +756,8 @@ describe('hooks, configuration, thresholds and warnings', () => {
 });
 
 describe('CLI', () => {
+  // `tft-native stability analyze` of the archive fixture's group
+  const ANALYZE_ARCHIVE = ['stability', 'analyze', '--target', 'fwd_ret_21d', '--method', 'lightgbm'];
   it('the usual command line, without --universe, analyses every universe of (target, method)', async () => {
     // `tft-native stability analyze --target T --method M --top-k 20`, run where the default store is
     const cwd = tmp();
@@ -763,26 +765,10 @@ describe('CLI', () => {
     const run = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
       // tsx by file URL: the working directory is outside the project, where `--import tsx` would not resolve
       const tsx = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-      const k = spawn(
-        process.execPath,
-        [
-          '--import',
-          tsx,
-          path.join(ROOT, 'lib/cli/main.ts'),
-          'stability',
-          'analyze',
-          '--target',
-          'fwd_ret_21d',
-          '--method',
-          'lightgbm',
-          '--top-k',
-          '20',
-        ],
-        {
-          cwd,
-          env: { ...process.env, TFT_NATIVE_CLI: '1', TFT_STABILITY_CONFIG: '' },
-        },
-      );
+      const k = spawn(process.execPath, ['--import', tsx, path.join(ROOT, 'lib/cli/main.ts'), ...ANALYZE_ARCHIVE, '--top-k', '20'], {
+        cwd,
+        env: { ...process.env, TFT_NATIVE_CLI: '1', TFT_STABILITY_CONFIG: '' },
+      });
       let out = '';
       let err = '';
       k.stdout.on('data', (d) => (out += d));
@@ -796,19 +782,7 @@ describe('CLI', () => {
     expect(run.out.indexOf('[AAPL]')).toBeLessThan(run.out.indexOf('[ALL]'));
     // the same with --base-dir
     const base = path.join(cwd, 'artifacts/feature_importance');
-    const json = await cli([
-      'stability',
-      'analyze',
-      '--target',
-      'fwd_ret_21d',
-      '--method',
-      'lightgbm',
-      '--base-dir',
-      base,
-      '--top-k',
-      '8',
-      '--json',
-    ]);
+    const json = await cli([...ANALYZE_ARCHIVE, '--base-dir', base, '--top-k', '8', '--json']);
     expect(json.code).toBe(0);
     const doc = JSON.parse(json.out);
     expect(doc.reports.map((r: { group: { universeId: string } }) => r.group.universeId)).toEqual(['AAPL', 'ALL']);
@@ -819,20 +793,7 @@ describe('CLI', () => {
   it('analyze prints the table; --json; exit codes: 0 with warnings, 3 with --fail-on-warning, 1 on errors, 2 on usage errors', async () => {
     const base = tmp();
     cpSync(path.join(FIX, 'archive'), base, { recursive: true });
-    const args = [
-      'stability',
-      'analyze',
-      '--target',
-      'fwd_ret_21d',
-      '--method',
-      'lightgbm',
-      '--universe',
-      'ALL',
-      '--top-k',
-      '8',
-      '--base-dir',
-      base,
-    ];
+    const args = [...ANALYZE_ARCHIVE, '--universe', 'ALL', '--top-k', '8', '--base-dir', base];
     const table = await cli(args);
     expect(table.code).toBe(0);
     expect(table.out).toMatch(/fwd_ret_21d\/lightgbm\[ALL\]: 6 runs/);
@@ -916,14 +877,14 @@ describe('CLI', () => {
       f,
       `safety:\n  feature_importance:\n    base_dir: ${JSON.stringify(base)}\n    top_k: 8\n    other_setting: 1\n    stability_thresholds:\n      min_top_k_overlap: 0.3\n`,
     );
-    const r = await cli(['stability', 'analyze', '--target', 'fwd_ret_21d', '--method', 'lightgbm', '--universe', 'ALL', '--config', f]);
+    const r = await cli([...ANALYZE_ARCHIVE, '--universe', 'ALL', '--config', f]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/top-8 overlap \(Jaccard\)\s+0\.363\s+0\.30\s+pass/);
     expect(r.err).toMatch(/other_setting: not a stability setting, ignored/);
     const previous = process.env.TFT_STABILITY_CONFIG;
     process.env.TFT_STABILITY_CONFIG = f;
     try {
-      const viaEnv = await cli(['stability', 'analyze', '--target', 'fwd_ret_21d', '--method', 'lightgbm', '--universe', 'ALL']);
+      const viaEnv = await cli([...ANALYZE_ARCHIVE, '--universe', 'ALL']);
       expect(viaEnv.code).toBe(0);
       expect(viaEnv.out).toMatch(/top-8 overlap \(Jaccard\)\s+0\.363\s+0\.30\s+pass/);
     } finally {
