@@ -34,6 +34,7 @@ import { Explainer, TFTModel, forwardFlops, measureSgemmGflops, resolveConfig, s
 import type { TFTConfig } from '../lib/index.js';
 import { randn } from '../test/helpers/random.js';
 import { printMachine } from './machine.js';
+import { peakRssMiB } from './peak-rss.js';
 
 const args = process.argv.slice(2);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -111,11 +112,11 @@ async function rssChild() {
   const x = randn(batch * T * F, 7);
   const ex = new Explainer(model);
   await ex.integratedGradients({ x: x.subarray(0, T * F), batch: 1 }, { nSteps: 2 });
-  const baseline = process.resourceUsage().maxRSS / 1024;
+  const baseline = peakRssMiB();
   const t0 = performance.now();
   await ex.integratedGradients({ x, batch }, { nSteps });
   const seconds = (performance.now() - t0) / 1000;
-  const peak = process.resourceUsage().maxRSS / 1024;
+  const peak = peakRssMiB();
   process.stdout.write(JSON.stringify({ nSteps, batch, baselineMiB: baseline, peakMiB: peak, seconds }) + '\n');
 }
 
