@@ -1,5 +1,7 @@
 // The CUDA path of the rank kernels. Skips (and says why) on machines without a usable GPU; on a CUDA
 // machine it proves the GPU matrix equals the CPU one exactly.
+#include <algorithm>
+
 #include "core/cuda_api.h"
 #include "core/rank/rank_stats.h"
 #include "harness.h"
@@ -68,5 +70,50 @@ TEST(cuda_model_matches_cpu_and_trains) {
   train::Trainer t(shared, d, train::TrainOptions{});
   const auto st = t.train_epoch(t.valid_windows(0, 79), 1, nullptr, nullptr);
   REQUIRE(std::isfinite(st.loss) && st.steps > 0);
+#endif
+}
+
+#include "core/attribution/attribution.h"
+
+// Attribution on the GPU: the same attributions as on the CPU (input gradients through cuDNN's LSTM, which
+// refuses a backward pass in eval mode unless the core runs it in train mode without dropout).
+TEST(cuda_attribution_matches_cpu) {
+#if !defined(TFT_TORCH_CUDA)
+  SKIP("this libtorch was built without CUDA (build against a CUDA libtorch: LIBTORCH or LIBTORCH_USE_PYTORCH=1)");
+#else
+  if (!torch::cuda::is_available()) SKIP("libtorch has CUDA but no device is visible");
+  model::TftConfig c;
+  c.n_features = 6;
+  c.d_hidden = 16;
+  c.n_heads = 2;
+  c.seq_len = 12;
+  c.n_entities = 3;
+  c.seed = 9;
+  model::TftModel cpu(c), gpu(c, at::Device(at::kCUDA, 0));
+  model::ModelInput in;
+  in.x = at::randn({4, 12, 6});
+  in.entity = at::randint(0, 3, {4}, at::kLong);
+  auto close = [](const at::Tensor& a, const at::Tensor& b) {
+    const double scale = std::max(1.0, a.abs().max().item<double>());
+    return (a - b.cpu()).abs().max().item<double>() <= 1e-4 * scale;
+  };
+  attribution::GradientRequest ig;
+  ig.n_steps = 16;
+  REQUIRE(close(attribution::gradient_attribution(cpu, in, ig).attributions,
+                attribution::gradient_attribution(gpu, in, ig).attributions));
+  attribution::GradientRequest shap;
+  shap.method = attribution::Method::GradientShap;
+  shap.baselines = at::randn({5, 12, 6});
+  shap.shap_stdev = 0.1;
+  shap.seed = 3;
+  shap.tunnel.type = attribution::Smoothing::SmoothGrad;
+  shap.tunnel.samples = 2;
+  REQUIRE(close(attribution::gradient_attribution(cpu, in, shap).attributions,
+                attribution::gradient_attribution(gpu, in, shap).attributions));
+  attribution::PerturbationRequest perm;
+  perm.permutation = true;
+  perm.seed = 4;
+  REQUIRE(close(attribution::perturbation_attribution(cpu, in, perm).attributions,
+                attribution::perturbation_attribution(gpu, in, perm).attributions));
 #endif
 }
