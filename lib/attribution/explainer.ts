@@ -9,12 +9,13 @@ import { InvalidArgumentError } from '../errors.js';
 import { loadAddon } from '../native/loader.js';
 import type { NativeAttribution, NativeGradientOptions, NativePerturbationOptions } from '../native/addon-types.js';
 import { modelInputArgs, TFTModel, type ModelInput } from '../model/tft-model.js';
-import { ablationBaselineArgs, baselineArgs, groupArgs } from './inputs.js';
+import { ablationBaselineArgs, baselineArgs, contextBaselineArgs, groupArgs } from './inputs.js';
 import { featureImportance, stepImportance } from './summary.js';
 import type {
   Attribution,
   AttributionMethod,
   CommonAttributionOptions,
+  ContextAttributionOptions,
   FeatureAblationOptions,
   FeaturePermutationOptions,
   GradientMethod,
@@ -47,7 +48,7 @@ export class Explainer {
   }
 
   /** input ⊙ ∂output/∂input. */
-  async inputXGradient(input: ModelInput, opts?: CommonAttributionOptions): Promise<Attribution> {
+  async inputXGradient(input: ModelInput, opts?: CommonAttributionOptions & ContextAttributionOptions): Promise<Attribution> {
     return await this.#gradients('inputXGradient', input, requireOptions(opts), {});
   }
 
@@ -131,12 +132,19 @@ export class Explainer {
   async #gradients(
     method: GradientMethod,
     input: ModelInput,
-    o: CommonAttributionOptions,
+    o: CommonAttributionOptions & ContextAttributionOptions,
     extra: Partial<NativeGradientOptions>,
     label: AttributionMethod = method,
   ): Promise<Attribution> {
     const { steps, native } = this.#common(input, o);
-    const options: NativeGradientOptions = { ...native, ...extra, method, internalBatchSize: o.internalBatchSize, draws: o.draws };
+    const options: NativeGradientOptions = {
+      ...native,
+      ...extra,
+      ...contextBaselineArgs(o, input, this.model.config),
+      method,
+      internalBatchSize: o.internalBatchSize,
+      draws: o.draws,
+    };
     const r = await loadAddon().attributeGradients(TFTModel.nativeOf(this.model), input.x, input.batch, steps, options);
     return this.#result(label, r, input.batch, steps, o);
   }
@@ -167,6 +175,7 @@ export class Explainer {
       attributions: r.attributions,
       outputs: r.outputs,
       ...(r.delta ? { delta: r.delta } : {}),
+      ...(r.contextAttributions ? { contextAttributions: r.contextAttributions } : {}),
       featureImportance: featureImportance(r.attributions, batch, steps, features),
       stepImportance: stepImportance(r.attributions, batch, steps, features),
     };

@@ -1,6 +1,7 @@
 /** Converting attribution options to the native call's arrays: baselines and perturbation groups. */
 import { DTypeError, InvalidArgumentError, ShapeError } from '../errors.js';
-import type { Baselines } from './types.js';
+import type { ModelInput } from '../model/tft-model.js';
+import type { Baselines, ContextAttributionOptions } from './types.js';
 
 export interface NativeBaselines {
   baselines?: Float32Array;
@@ -47,4 +48,19 @@ export function groupArgs(groups: Int32Array | readonly number[] | undefined, st
     throw new ShapeError(`groups: ${ids.length} ids; expected one per feature (${features}) or per cell (${steps * features})`, 'groups');
   }
   return { groups: cells, groupCount: cells.reduce((m, g) => Math.max(m, g + 1), 0) };
+}
+
+/** The context's baselines as rows shaped like one input's context set [nContext, contextLen, F]. */
+export function contextBaselineArgs(o: ContextAttributionOptions, input: ModelInput, config: { nContext: number; nFeatures: number }) {
+  if (!o.contextAttributions) return {};
+  const b = o.contextBaselines;
+  if (b === undefined) return { contextAttributions: true };
+  if (!(b instanceof Float32Array)) throw new DTypeError('contextBaselines: must be a Float32Array', 'contextBaselines');
+  const row = config.nContext * (input.contextLen ?? 0) * config.nFeatures;
+  if (row === 0 || b.length === 0 || b.length % row !== 0)
+    throw new ShapeError(
+      `contextBaselines: ${b.length} values is not a whole number of [nContext, contextLen, F] context sets`,
+      'contextBaselines',
+    );
+  return { contextAttributions: true, contextBaselines: b, contextBaselineRows: b.length / row };
 }

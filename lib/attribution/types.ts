@@ -41,12 +41,23 @@ export interface CommonAttributionOptions {
   draws?: AttributionDraws;
 }
 
-export interface SaliencyOptions extends CommonAttributionOptions {
+/**
+ * X-Trend models: attribute to the context sequences too, treating them as a second input (Captum's tuple
+ * of inputs). Integrated Gradients then integrates from (baseline, contextBaselines) to (x, context), so
+ * its delta covers both.
+ */
+export interface ContextAttributionOptions {
+  contextAttributions?: boolean;
+  /** [nContext·contextLen·F] shared or [B·nContext·contextLen·F] per input; default zeros. */
+  contextBaselines?: Float32Array;
+}
+
+export interface SaliencyOptions extends CommonAttributionOptions, ContextAttributionOptions {
   /** |gradient| (Captum's default). */
   abs?: boolean;
 }
 
-export interface IntegratedGradientsOptions extends CommonAttributionOptions {
+export interface IntegratedGradientsOptions extends CommonAttributionOptions, ContextAttributionOptions {
   baselines?: Baselines;
   nSteps?: number;
   method?: IntegrationMethod;
@@ -102,6 +113,8 @@ export interface Attribution {
   outputs: Float32Array;
   /** [B] Integrated Gradients' convergence delta: Σ attributions − (F(x) − F(baseline)). */
   delta?: Float64Array;
+  /** [B, nContext, contextLen, F] with contextAttributions. */
+  contextAttributions?: Float32Array;
   /** [F] mean |attribution| over inputs and steps: the ranking the feature selector and stability hooks read. */
   featureImportance: Float64Array;
   /** [T] mean over inputs of Σ_f |attribution|: where in the window the decision comes from. */

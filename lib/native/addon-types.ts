@@ -276,6 +276,9 @@ export interface NativeGradientOptions extends NativeAttributionInputs {
   seed?: number;
   internalBatchSize?: number;
   draws?: NativeAttributionDraws;
+  contextAttributions?: boolean;
+  contextBaselines?: Float32Array;
+  contextBaselineRows?: number;
 }
 
 export interface NativePerturbationOptions extends NativeAttributionInputs {
@@ -294,6 +297,7 @@ export interface NativeAttribution {
   attributions: Float32Array;
   outputs: Float32Array;
   delta?: Float64Array;
+  contextAttributions?: Float32Array;
 }
 
 export interface NativeAttributionExports {

@@ -94,6 +94,17 @@ attribution::Draws parse_draws(Call& c, int64_t copies, int64_t rows) {
   return dr;
 }
 
+// `contextBaselines` (Float32Array) with `contextBaselineRows` rows shaped like one input's context set.
+at::Tensor parse_context_baselines(Call& c) {
+  if (!c.input.context.defined())
+    throw_error(c.options.Env(), ErrorCode::InvalidArgument, "needs a context set", "contextBaselines");
+  FloatInput b = get_float_array(c.options.Get("contextBaselines"), "contextBaselines");
+  const int64_t rows = get_int_in(c.options.Get("contextBaselineRows"), "contextBaselineRows", 1, int64_t{1} << 31);
+  c.keep.push_back(b.object);
+  const auto& ctx = c.input.context;
+  return float_view(b, {rows, ctx.size(1), ctx.size(2), ctx.size(3)}, "contextBaselines", c.options.Env());
+}
+
 attribution::NoiseTunnel parse_tunnel(const Napi::Object& o) {
   attribution::NoiseTunnel t;
   if (!has(o, "tunnel")) return t;
@@ -122,6 +133,8 @@ attribution::GradientRequest parse_gradient_request(Call& c) {
   r.seed = parse_seed(o);
   if (has(o, "internalBatchSize"))
     r.chunk_rows = get_int_in(o.Get("internalBatchSize"), "internalBatchSize", 1, int64_t{1} << 24);
+  r.context_attributions = get_bool(o.Get("contextAttributions"), "contextAttributions", false);
+  if (has(o, "contextBaselines")) r.context_baselines = parse_context_baselines(c);
   const int64_t copies = c.B * (r.tunnel.type == attribution::Smoothing::None ? 1 : r.tunnel.samples);
   r.draws = parse_draws(c, copies, copies * r.shap_samples);
   return r;
@@ -147,6 +160,10 @@ Napi::Value result_to_js(Napi::Env env, Result& r) {
   o.Set("attributions", to_float32_array(env, r.attributions.data_ptr<float>(), r.attributions.numel()));
   const at::Tensor out = r.outputs.contiguous();
   o.Set("outputs", to_float32_array(env, out.data_ptr<float>(), out.numel()));
+  if (r.context_attributions.defined()) {
+    const at::Tensor ca = r.context_attributions.contiguous();
+    o.Set("contextAttributions", to_float32_array(env, ca.data_ptr<float>(), ca.numel()));
+  }
   if (r.delta.defined()) {
     const at::Tensor d = r.delta.to(at::kDouble).contiguous();
     o.Set("delta", to_float64_array(env, std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel())));

@@ -92,6 +92,54 @@ TEST(integrated_gradients_converge_to_completeness) {
   REQUIRE(worst[2] < 1e-4);
 }
 
+TEST(context_attributions_complete_the_x_trend_path) {
+  auto m = small_model(4, 0, 3);
+  {
+    at::NoGradGuard ng;
+    at::manual_seed(8);
+    for (const at::Tensor& t : m->parameters().tensors()) t.add_(at::randn_like(t) * 0.2);
+    m->parameters_changed();
+  }
+  const ModelInput in = input(*m, 3);
+  GradientRequest r;
+  r.n_steps = 128;
+  r.context_attributions = true;
+  r.context_baselines = at::full({1, 3, 4, 4}, 0.1);
+  const Result res = gradient_attribution(*m, in, r);
+  REQUIRE(res.context_attributions.sizes() == at::IntArrayRef({3, 3, 4, 4}));
+  REQUIRE(res.context_attributions.abs().max().item<double>() > 0);
+  // Completeness over both inputs: F(x, c) - F(x', c') is split between x and the context.
+  REQUIRE(res.delta.abs().max().item<double>() < 1e-4);
+  // Without the context's share the same sum misses F(x', c) - F(x', c').
+  GradientRequest x_only;
+  x_only.n_steps = 128;
+  const Result xr = gradient_attribution(*m, in, x_only);
+  REQUIRE(xr.delta.abs().max().item<double>() < 1e-4);
+  REQUIRE(!xr.context_attributions.defined());
+  // Saliency of the context equals the gradient by finite differences.
+  GradientRequest s;
+  s.method = Method::Saliency;
+  s.abs = false;
+  s.context_attributions = true;
+  const at::Tensor g = gradient_attribution(*m, in, s).context_attributions.to(at::kDouble);
+  ModelInput up = in, down = in;
+  up.context = in.context.clone();
+  down.context = in.context.clone();
+  up.context[1][2][3][0] += 1e-2;
+  down.context[1][2][3][0] -= 1e-2;
+  const double fd =
+      (m->predict_batch(up, {}).position[1] - m->predict_batch(down, {}).position[1]).item<double>() / 2e-2;
+  REQUIRE_NEAR(g[1][2][3][0].item<double>(), fd, 2e-3);
+  GradientRequest bad;
+  bad.method = Method::GradientShap;
+  bad.context_attributions = true;
+  REQUIRE_THROWS_CODE(gradient_attribution(*m, in, bad), ErrorCode::InvalidArgument);
+  GradientRequest plain;
+  plain.context_attributions = true;
+  auto no_context = small_model(4);
+  REQUIRE_THROWS_CODE(gradient_attribution(*no_context, input(*no_context, 2), plain), ErrorCode::InvalidArgument);
+}
+
 TEST(a_feature_the_model_cannot_see_gets_exactly_zero) {
   auto m = small_model(4);
   // Every path of feature 2 into the network starts at its prescaler, e_2 = x_2 * w_2 + b_2: with w_2 = 0

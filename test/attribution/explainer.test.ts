@@ -139,6 +139,39 @@ describe('random draws', () => {
   });
 });
 
+describe('context attributions (X-Trend)', () => {
+  const C = 2;
+  const Tc = 6;
+  const xt = trainedLike({ nFeatures: F, dHidden: 8, nHeads: 2, seqLen: T, nContext: C }, 4);
+  const xe = new Explainer(xt);
+  const ctx = randn(B * C * Tc * F, 9);
+  const xin = { x, batch: B, context: ctx, contextLen: Tc };
+  it('IG splits F(x, c) − F(x′, c′) between the input and the context', async () => {
+    const cb = new Float32Array(C * Tc * F).fill(0.1);
+    const r = await xe.integratedGradients(xin, { nSteps: 128, contextAttributions: true, contextBaselines: cb });
+    expect(r.contextAttributions!.length).toBe(B * C * Tc * F);
+    expect(Math.max(...Array.from(r.delta!, Math.abs))).toBeLessThan(1e-4);
+    const atBase = await xt.predictBatch({
+      x: new Float32Array(B * T * F),
+      batch: B,
+      context: new Float32Array(B * C * Tc * F).fill(0.1),
+      contextLen: Tc,
+    });
+    for (let b = 0; b < B; b++) {
+      const total = sum(r.attributions, b * T * F, (b + 1) * T * F) + sum(r.contextAttributions!, b * C * Tc * F, (b + 1) * C * Tc * F);
+      expect(total).toBeCloseTo(r.outputs[b]! - atBase.position[b]!, 3);
+    }
+  });
+  it('is refused where it has no meaning', async () => {
+    await expect(ex.saliency(input, { contextAttributions: true })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(xe.integratedGradients(xin, { contextAttributions: true, contextBaselines: new Float32Array(5) })).rejects.toBeInstanceOf(
+      ShapeError,
+    );
+    const plain = await xe.saliency(xin);
+    expect(plain.contextAttributions).toBeUndefined();
+  });
+});
+
 describe('perturbation methods', () => {
   it('ablation with groups: every cell of a group gets the same output change', async () => {
     const r = await ex.featureAblation(input, { groups: [0, 0, 1, 1, 2], baselines: 0.5 });

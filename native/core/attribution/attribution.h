@@ -74,12 +74,18 @@ struct GradientRequest {
   uint64_t seed = 0;
   Draws draws;
   int64_t chunk_rows = 0;  // rows per forward/backward pass; 0: chosen from a memory budget
+  // X-Trend models: attribute to the context sequences too, as a second input of the explained function
+  // (Saliency, Input x Gradient and Integrated Gradients, no tunnel). IG then integrates along the path from
+  // (x', c') to (x, c), so completeness covers both inputs.
+  bool context_attributions = false;
+  at::Tensor context_baselines;  // [1 or B, C, Tc, F]; undefined: zeros
 };
 
 struct Result {
-  at::Tensor attributions;  // [B, T, F] float32
-  at::Tensor delta;         // [B] Integrated Gradients (no tunnel): sum(attributions) - (F(x) - F(baseline))
-  at::Tensor outputs;       // [B] the explained output at the input
+  at::Tensor attributions;          // [B, T, F] float32
+  at::Tensor delta;                 // [B] Integrated Gradients (no tunnel): sum(attributions) - (F(x) - F(baseline))
+  at::Tensor outputs;               // [B] the explained output at the input
+  at::Tensor context_attributions;  // [B, C, Tc, F] when asked
 };
 
 // Throws tft::Error for bad requests (naming the argument); `in` is validated like a prediction input.

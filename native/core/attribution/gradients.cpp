@@ -26,8 +26,9 @@ struct Job {
   int64_t P = 1;  // tunnel copies per input
   int64_t J = 1;  // rows per copy: IG steps, GradientSHAP samples, or 1
   Rule rule;
-  at::Tensor baselines;        // [K, T, F]
-  at::Tensor alphas, weights;  // [J] IG rule, float32 on the device
+  at::Tensor baselines;          // [K, T, F]
+  at::Tensor alphas, weights;    // [J] IG rule, float32 on the device
+  at::Tensor context_baselines;  // [1 or B, C, Tc, F] when the context is attributed too
 };
 
 bool is_distribution_use(const GradientRequest& r) {
@@ -67,6 +68,21 @@ void check_index_draw(const at::Tensor& t, const char* name, int64_t n, int64_t 
     fail(ErrorCode::OutOfRange, name, "baseline rows must lie in [0, " + std::to_string(k) + ")");
 }
 
+at::Tensor resolve_context_baselines(const Job& j) {
+  if (!j.in.context.defined())
+    fail(ErrorCode::InvalidArgument, "contextAttributions", "needs a model with a context set and its context input");
+  if (j.req.method == Method::GradientShap || j.req.tunnel.type != Smoothing::None)
+    fail(ErrorCode::InvalidArgument, "contextAttributions",
+         "is available for saliency, inputXGradient and integratedGradients without a noise tunnel");
+  const at::Tensor& c = j.in.context;
+  if (!j.req.context_baselines.defined()) return at::zeros({1, c.size(1), c.size(2), c.size(3)}, c.options());
+  const at::Tensor& b = j.req.context_baselines;
+  if (b.dim() != 4 || (b.size(0) != 1 && b.size(0) != j.B) || b.sizes().slice(1) != c.sizes().slice(1))
+    fail(ErrorCode::Shape, "contextBaselines", "must be [1 or B, nContext, contextLen, F] like the context set");
+  if (!at::isfinite(b).all().item<bool>()) fail(ErrorCode::NonFinite, "contextBaselines", "must be finite");
+  return b.to(c.device(), at::kFloat).contiguous();
+}
+
 Job plan(model::TftModel& model, const model::ModelInput& raw, const GradientRequest& req) {
   Job j(model, model.prepare(raw, model::NanPolicy::Error), req);
   j.B = j.in.x.size(0);
@@ -95,6 +111,7 @@ Job plan(model::TftModel& model, const model::ModelInput& raw, const GradientReq
   check_draw(req.draws.shap_alpha, "draws.shapAlpha", {rows});
   check_index_draw(req.draws.shap_baseline, "draws.shapBaseline", rows, K);
   if (req.chunk_rows < 0) fail(ErrorCode::InvalidArgument, "internalBatchSize", "must be >= 1");
+  if (req.context_attributions) j.context_baselines = resolve_context_baselines(j);
   return j;
 }
 
@@ -131,14 +148,35 @@ at::Tensor copy_baselines(const Job& j, const at::Tensor& q, const at::Tensor& b
 }
 
 struct Points {
-  at::Tensor points, coef;  // coef undefined: Saliency
+  at::Tensor points, coef;                  // coef undefined: Saliency
+  at::Tensor context_points, context_coef;  // when the context is attributed too
 };
 
+// base + alpha (x - base) and weight (x - base), alpha and weight per row of any rank.
+std::pair<at::Tensor, at::Tensor> on_path(const Job& j, const at::Tensor& x, const at::Tensor& base,
+                                          const at::Tensor& step) {
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  shape[0] = -1;
+  const at::Tensor diff = x - base;
+  return {base + j.alphas.index_select(0, step).view(shape) * diff, j.weights.index_select(0, step).view(shape) * diff};
+}
+
 Points integrated_points(const Job& j, const at::Tensor& xq, const at::Tensor& base, const at::Tensor& step) {
-  const at::Tensor diff = xq - base;
-  const at::Tensor a = j.alphas.index_select(0, step).view({-1, 1, 1});
-  const at::Tensor w = j.weights.index_select(0, step).view({-1, 1, 1});
-  return {base + a * diff, w * diff};
+  const auto [points, coef] = on_path(j, xq, base, step);
+  return {points, coef, {}, {}};
+}
+
+// The context rows of the rows' sequences, and their path and coefficients as for x.
+void add_context_points(const Job& j, Points& p, const at::Tensor& bd, const at::Tensor& step) {
+  const at::Tensor cq = j.in.context.index_select(0, bd);
+  if (j.req.method == Method::Saliency) {
+    p.context_points = cq;
+  } else if (j.req.method == Method::InputXGradient) {
+    p.context_points = p.context_coef = cq;
+  } else {
+    const at::Tensor rows = j.context_baselines.size(0) == 1 ? at::zeros_like(bd) : bd;
+    std::tie(p.context_points, p.context_coef) = on_path(j, cq, j.context_baselines.index_select(0, rows), step);
+  }
 }
 
 Points shap_points(const Job& j, const at::Tensor& r, const at::Tensor& xq) {
@@ -157,16 +195,16 @@ Points shap_points(const Job& j, const at::Tensor& r, const at::Tensor& xq) {
       (d.shap_alpha.defined() ? d.shap_alpha.index_select(0, r.cpu()) : uniform_at(j.req.seed, kShapAlpha, r))
           .to(j.in.x.device(), at::kFloat)
           .view({-1, 1, 1});
-  return {alpha * xr + (1 - alpha) * base, (xr - base) / static_cast<double>(j.J)};
+  return {alpha * xr + (1 - alpha) * base, (xr - base) / static_cast<double>(j.J), {}, {}};
 }
 
-Points make_points(const Job& j, const at::Tensor& r, const at::Tensor& q, const at::Tensor& b) {
+Points x_points(const Job& j, const at::Tensor& r, const at::Tensor& q, const at::Tensor& b) {
   const at::Tensor xq = copy_inputs(j, q, b);
   switch (j.req.method) {
     case Method::Saliency:
-      return {xq, {}};
+      return {xq, {}, {}, {}};
     case Method::InputXGradient:
-      return {xq, xq};
+      return {xq, xq, {}, {}};
     case Method::IntegratedGradients:
       return integrated_points(j, xq, copy_baselines(j, q, b), on_device(r.remainder(j.J), j));
     case Method::GradientShap:
@@ -175,30 +213,51 @@ Points make_points(const Job& j, const at::Tensor& r, const at::Tensor& q, const
   fail(ErrorCode::Internal, "method", "unhandled method");
 }
 
-at::Tensor gradient_at(const Job& j, const at::Tensor& b, const at::Tensor& points) {
+Points make_points(const Job& j, const at::Tensor& r, const at::Tensor& q, const at::Tensor& b) {
+  Points p = x_points(j, r, q, b);
+  if (j.req.context_attributions)
+    add_context_points(j, p, on_device(b, j), j.alphas.defined() ? on_device(r.remainder(j.J), j) : at::Tensor());
+  return p;
+}
+
+// The gradients at the points (and at the context points when given, else the sequences' own context).
+std::vector<at::Tensor> gradient_at(const Job& j, const at::Tensor& b, const Points& p) {
   at::AutoGradMode grad_on(true);
-  const at::Tensor x = points.detach().requires_grad_(true);
+  std::vector<at::Tensor> wrt{p.points.detach().requires_grad_(true)};
+  model::ModelInput mi = rows_of(j.in, b, wrt[0]);
+  if (p.context_points.defined()) mi.context = wrt.emplace_back(p.context_points.detach().requires_grad_(true));
   model::ForwardOptions fo;
   fo.input_gradients = true;
   fo.all_steps = needs_all_steps(j.req.target, j.T);
-  const at::Tensor y = target_of(j.model.forward(rows_of(j.in, b, x), fo), j.req.target).sum();
-  return torch::autograd::grad({y}, {x})[0];
+  const at::Tensor y = target_of(j.model.forward(mi, fo), j.req.target).sum();
+  return torch::autograd::grad({y}, wrt);
 }
 
-// Sum over each copy's rows, [B * P, T, F].
-at::Tensor copy_attributions(const Job& j) {
+at::Tensor contribution(const Job& j, const at::Tensor& coef, const at::Tensor& g) {
+  return coef.defined() ? coef * g : (j.req.abs ? g.abs() : g);
+}
+
+struct CopySums {
+  at::Tensor x;        // [B * P, T, F]
+  at::Tensor context;  // [B, C, Tc, F] when asked
+};
+
+// Sum over each copy's rows.
+CopySums copy_attributions(const Job& j) {
   const int64_t rows = j.B * j.P * j.J, step = chunk_rows(j);
   at::Tensor acc = at::zeros({j.B * j.P, j.T, j.F}, j.in.x.options());
+  at::Tensor cacc;
+  if (j.req.context_attributions) cacc = at::zeros_like(j.in.context);
   for (int64_t r0 = 0; r0 < rows; r0 += step) {
     const at::Tensor r = at::arange(r0, std::min(rows, r0 + step), at::kLong);
     const at::Tensor q = r.div(j.J, "floor"), b = q.div(j.P, "floor");
     const at::Tensor bd = on_device(b, j);
     const Points p = make_points(j, r, q, b);
-    const at::Tensor g = gradient_at(j, bd, p.points);
-    const at::Tensor contrib = p.coef.defined() ? p.coef * g : (j.req.abs ? g.abs() : g);
-    acc.index_add_(0, on_device(q, j), contrib);
+    const std::vector<at::Tensor> g = gradient_at(j, bd, p);
+    acc.index_add_(0, on_device(q, j), contribution(j, p.coef, g[0]));
+    if (cacc.defined()) cacc.index_add_(0, bd, contribution(j, p.context_coef, g[1]));
   }
-  return acc;
+  return {acc, cacc};
 }
 
 at::Tensor smooth(const Job& j, const at::Tensor& copies) {
@@ -230,6 +289,20 @@ class FrozenParameters {
   bool was_ = false;
 };
 
+// Sum(attributions) - (F(x, c) - F(x', c')), the context's attributions and baseline included when asked.
+at::Tensor delta(const Job& j, const Result& out) {
+  const at::Tensor all = at::arange(j.B, at::kLong);
+  const at::Tensor base = copy_baselines(j, all, all.to(j.in.x.device()));
+  model::ModelInput at_base_input = j.in;
+  at::Tensor total = out.attributions.to(at::kDouble).sum({1, 2});
+  if (out.context_attributions.defined()) {
+    at_base_input.context = j.context_baselines.expand_as(j.in.context).contiguous();
+    total = total + out.context_attributions.to(at::kDouble).sum({1, 2, 3});
+  }
+  const at::Tensor at_base = explained_outputs(j.model, at_base_input, base, j.req.target);
+  return total - (out.outputs.to(at::kDouble) - at_base.to(at::kDouble));
+}
+
 }  // namespace
 
 Result gradient_attribution(model::TftModel& model, const model::ModelInput& in, const GradientRequest& request) {
@@ -242,15 +315,12 @@ Result gradient_attribution(model::TftModel& model, const model::ModelInput& in,
     out.attributions = at::zeros({0, j.T, j.F}, at::kFloat);
     return out;
   }
-  out.attributions = smooth(j, copy_attributions(j)).to(at::kCPU).contiguous();
+  const CopySums sums = copy_attributions(j);
+  out.attributions = smooth(j, sums.x).to(at::kCPU).contiguous();
+  if (sums.context.defined()) out.context_attributions = sums.context.to(at::kCPU).contiguous();
   if (!at::isfinite(out.attributions).all().item<bool>())
     fail(ErrorCode::NonFinite, "x", "the attributions are not finite: the inputs overflow the network");
-  if (j.req.method == Method::IntegratedGradients && j.req.tunnel.type == Smoothing::None) {
-    const at::Tensor base =
-        copy_baselines(j, at::arange(j.B, at::kLong), at::arange(j.B, at::kLong).to(j.in.x.device()));
-    const at::Tensor at_base = explained_outputs(model, j.in, base, j.req.target);
-    out.delta = out.attributions.to(at::kDouble).sum({1, 2}) - (out.outputs.to(at::kDouble) - at_base.to(at::kDouble));
-  }
+  if (j.req.method == Method::IntegratedGradients && j.req.tunnel.type == Smoothing::None) out.delta = delta(j, out);
   return out;
 }
 
