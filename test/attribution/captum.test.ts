@@ -5,7 +5,9 @@
  * baseline rows, the permutations) are recorded in the fixtures and passed in as explicit draws, so every
  * method, stochastic ones included, must reproduce Captum to float32 rounding:
  * max |ours − Captum| ≤ 1e-5 · max(1, max |Captum|) per entry, the explained outputs likewise, and
- * Integrated Gradients' convergence delta to 1e-4.
+ * Integrated Gradients' convergence delta to 1e-4. The X-Trend fixture's `ctx_` entries attribute to the
+ * context sequences too (Captum's tuple of inputs (x, context)): their context attributions are held to the
+ * same bound, and IG's delta then covers both inputs.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -39,6 +41,10 @@ interface FixtureEntry {
   attributions: number[];
   outputs: number[];
   delta?: number[];
+  /** Attributions to the context sequences [B, C, Tc, F] (Captum's second input); their presence marks the entry. */
+  contextAttributions?: number[];
+  /** The context's baseline: zeros, or a constant shared by every input. */
+  contextBaselines?: 'zeros' | number;
   draws?: {
     noise?: number[];
     tunnelBaseline?: number[];
@@ -50,7 +56,7 @@ interface FixtureEntry {
 }
 
 interface Fixture {
-  metadata: { captum: string; torch: string; case: string; B: number; T: number; F: number };
+  metadata: { captum: string; torch: string; case: string; B: number; T: number; F: number; C: number; Tc: number };
   x: number[];
   entityIds: number[] | null;
   context: number[] | null;
@@ -100,6 +106,13 @@ function drawsOf(e: FixtureEntry): AttributionDraws | undefined {
 async function explain(ex: Explainer, f: Fixture, input: ModelInput, e: FixtureEntry, seed?: number): Promise<Attribution> {
   const common = { target: e.target, ...(e.step === null ? {} : { step: e.step }), draws: drawsOf(e), seed };
   const o = e.options;
+  const { C, Tc, F } = f.metadata;
+  const context = e.contextAttributions
+    ? {
+        contextAttributions: true,
+        ...(typeof e.contextBaselines === 'number' ? { contextBaselines: new Float32Array(C * Tc * F).fill(e.contextBaselines) } : {}),
+      }
+    : {};
   if (e.method === 'featureAblation') {
     if (typeof e.baselines !== 'number') throw new Error('featureAblation: expected a scalar baseline');
     return await ex.featureAblation(input, { ...common, baselines: e.baselines });
@@ -120,11 +133,11 @@ async function explain(ex: Explainer, f: Fixture, input: ModelInput, e: FixtureE
   }
   switch (e.method) {
     case 'integratedGradients':
-      return await ex.integratedGradients(input, { ...common, nSteps: o.nSteps, method: o.method, baselines });
+      return await ex.integratedGradients(input, { ...common, ...context, nSteps: o.nSteps, method: o.method, baselines });
     case 'saliency':
-      return await ex.saliency(input, { ...common, abs: o.abs });
+      return await ex.saliency(input, { ...common, ...context, abs: o.abs });
     case 'inputXGradient':
-      return await ex.inputXGradient(input, common);
+      return await ex.inputXGradient(input, { ...common, ...context });
     case 'gradientShap':
       return await ex.gradientShap(input, { ...common, nSamples: o.nSamples, stdevs: o.stdevs, baselines });
   }
@@ -145,7 +158,7 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe.each(CASES)('Captum 0.8 parity: %s', (name) => {
   const { fixture, config, dir, input } = loadCase(name);
-  const { B, T, F } = fixture.metadata;
+  const { B, T, F, C, Tc } = fixture.metadata;
   let model: TFTModel | undefined;
   const explainer = async () => {
     if (!model) {
@@ -165,7 +178,7 @@ describe.each(CASES)('Captum 0.8 parity: %s', (name) => {
   });
 
   for (const e of fixture.entries) {
-    it(`${e.name} (${e.tunnel ? `noiseTunnel(${e.method}) ${e.tunnel.type}` : e.method}, ${e.target}${e.step === null ? '' : ` step ${e.step}`})`, async ({
+    it(`${e.name} (${e.tunnel ? `noiseTunnel(${e.method}) ${e.tunnel.type}` : e.method}${e.contextAttributions ? ` + context` : ''}, ${e.target}${e.step === null ? '' : ` step ${e.step}`})`, async ({
       annotate,
     }) => {
       const ex = await explainer();
@@ -177,6 +190,16 @@ describe.each(CASES)('Captum 0.8 parity: %s', (name) => {
       const scale = maxAbs(e.attributions);
       const err = maxDiff(r.attributions, e.attributions);
       const outErr = maxDiff(r.outputs, e.outputs);
+      let ctxErr: number | undefined;
+      let ctxScale = 0;
+      if (e.contextAttributions) {
+        expect(r.contextAttributions).toBeDefined();
+        expect(r.contextAttributions!.length).toBe(B * C * Tc * F);
+        ctxScale = maxAbs(e.contextAttributions);
+        ctxErr = maxDiff(r.contextAttributions!, e.contextAttributions);
+      } else {
+        expect(r.contextAttributions).toBeUndefined();
+      }
       let deltaErr: number | undefined;
       // Captum's delta without a tunnel is per input; in a tunnel it is per noisy copy and the core returns none.
       if (e.method === 'integratedGradients' && !e.tunnel) {
@@ -188,10 +211,15 @@ describe.each(CASES)('Captum 0.8 parity: %s', (name) => {
         `${name} ${e.name}: max|Δ| ${err.toExponential(2)} (max|Captum| ${scale.toExponential(2)}, ` +
         `rel ${(err / Math.max(1, scale)).toExponential(2)}, rel to scale ${(err / (scale || 1)).toExponential(2)}); ` +
         `outputs ${outErr.toExponential(2)}` +
+        (ctxErr === undefined
+          ? ''
+          : `; context max|Δ| ${ctxErr.toExponential(2)} (max|Captum| ${ctxScale.toExponential(2)}, ` +
+            `rel ${(ctxErr / Math.max(1, ctxScale)).toExponential(2)}, rel to scale ${(ctxErr / (ctxScale || 1)).toExponential(2)})`) +
         (deltaErr === undefined ? '' : `; delta ${deltaErr.toExponential(2)}`);
       await annotate(line);
       expect(err).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
       expect(outErr).toBeLessThanOrEqual(1e-5 * Math.max(1, maxAbs(e.outputs)));
+      if (ctxErr !== undefined) expect(ctxErr).toBeLessThanOrEqual(1e-5 * Math.max(1, ctxScale));
     });
   }
 });
