@@ -8,3 +8,4 @@ export {
   type CheckpointExplanation,
   type CheckpointExplanationOptions,
 } from './checkpoint-explanation.js';
+export { attributionConsensus, type AttributionConsensus, type ConsensusOptions } from './consensus.js';

@@ -15,6 +15,7 @@ import {
   OutOfRangeError,
   ShapeError,
   TFTModel,
+  attributionConsensus,
   getNumThreads,
   rankFeatures,
   setNumThreads,
@@ -169,6 +170,35 @@ describe('context attributions (X-Trend)', () => {
     );
     const plain = await xe.saliency(xin);
     expect(plain.contextAttributions).toBeUndefined();
+  });
+});
+
+describe('consensus between methods', () => {
+  const fake = (method: string, imp: number[]) =>
+    ({ method, featureImportance: Float64Array.from(imp) }) as unknown as Parameters<typeof attributionConsensus>[0][number];
+  it('a hand-worked case: two identical rankings and their reverse', async () => {
+    const c = await attributionConsensus([fake('a', [1, 2, 3, 4]), fake('b', [1, 2, 3, 4]), fake('c', [4, 3, 2, 1])]);
+    expect(Array.from(c.matrix)).toEqual([1, 1, -1, 1, 1, -1, -1, -1, 1]);
+    expect(c.meanCorrelation).toBeCloseTo(-1 / 3, 12);
+    expect(c.minCorrelation).toBe(-1);
+    expect(c.stdCorrelation).toBeCloseTo(Math.sqrt(4 / 3), 12);
+    expect(c.agreementScore).toBeCloseTo(1 / 3, 12);
+    const sp = await attributionConsensus([fake('a', [1, 2, 3, 5]), fake('b', [2, 1, 3, 4])], {
+      statistic: 'spearman',
+      agreementThreshold: 0.5,
+    });
+    expect(sp.meanCorrelation).toBeCloseTo(0.8, 12); // 1 − 6·2/(4·15)
+    expect(sp.agreementScore).toBe(1);
+  });
+  it('of real attributions, with typed errors for bad input', async () => {
+    const rs = await Promise.all([ex.integratedGradients(input, { nSteps: 16 }), ex.inputXGradient(input), ex.saliency(input)]);
+    const c = await attributionConsensus(rs);
+    expect(c.methods).toEqual(['integratedGradients', 'inputXGradient', 'saliency']);
+    expect(c.meanCorrelation).toBeGreaterThanOrEqual(-1);
+    expect(c.meanCorrelation).toBeLessThanOrEqual(1);
+    await expect(attributionConsensus([rs[0]!])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(attributionConsensus([rs[0]!, fake('x', [1, 2])])).rejects.toBeInstanceOf(ShapeError);
+    await expect(attributionConsensus(rs, { statistic: 'pearson' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
 
