@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { loadAddon } from '../native/loader.js';
 import type { NativeAttribution, NativeGradientOptions, NativePerturbationOptions } from '../native/addon-types.js';
-import { modelInputArgs, TFTModel, type ModelInput } from '../model/tft-model.js';
+import { modelInputArgs, requireObject, TFTModel, type ModelInput } from '../model/tft-model.js';
 import { ablationBaselineArgs, baselineArgs, contextBaselineArgs, groupArgs } from './inputs.js';
 import { featureImportance, stepImportance } from './summary.js';
 import type {
@@ -28,9 +28,7 @@ import type {
 const GRADIENT_METHODS: readonly GradientMethod[] = ['saliency', 'inputXGradient', 'integratedGradients', 'gradientShap'];
 
 function requireOptions<T extends object>(o: T | undefined): T {
-  if (o === undefined) return {} as T;
-  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('options: must be an object', 'options');
-  return o;
+  return o === undefined ? ({} as T) : requireObject(o, 'options');
 }
 
 export class Explainer {

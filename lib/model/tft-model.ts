@@ -123,7 +123,8 @@ function requireFloat32(v: unknown, name: string): Float32Array {
   return requireUnshared(v, name);
 }
 
-function requireObject<T>(v: T, name: string): NonNullable<T> {
+/** @internal An options or input argument that must be an object (InvalidArgumentError naming it). */
+export function requireObject<T>(v: T, name: string): NonNullable<T> {
   if (typeof v !== 'object' || v === null) throw new InvalidArgumentError(`${name}: must be an object`, name);
   return v as NonNullable<T>;
 }

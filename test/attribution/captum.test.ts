@@ -11,11 +11,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   Explainer,
   TFTModel,
+  setCpuIsa,
+  supportedCpuIsas,
   type Attribution,
   type AttributionDraws,
   type AttributionTarget,
@@ -156,72 +158,78 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-describe.each(CASES)('Captum 0.8 parity: %s', (name) => {
-  const { fixture, config, dir, input } = loadCase(name);
-  const { B, T, F, C, Tc } = fixture.metadata;
-  let model: TFTModel | undefined;
-  const explainer = async () => {
-    if (!model) {
-      model = TFTModel.create(config);
-      await model.loadWeights(path.join(dir, 'weights.safetensors'));
-    }
-    return new Explainer(model);
-  };
-  afterAll(() => model?.dispose());
+// Every kernel path the CPU supports: the perturbation methods' forward passes run the vector kernels.
+describe.each(supportedCpuIsas())('kernels: %s', (isa) => {
+  beforeAll(() => setCpuIsa(isa));
+  afterAll(() => setCpuIsa('auto'));
 
-  it('fixture is from Captum 0.8 with the model fixture shapes', () => {
-    expect(fixture.metadata.captum).toMatch(/^0\.8\./);
-    expect(fixture.metadata.case).toBe(name);
-    expect(T).toBe(config.seqLen);
-    expect(F).toBe(config.nFeatures);
-    expect(fixture.entries.length).toBeGreaterThanOrEqual(25);
-  });
+  describe.each(CASES)('Captum 0.8 parity: %s', (name) => {
+    const { fixture, config, dir, input } = loadCase(name);
+    const { B, T, F, C, Tc } = fixture.metadata;
+    let model: TFTModel | undefined;
+    const explainer = async () => {
+      if (!model) {
+        model = TFTModel.create(config);
+        await model.loadWeights(path.join(dir, 'weights.safetensors'));
+      }
+      return new Explainer(model);
+    };
+    afterAll(() => model?.dispose());
 
-  for (const e of fixture.entries) {
-    it(`${e.name} (${e.tunnel ? `noiseTunnel(${e.method}) ${e.tunnel.type}` : e.method}${e.contextAttributions ? ` + context` : ''}, ${e.target}${e.step === null ? '' : ` step ${e.step}`})`, async ({
-      annotate,
-    }) => {
-      const ex = await explainer();
-      const r = await explain(ex, fixture, input, e);
-      expect([r.batch, r.steps, r.features]).toEqual([B, T, F]);
-      expect(r.step).toBe(e.step ?? T - 1);
-      expect(r.target).toBe(e.target);
-      expect(r.attributions.length).toBe(B * T * F);
-      const scale = maxAbs(e.attributions);
-      const err = maxDiff(r.attributions, e.attributions);
-      const outErr = maxDiff(r.outputs, e.outputs);
-      let ctxErr: number | undefined;
-      let ctxScale = 0;
-      if (e.contextAttributions) {
-        expect(r.contextAttributions).toBeDefined();
-        expect(r.contextAttributions!.length).toBe(B * C * Tc * F);
-        ctxScale = maxAbs(e.contextAttributions);
-        ctxErr = maxDiff(r.contextAttributions!, e.contextAttributions);
-      } else {
-        expect(r.contextAttributions).toBeUndefined();
-      }
-      let deltaErr: number | undefined;
-      // Captum's delta without a tunnel is per input; in a tunnel it is per noisy copy and the core returns none.
-      if (e.method === 'integratedGradients' && !e.tunnel) {
-        expect(r.delta).toBeDefined();
-        deltaErr = maxDiff(r.delta!, e.delta!);
-        expect(deltaErr).toBeLessThanOrEqual(1e-4);
-      }
-      const line =
-        `${name} ${e.name}: max|Δ| ${err.toExponential(2)} (max|Captum| ${scale.toExponential(2)}, ` +
-        `rel ${(err / Math.max(1, scale)).toExponential(2)}, rel to scale ${(err / (scale || 1)).toExponential(2)}); ` +
-        `outputs ${outErr.toExponential(2)}` +
-        (ctxErr === undefined
-          ? ''
-          : `; context max|Δ| ${ctxErr.toExponential(2)} (max|Captum| ${ctxScale.toExponential(2)}, ` +
-            `rel ${(ctxErr / Math.max(1, ctxScale)).toExponential(2)}, rel to scale ${(ctxErr / (ctxScale || 1)).toExponential(2)})`) +
-        (deltaErr === undefined ? '' : `; delta ${deltaErr.toExponential(2)}`);
-      await annotate(line);
-      expect(err).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
-      expect(outErr).toBeLessThanOrEqual(1e-5 * Math.max(1, maxAbs(e.outputs)));
-      if (ctxErr !== undefined) expect(ctxErr).toBeLessThanOrEqual(1e-5 * Math.max(1, ctxScale));
+    it('fixture is from Captum 0.8 with the model fixture shapes', () => {
+      expect(fixture.metadata.captum).toMatch(/^0\.8\./);
+      expect(fixture.metadata.case).toBe(name);
+      expect(T).toBe(config.seqLen);
+      expect(F).toBe(config.nFeatures);
+      expect(fixture.entries.length).toBeGreaterThanOrEqual(25);
     });
-  }
+
+    for (const e of fixture.entries) {
+      it(`${e.name} (${e.tunnel ? `noiseTunnel(${e.method}) ${e.tunnel.type}` : e.method}${e.contextAttributions ? ` + context` : ''}, ${e.target}${e.step === null ? '' : ` step ${e.step}`})`, async ({
+        annotate,
+      }) => {
+        const ex = await explainer();
+        const r = await explain(ex, fixture, input, e);
+        expect([r.batch, r.steps, r.features]).toEqual([B, T, F]);
+        expect(r.step).toBe(e.step ?? T - 1);
+        expect(r.target).toBe(e.target);
+        expect(r.attributions.length).toBe(B * T * F);
+        const scale = maxAbs(e.attributions);
+        const err = maxDiff(r.attributions, e.attributions);
+        const outErr = maxDiff(r.outputs, e.outputs);
+        let ctxErr: number | undefined;
+        let ctxScale = 0;
+        if (e.contextAttributions) {
+          expect(r.contextAttributions).toBeDefined();
+          expect(r.contextAttributions!.length).toBe(B * C * Tc * F);
+          ctxScale = maxAbs(e.contextAttributions);
+          ctxErr = maxDiff(r.contextAttributions!, e.contextAttributions);
+        } else {
+          expect(r.contextAttributions).toBeUndefined();
+        }
+        let deltaErr: number | undefined;
+        // Captum's delta without a tunnel is per input; in a tunnel it is per noisy copy and the core returns none.
+        if (e.method === 'integratedGradients' && !e.tunnel) {
+          expect(r.delta).toBeDefined();
+          deltaErr = maxDiff(r.delta!, e.delta!);
+          expect(deltaErr).toBeLessThanOrEqual(1e-4);
+        }
+        const line =
+          `${name} ${e.name}: max|Δ| ${err.toExponential(2)} (max|Captum| ${scale.toExponential(2)}, ` +
+          `rel ${(err / Math.max(1, scale)).toExponential(2)}, rel to scale ${(err / (scale || 1)).toExponential(2)}); ` +
+          `outputs ${outErr.toExponential(2)}` +
+          (ctxErr === undefined
+            ? ''
+            : `; context max|Δ| ${ctxErr.toExponential(2)} (max|Captum| ${ctxScale.toExponential(2)}, ` +
+              `rel ${(ctxErr / Math.max(1, ctxScale)).toExponential(2)}, rel to scale ${(ctxErr / (ctxScale || 1)).toExponential(2)})`) +
+          (deltaErr === undefined ? '' : `; delta ${deltaErr.toExponential(2)}`);
+        await annotate(line);
+        expect(err).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
+        expect(outErr).toBeLessThanOrEqual(1e-5 * Math.max(1, maxAbs(e.outputs)));
+        if (ctxErr !== undefined) expect(ctxErr).toBeLessThanOrEqual(1e-5 * Math.max(1, ctxScale));
+      });
+    }
+  });
 });
 
 describe('explicit draws', () => {
