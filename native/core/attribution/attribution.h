@@ -83,13 +83,32 @@ struct GradientRequest {
 
 struct Result {
   at::Tensor attributions;          // [B, T, F] float32
-  at::Tensor delta;                 // [B] Integrated Gradients (no tunnel): sum(attributions) - (F(x) - F(baseline))
+  at::Tensor delta;                 // [B] IG (no tunnel), DeepLift: sum(attributions) - (F(x) - F(baseline))
   at::Tensor outputs;               // [B] the explained output at the input
   at::Tensor context_attributions;  // [B, C, Tc, F] when asked
 };
 
 // Throws tft::Error for bad requests (naming the argument); `in` is validated like a prediction input.
 Result gradient_attribution(model::TftModel& model, const model::ModelInput& in, const GradientRequest& request);
+
+// DeepLift with the rescale rule for every elementwise nonlinearity and the product rule for products of
+// activations (core/model/nonlinear.h), so that completeness holds: sum(attributions) = F(x) - F(x').
+// DeepLiftShap explains each input against every row of a baseline distribution and averages.
+struct DeepLiftRequest {
+  Target target;
+  bool shap = false;
+  // DeepLift: [T, F] or [1, T, F] shared, or [B, T, F] one per input; DeepLiftShap: [K, T, F], K >= 1.
+  // Undefined: zeros.
+  at::Tensor baselines;
+  int64_t chunk_rows = 0;  // (input, baseline) pairs per pass; 0: chosen from a memory budget
+  // X-Trend models: attribute to the context sequences too (reference: context_baselines, zeros when
+  // undefined). Without it the context is held at its value, so it takes no part in F(x) - F(x').
+  bool context_attributions = false;
+  at::Tensor context_baselines;  // [1 or B, C, Tc, F]
+};
+
+// Result.delta: sum(attributions) - (F(x) - mean over baselines of F(x')), [B].
+Result deeplift_attribution(model::TftModel& model, const model::ModelInput& in, const DeepLiftRequest& request);
 
 struct PerturbationRequest {
   bool permutation = false;  // false: ablation (replace by the baseline); true: permute across the batch

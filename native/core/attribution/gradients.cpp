@@ -7,6 +7,7 @@
 
 #include "core/attribution/attribution.h"
 #include "core/attribution/draws.h"
+#include "core/attribution/frozen_parameters.h"
 #include "core/attribution/targets.h"
 #include "core/error.h"
 #include "core/runtime.h"
@@ -269,25 +270,6 @@ at::Tensor smooth(const Job& j, const at::Tensor& copies) {
   const at::Tensor m = a.mean(1);
   return sq - m * m;
 }
-
-// A parameter store that does not require gradients for the duration (only input gradients are wanted;
-// a trainer on the same model turns them back on for its own steps).
-class FrozenParameters {
- public:
-  explicit FrozenParameters(model::ParameterStore& p) : p_(p) {
-    was_ = !p.tensors().empty() && p.tensors().front().requires_grad();
-    if (was_) p_.set_requires_grad(false);
-  }
-  ~FrozenParameters() {
-    if (was_) p_.set_requires_grad(true);
-  }
-  FrozenParameters(const FrozenParameters&) = delete;
-  FrozenParameters& operator=(const FrozenParameters&) = delete;
-
- private:
-  model::ParameterStore& p_;
-  bool was_ = false;
-};
 
 // Sum(attributions) - (F(x, c) - F(x', c')), the context's attributions and baseline included when asked.
 at::Tensor delta(const Job& j, const Result& out) {

@@ -1,6 +1,7 @@
 #include "core/model/blocks.h"
 
 #include "core/model/dense_kernel.h"
+#include "core/model/nonlinear.h"
 #include "core/model/vsn_kernel.h"
 
 #include <ATen/Parallel.h>
@@ -96,17 +97,17 @@ static at::Tensor maybe_dropout(const at::Tensor& x, const Mode& m) {
 }
 
 at::Tensor gate_add_norm(const GateParams& p, const at::Tensor& x, const at::Tensor& skip, const Mode& m) {
-  const at::Tensor g = at::glu(lin(m, maybe_dropout(x, m), p.glu_w, p.glu_b), -1);
-  return at::layer_norm(skip + g, {p.norm_w.size(0)}, p.norm_w, p.norm_b, kLayerNormEps);
+  const at::Tensor g = nl::glu(m, lin(m, maybe_dropout(x, m), p.glu_w, p.glu_b));
+  return nl::layer_norm(m, skip + g, p.norm_w.size(0), p.norm_w, p.norm_b, kLayerNormEps);
 }
 
 at::Tensor grn(const GrnParams& p, const at::Tensor& a, const at::Tensor& context_term, const Mode& m) {
   at::Tensor h = lin(m, a, p.fc1_w, p.fc1_b);
   if (context_term.defined()) h = h + context_term;
-  h = lin(m, at::elu(h), p.fc2_w, p.fc2_b);
-  const at::Tensor g = at::glu(lin(m, maybe_dropout(h, m), p.glu_w, p.glu_b), -1);
+  h = lin(m, nl::elu(m, h), p.fc2_w, p.fc2_b);
+  const at::Tensor g = nl::glu(m, lin(m, maybe_dropout(h, m), p.glu_w, p.glu_b));
   const at::Tensor skip = p.skip_w.defined() ? lin(m, a, p.skip_w, p.skip_b) : a;
-  return at::layer_norm(skip + g, {p.n_out}, p.norm_w, p.norm_b, kLayerNormEps);
+  return nl::layer_norm(m, skip + g, p.n_out, p.norm_w, p.norm_b, kLayerNormEps);
 }
 
 at::Tensor grn_with_context(const GrnParams& p, const at::Tensor& a, const at::Tensor& c, const Mode& m) {
@@ -119,15 +120,15 @@ std::pair<at::Tensor, at::Tensor> interpretable_mha(const MhaParams& p, const at
   const at::Tensor Q = lin(m, q, p.q_w, p.q_b).view({B, Tq, p.heads, p.dk}).transpose(1, 2);
   const at::Tensor K = lin(m, k, p.k_w, p.k_b).view({B, Tk, p.heads, p.dk}).transpose(1, 2);
   const at::Tensor V = lin(m, v, p.v_w, p.v_b);  // [B, Tk, dk], shared by every head
-  at::Tensor scores = at::matmul(Q, K.transpose(-1, -2)) / std::sqrt(static_cast<double>(p.dk));
+  at::Tensor scores = nl::matmul(m, Q, K.transpose(-1, -2)) / std::sqrt(static_cast<double>(p.dk));
   if (causal && Tk > 1) {
     // query i (absolute position Tk - Tq + i) sees keys j <= Tk - Tq + i
     const at::Tensor qi = at::arange(Tk - Tq, Tk, q.options().dtype(at::kLong)).unsqueeze(1);
     const at::Tensor kj = at::arange(0, Tk, q.options().dtype(at::kLong)).unsqueeze(0);
     scores = scores.masked_fill(kj > qi, -std::numeric_limits<float>::infinity());
   }
-  const at::Tensor attn = at::softmax(scores, -1);
-  const at::Tensor heads = at::matmul(maybe_dropout(attn, m), V.unsqueeze(1));  // [B, H, Tq, dk]
+  const at::Tensor attn = nl::softmax(m, scores, -1);
+  const at::Tensor heads = nl::matmul(m, maybe_dropout(attn, m), V.unsqueeze(1));  // [B, H, Tq, dk]
   at::Tensor out = maybe_dropout(lin(m, heads.mean(1), p.out_w, p.out_b), m);
   return {out, attn.mean(1)};
 }
@@ -178,11 +179,11 @@ at::Tensor vsn_weights(const VsnParams& p, const VsnFolded& f, const at::Tensor&
                        const Mode& m) {
   at::Tensor h = lin(m, x, f.flat_u, f.flat_c);
   if (context_term.defined()) h = h + context_term;
-  h = lin(m, at::elu(h), p.flat.fc2_w, p.flat.fc2_b);
-  const at::Tensor g = at::glu(lin(m, maybe_dropout(h, m), p.flat.glu_w, p.flat.glu_b), -1);
+  h = lin(m, nl::elu(m, h), p.flat.fc2_w, p.flat.fc2_b);
+  const at::Tensor g = nl::glu(m, lin(m, maybe_dropout(h, m), p.flat.glu_w, p.flat.glu_b));
   const at::Tensor z =
-      at::layer_norm(lin(m, x, f.skip_u, f.skip_c) + g, {p.flat.n_out}, p.flat.norm_w, p.flat.norm_b, kLayerNormEps);
-  return at::softmax(z, -1);
+      nl::layer_norm(m, lin(m, x, f.skip_u, f.skip_c) + g, p.flat.n_out, p.flat.norm_w, p.flat.norm_b, kLayerNormEps);
+  return nl::softmax(m, z, -1);
 }
 
 VsnOutput variable_selection(const VsnParams& p, const VsnFolded& f, const at::Tensor& x,
@@ -212,8 +213,9 @@ VsnOutput variable_selection(const VsnParams& p, const VsnFolded& f, const at::T
     return {xi, w};
   }
   // Per-variable GRNs, all variables at once in [F, N, d] layout: batched products, no loop over variables.
-  const at::Tensor xt = x.t().unsqueeze(-1);                                          // [F, N, 1]
-  const at::Tensor h = at::elu(at::addcmul(f.c.unsqueeze(1), xt, f.u.unsqueeze(1)));  // [F, N, d]
+  // (Under DeepLift the stacked rows of x, and so the pairs, run along dimension 1 here.)
+  const at::Tensor xt = x.t().unsqueeze(-1);                                                // [F, N, 1]
+  const at::Tensor h = nl::elu(m, at::addcmul(f.c.unsqueeze(1), xt, f.u.unsqueeze(1)), 1);  // [F, N, d]
   at::Tensor gamma;
   if (f.g_t.defined() && !(m.training && m.dropout > 0)) {
     gamma = at::baddbmm(f.g_b.unsqueeze(1), h, f.g_t);
@@ -223,9 +225,9 @@ VsnOutput variable_selection(const VsnParams& p, const VsnFolded& f, const at::T
     gamma = at::baddbmm(p.glu_b.unsqueeze(1), eta, p.glu_w.transpose(1, 2));
   }
   const at::Tensor e = at::addcmul(f.pre_b.unsqueeze(1), xt, f.pre_p.unsqueeze(1));  // [F, N, d]
-  const at::Tensor z = at::layer_norm(e + at::glu(gamma, -1), {d}, {}, {}, kLayerNormEps);
+  const at::Tensor z = nl::layer_norm(m, e + nl::glu(m, gamma, 1), d, {}, {}, kLayerNormEps, 1);
   const at::Tensor g = at::addcmul(p.norm_b.unsqueeze(1), z, p.norm_w.unsqueeze(1));  // [F, N, d]
-  const at::Tensor xi = (g * w.t().unsqueeze(-1)).sum(0);                             // [N, d]
+  const at::Tensor xi = nl::mul(m, g, w.t().unsqueeze(-1), 1).sum(0);                 // [N, d]
   return {xi, w};
 }
 

@@ -54,6 +54,9 @@ struct Mode {
   DropoutRng* rng = nullptr;
   // Eval semantics (no dropout) under autograd, for gradients with respect to the inputs (attribution).
   bool input_gradients = false;
+  // With input_gradients: the batch is [inputs; baselines] and nonlinearities backpropagate DeepLift's
+  // multipliers (nonlinear.h).
+  bool deeplift = false;
 };
 
 // x * mask / (1 - p) with mask_i = [uniform(seed, counter + i) >= p]; differentiable in x.

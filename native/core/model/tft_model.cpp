@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/model/lstm_kernel.h"
+#include "core/model/nonlinear.h"
 #include "core/runtime.h"
 
 namespace tft::model {
@@ -248,6 +249,7 @@ at::Tensor TftModel::lstm(const at::Tensor& xi, const Statics& s, const Mode& m)
     const at::Tensor proj = layer0_projection(xi.reshape({B * T, d}), m).view({B, T, 4 * d});
     return lstm_projected([&](int64_t t) { return proj.select(1, t); }, B, T, s, m);
   }
+  if (m.deeplift) return lstm_deeplift(xi, s, m);
   at::Tensor h0, c0;
   if (s.h.defined()) {
     h0 = s.h.unsqueeze(0).expand({L, B, d}).contiguous();
@@ -260,6 +262,31 @@ at::Tensor TftModel::lstm(const at::Tensor& xi, const Statics& s, const Mode& m)
   const bool train = m.training || (m.input_gradients && xi.is_cuda());
   return std::get<0>(at::lstm(xi, {h0, c0}, lstm_params_, /*has_biases=*/true, L, m.training ? m.dropout : 0.0, train,
                               /*bidirectional=*/false, /*batch_first=*/true));
+}
+
+// The LSTM as its cells, so that every gate and product takes its DeepLift rule (PyTorch's gate order:
+// input, forget, cell, output).
+at::Tensor TftModel::lstm_deeplift(const at::Tensor& xi, const Statics& s, const Mode& m) {
+  const int64_t B = xi.size(0), T = xi.size(1), d = config_.d_hidden;
+  at::Tensor out = xi;
+  for (int64_t l = 0; l < config_.lstm_layers; ++l) {
+    const at::Tensor& w_ih = lstm_params_[4 * l];
+    const at::Tensor& w_hh = lstm_params_[4 * l + 1];
+    const at::Tensor proj = at::linear(out, w_ih, lstm_params_[4 * l + 2] + lstm_params_[4 * l + 3]);  // [B, T, 4d]
+    at::Tensor h = s.h.defined() ? s.h.expand({B, d}) : at::zeros({B, d}, xi.options());
+    at::Tensor c = s.c.defined() ? s.c.expand({B, d}) : at::zeros({B, d}, xi.options());
+    std::vector<at::Tensor> steps;
+    steps.reserve(static_cast<size_t>(T));
+    for (int64_t t = 0; t < T; ++t) {
+      const std::vector<at::Tensor> g = (proj.select(1, t) + at::linear(h, w_hh)).chunk(4, -1);
+      const at::Tensor i = nl::sigmoid(m, g[0]), f = nl::sigmoid(m, g[1]), o = nl::sigmoid(m, g[3]);
+      c = nl::mul(m, f, c) + nl::mul(m, i, nl::tanh(m, g[2]));
+      h = nl::mul(m, o, nl::tanh(m, c));
+      steps.push_back(h);
+    }
+    out = at::stack(steps, 1);
+  }
+  return out;
 }
 
 TftModel::Encoded TftModel::encode(const at::Tensor& x, const Statics& s, const Mode& m) {
@@ -293,16 +320,16 @@ ForwardOutput TftModel::decode(const at::Tensor& gated, const Statics& s, const 
   }
   // Only the queries whose outputs are wanted: the last step is enough for positions at the window's end.
   const at::Tensor q = opt.all_steps ? theta : theta.narrow(1, T - 1, 1);
-  auto [a, attn] = (!opt.all_steps && !m.training) ? last_query_attention(self_mha_, q, theta, m)
+  auto [a, attn] = (!opt.all_steps && !m.training && !m.deeplift) ? last_query_attention(self_mha_, q, theta, m)
                                                    : interpretable_mha(self_mha_, q, theta, theta, /*causal=*/true, m);
   const at::Tensor beta = gate_add_norm(attention_gate_, a, q, m);
   const at::Tensor psi = grn(positionwise_, beta, {}, m);
   const at::Tensor skip = opt.all_steps ? gated : gated.narrow(1, T - 1, 1);
   const at::Tensor delta = gate_add_norm(pre_output_, psi, skip, m);
   ForwardOutput out;
-  out.position = (at::tanh(dense_linear(m.dense, delta, pos_w_, pos_b_)) * config_.max_position).squeeze(-1);
+  out.position = (nl::tanh(m, dense_linear(m.dense, delta, pos_w_, pos_b_)) * config_.max_position).squeeze(-1);
   out.mu = dense_linear(m.dense, delta, mu_w_, mu_b_).squeeze(-1);
-  out.sigma = (at::softplus(dense_linear(m.dense, delta, sigma_w_, sigma_b_)) + kSigmaFloor).squeeze(-1);
+  out.sigma = (nl::softplus(m, dense_linear(m.dense, delta, sigma_w_, sigma_b_)) + kSigmaFloor).squeeze(-1);
   if (opt.attention) out.attention = attn;
   if (!opt.all_steps) {
     out.position = out.position.squeeze(1);
@@ -317,6 +344,11 @@ ForwardOutput TftModel::forward(const ModelInput& in, const ForwardOptions& opt)
   apply_thread_setting();
   Mode m = opt.training ? Mode{true, config_.dropout, nullptr, opt.rng} : inference_mode();
   if (opt.input_gradients && !opt.training) m = Mode{false, 0.0, nullptr, nullptr, true};
+  if (opt.deeplift) {
+    if (opt.training || in.x.size(0) % 2 != 0)
+      fail(ErrorCode::Internal, "deepLift", "needs an eval pass over an even batch [inputs; baselines]");
+    m = Mode{false, 0.0, nullptr, nullptr, true, true};
+  }
   const Statics s = statics(in.entity, m);
   const Encoded enc = encode(in.x, s, m);
   at::Tensor kappa;

@@ -34,6 +34,9 @@ struct ForwardOptions {
   bool attention = false;        // return self-attention weights, heads averaged
   bool training = false;         // dropout on, autograd through the parameters
   bool input_gradients = false;  // eval semantics, differentiable in the inputs (attribution); not with training
+  // DeepLift: the batch is [inputs; baselines] (entities and contexts stacked alike) and the gradient of an
+  // output of the inputs' half is DeepLift's multiplier (core/model/nonlinear.h); implies input_gradients.
+  bool deeplift = false;
   DropoutRng* rng = nullptr;     // training: the dropout mask stream (null: libtorch's generator)
 };
 
@@ -97,6 +100,7 @@ class TftModel {
   const VsnFolded& folded_for(const Mode& m);
   Statics statics(const at::Tensor& entity, const Mode& m);
   at::Tensor lstm(const at::Tensor& xi, const Statics& s, const Mode& m);
+  at::Tensor lstm_deeplift(const at::Tensor& xi, const Statics& s, const Mode& m);
   // Inference LSTM over n sequences of T steps whose first-layer input projection is given per step.
   at::Tensor lstm_projected(const std::function<at::Tensor(int64_t)>& layer0_input, int64_t n, int64_t T,
                             const Statics& s, const Mode& m);
