@@ -134,8 +134,8 @@ TEST(deeplift_is_complete_against_the_models_predictions) {
       const at::Tensor sum = res.attributions.to(at::kDouble).sum({1, 2});
       const double gap = relative_gap(sum, diff);
       std::printf("            DeepLift completeness (output %d, step %lld, %s baseline): rel gap %.1e, |delta| %.1e\n",
-                  static_cast<int>(t.output), static_cast<long long>(t.step), random_baseline ? "random" : "zero",
-                  gap, res.delta.abs().max().item<double>());
+                  static_cast<int>(t.output), static_cast<long long>(t.step), random_baseline ? "random" : "zero", gap,
+                  res.delta.abs().max().item<double>());
       REQUIRE(gap < 1e-4);
       REQUIRE(res.delta.abs().max().item<double>() < 1e-4 * (diff.abs().max().item<double>() + 1e-6));
       REQUIRE(res.attributions.abs().max().item<double>() > 0);

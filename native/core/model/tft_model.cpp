@@ -320,8 +320,9 @@ ForwardOutput TftModel::decode(const at::Tensor& gated, const Statics& s, const 
   }
   // Only the queries whose outputs are wanted: the last step is enough for positions at the window's end.
   const at::Tensor q = opt.all_steps ? theta : theta.narrow(1, T - 1, 1);
-  auto [a, attn] = (!opt.all_steps && !m.training && !m.deeplift) ? last_query_attention(self_mha_, q, theta, m)
-                                                   : interpretable_mha(self_mha_, q, theta, theta, /*causal=*/true, m);
+  auto [a, attn] = (!opt.all_steps && !m.training && !m.deeplift)
+                       ? last_query_attention(self_mha_, q, theta, m)
+                       : interpretable_mha(self_mha_, q, theta, theta, /*causal=*/true, m);
   const at::Tensor beta = gate_add_norm(attention_gate_, a, q, m);
   const at::Tensor psi = grn(positionwise_, beta, {}, m);
   const at::Tensor skip = opt.all_steps ? gated : gated.narrow(1, T - 1, 1);

@@ -37,7 +37,7 @@ struct ForwardOptions {
   // DeepLift: the batch is [inputs; baselines] (entities and contexts stacked alike) and the gradient of an
   // output of the inputs' half is DeepLift's multiplier (core/model/nonlinear.h); implies input_gradients.
   bool deeplift = false;
-  DropoutRng* rng = nullptr;     // training: the dropout mask stream (null: libtorch's generator)
+  DropoutRng* rng = nullptr;  // training: the dropout mask stream (null: libtorch's generator)
 };
 
 struct ForwardOutput {
