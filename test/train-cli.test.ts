@@ -79,7 +79,14 @@ describe('tft-native train', () => {
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/featureAblation over 8 windows/);
     expect(text.out.match(/^\s+\d+\s+\S+\s+-?\d\.\d{3}e[-+]\d+$/gm)).toHaveLength(3);
-    const bad = await capture(['attribute', '--checkpoint', ckpt, '--method', 'deepLift']);
+    // DeepLiftShap against windows of the whole history: complete to rounding
+    const dls = await capture(['attribute', '--checkpoint', ckpt, '--method', 'deepLiftShap', '--days', '2', '--json']);
+    expect(dls.code).toBe(0);
+    const d = JSON.parse(dls.out) as { method: string; windows: number; maxAbsDelta: number };
+    expect(d.method).toBe('deepLiftShap');
+    expect(d.windows).toBe(8);
+    expect(d.maxAbsDelta).toBeLessThan(1e-4);
+    const bad = await capture(['attribute', '--checkpoint', ckpt, '--method', 'deepLiftX']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/must be one of/);
   }, 300_000);

@@ -10,16 +10,19 @@ import { MarketDataStore } from '../data/market-data-store.js';
 import { applyNormalization, normalizationFromJSON } from '../data/normalization.js';
 import type { PricePanel } from '../data/price-panel.js';
 import { DataError, InvalidArgumentError } from '../errors.js';
+import { sampleDistinct, Xoshiro128 } from '../random/index.js';
 import { Explainer } from './explainer.js';
 import { rankFeatures } from './summary.js';
 import type { Attribution, GradientMethod } from './types.js';
 
-export type ExplainMethod = GradientMethod | 'featureAblation' | 'featurePermutation';
+export type ExplainMethod = GradientMethod | 'deepLift' | 'deepLiftShap' | 'featureAblation' | 'featurePermutation';
 export const EXPLAIN_METHODS: readonly ExplainMethod[] = [
   'integratedGradients',
   'saliency',
   'inputXGradient',
   'gradientShap',
+  'deepLift',
+  'deepLiftShap',
   'featureAblation',
   'featurePermutation',
 ];
@@ -34,6 +37,8 @@ export interface CheckpointExplanationOptions {
   /** Integrated Gradients' steps (default 50). */
   nSteps?: number;
   seed?: number;
+  /** DeepLiftShap: how many windows of the whole history, drawn with the seed, form the baselines (default 16). */
+  baselineWindows?: number;
 }
 
 export interface CheckpointExplanation {
@@ -46,7 +51,7 @@ export interface CheckpointExplanation {
   ranking: { feature: string; importance: number }[];
   /** [T] mean Σ_f |attribution| per window step, oldest first. */
   stepImportance: number[];
-  /** Integrated Gradients: the largest |Σ attributions − (F(x) − F(baseline))| over the windows. */
+  /** Integrated Gradients, DeepLift(Shap): the largest |Σ attributions − (F(x) − F(baseline))| over the windows. */
   maxAbsDelta?: number;
 }
 
@@ -102,7 +107,35 @@ function entityMap(c: LoadedCheckpoint, prices: PricePanel): Map<string, number>
   return map;
 }
 
-function runMethod(ex: Explainer, method: ExplainMethod, input: Parameters<Explainer['saliency']>[0], o: CheckpointExplanationOptions) {
+/**
+ * `count` complete windows drawn with the seed from the whole history: the reference distribution of
+ * DeepLiftShap (what the market usually looks like, rather than the zero vector).
+ */
+function historyWindows(fp: FeaturePanel, T: number, count: number, seed: number): Float32Array {
+  const D = fp.dates.length;
+  const F = fp.names.length;
+  const ends: number[] = [];
+  fp.symbols.forEach((_, a) => {
+    for (let end = T - 1; end < D; end++) {
+      const start = (a * D + end - T + 1) * F;
+      if (fp.values.subarray(start, start + T * F).every(Number.isFinite)) ends.push(start);
+    }
+  });
+  const k = Math.min(count, ends.length);
+  const out = new Float32Array(k * T * F);
+  sampleDistinct(ends.length, k, new Xoshiro128(seed)).forEach((i, r) =>
+    out.set(fp.values.subarray(ends[i]!, ends[i]! + T * F), r * T * F),
+  );
+  return out;
+}
+
+function runMethod(
+  ex: Explainer,
+  method: ExplainMethod,
+  input: Parameters<Explainer['saliency']>[0],
+  o: CheckpointExplanationOptions,
+  history: () => Float32Array,
+) {
   switch (method) {
     case 'integratedGradients':
       return ex.integratedGradients(input, { nSteps: o.nSteps ?? 50 });
@@ -112,6 +145,10 @@ function runMethod(ex: Explainer, method: ExplainMethod, input: Parameters<Expla
       return ex.inputXGradient(input);
     case 'gradientShap':
       return ex.gradientShap(input, { baselines: 'zeros', nSamples: 16, stdevs: 0.1, seed: o.seed ?? 0 });
+    case 'deepLift':
+      return ex.deepLift(input);
+    case 'deepLiftShap':
+      return ex.deepLiftShap(input, { baselines: history() });
     case 'featureAblation':
       return ex.featureAblation(input);
     case 'featurePermutation':
@@ -135,7 +172,11 @@ export async function explainCheckpoint(o: CheckpointExplanationOptions): Promis
   const fp = normalizedFeatures(o.checkpoint, prices);
   const w = recentWindows(fp, model.config.seqLen, days, entityMap(o.checkpoint, prices));
   const input = { x: w.x, batch: w.batch, ...(model.config.nEntities > 0 ? { entityIds: w.entityIds } : {}) };
-  const r: Attribution = await runMethod(new Explainer(model), method, input, o);
+  const baselineCount = o.baselineWindows ?? 16;
+  if (!Number.isInteger(baselineCount) || baselineCount < 1)
+    throw new InvalidArgumentError(`baselineWindows: must be an integer >= 1, got ${baselineCount}`, 'baselineWindows');
+  const history = () => historyWindows(fp, model.config.seqLen, baselineCount, o.seed ?? 0);
+  const r: Attribution = await runMethod(new Explainer(model), method, input, o, history);
   return {
     method,
     windows: w.batch,

@@ -1,13 +1,13 @@
 /**
  * Which inputs drive a TFT's decisions: gradient methods (Saliency, Input×Gradient, Integrated Gradients,
- * GradientSHAP, each optionally in a noise tunnel) and perturbation methods (feature ablation and
+ * GradientSHAP, each optionally in a noise tunnel), DeepLift and DeepLiftShap, and perturbation methods (feature ablation and
  * permutation), with Captum's definitions. Every method is one native job off the JS thread: the
  * interpolated and noisy inputs are generated natively and their gradients summed as they are computed,
  * so memory stays flat in nSteps and nSamples. docs/attribution.md has the definitions and the cost model.
  */
 import { InvalidArgumentError } from '../errors.js';
 import { loadAddon } from '../native/loader.js';
-import type { NativeAttribution, NativeGradientOptions, NativePerturbationOptions } from '../native/addon-types.js';
+import type { NativeAttribution, NativeDeepLiftOptions, NativeGradientOptions, NativePerturbationOptions } from '../native/addon-types.js';
 import { modelInputArgs, requireObject, TFTModel, type ModelInput } from '../model/tft-model.js';
 import { ablationBaselineArgs, baselineArgs, contextBaselineArgs, groupArgs } from './inputs.js';
 import { featureImportance, stepImportance } from './summary.js';
@@ -16,6 +16,8 @@ import type {
   AttributionMethod,
   CommonAttributionOptions,
   ContextAttributionOptions,
+  DeepLiftOptions,
+  DeepLiftShapOptions,
   FeatureAblationOptions,
   FeaturePermutationOptions,
   GradientMethod,
@@ -93,6 +95,23 @@ export class Explainer {
     );
   }
 
+  /**
+   * DeepLift: (x − x′) ⊙ multipliers, with the rescale rule for every nonlinearity and the product rule for
+   * the gates and the attention, so that Σ attributions = F(x) − F(x′) exactly (delta: rounding only).
+   */
+  async deepLift(input: ModelInput, opts?: DeepLiftOptions): Promise<Attribution> {
+    const o = requireOptions(opts);
+    return await this.#deepLift('deepLift', input, o, this.#baselines(input, o.baselines));
+  }
+
+  /** DeepLift against every row of a baseline distribution, averaged (Captum's DeepLiftShap). */
+  async deepLiftShap(input: ModelInput, opts: DeepLiftShapOptions): Promise<Attribution> {
+    const o = requireObject(opts, 'options');
+    if (!(o.baselines instanceof Float32Array))
+      throw new InvalidArgumentError('baselines: deepLiftShap needs a distribution of baselines [K·T·F]', 'baselines');
+    return await this.#deepLift('deepLiftShap', input, o, this.#baselines(input, o.baselines));
+  }
+
   /** F(x) − F(x with the group replaced by the baseline), for each group of (step, feature) cells. */
   async featureAblation(input: ModelInput, opts?: FeatureAblationOptions): Promise<Attribution> {
     const o = requireOptions(opts);
@@ -144,6 +163,23 @@ export class Explainer {
       draws: o.draws,
     };
     const r = await loadAddon().attributeGradients(TFTModel.nativeOf(this.model), input.x, input.batch, steps, options);
+    return this.#result(label, r, input.batch, steps, o);
+  }
+
+  async #deepLift(
+    label: 'deepLift' | 'deepLiftShap',
+    input: ModelInput,
+    o: CommonAttributionOptions & ContextAttributionOptions,
+    baselines: Partial<NativeDeepLiftOptions>,
+  ): Promise<Attribution> {
+    const { steps, native } = this.#common(input, o);
+    const r = await loadAddon().attributeDeepLift(TFTModel.nativeOf(this.model), input.x, input.batch, steps, {
+      ...native,
+      ...baselines,
+      ...contextBaselineArgs(o, input, this.model.config),
+      shap: label === 'deepLiftShap',
+      internalBatchSize: o.internalBatchSize,
+    });
     return this.#result(label, r, input.batch, steps, o);
   }
 

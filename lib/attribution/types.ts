@@ -4,7 +4,8 @@
 export type AttributionTarget = 'position' | 'mu' | 'sigma';
 
 export type GradientMethod = 'saliency' | 'inputXGradient' | 'integratedGradients' | 'gradientShap';
-export type AttributionMethod = GradientMethod | 'featureAblation' | 'featurePermutation' | `noiseTunnel(${GradientMethod})`;
+export type AttributionMethod =
+  GradientMethod | 'deepLift' | 'deepLiftShap' | 'featureAblation' | 'featurePermutation' | `noiseTunnel(${GradientMethod})`;
 
 export type IntegrationMethod = 'gausslegendre' | 'riemann_left' | 'riemann_right' | 'riemann_middle' | 'riemann_trapezoid';
 export type NoiseTunnelType = 'smoothgrad' | 'smoothgrad_sq' | 'vargrad';
@@ -84,6 +85,16 @@ export interface NoiseTunnelOptions extends CommonAttributionOptions {
   inner?: { nSteps?: number; method?: IntegrationMethod; nSamples?: number; stdevs?: number; abs?: boolean };
 }
 
+export interface DeepLiftOptions extends CommonAttributionOptions, ContextAttributionOptions {
+  /** 'zeros' (default), 'gaussian', or [T·F] shared / [B·T·F] per input. */
+  baselines?: Baselines;
+}
+
+export interface DeepLiftShapOptions extends CommonAttributionOptions, ContextAttributionOptions {
+  /** A distribution of reference inputs [K·T·F] (required): each input is explained against every row. */
+  baselines: Float32Array;
+}
+
 export interface PerturbationOptions extends CommonAttributionOptions {
   /** A group id per feature (length F: the feature at every step) or per cell (length T·F); default one per feature. */
   groups?: Int32Array | readonly number[];
@@ -111,7 +122,10 @@ export interface Attribution {
   attributions: Float32Array;
   /** [B] the explained output at each input. */
   outputs: Float32Array;
-  /** [B] Integrated Gradients' convergence delta: Σ attributions − (F(x) − F(baseline)). */
+  /**
+   * [B] Σ attributions − (F(x) − F(baseline)): Integrated Gradients' convergence delta (quadrature error);
+   * for DeepLift / DeepLiftShap (baseline: the mean over the distribution) float32 rounding only.
+   */
   delta?: Float64Array;
   /** [B, nContext, contextLen, F] with contextAttributions. */
   contextAttributions?: Float32Array;

@@ -293,6 +293,20 @@ export interface NativePerturbationOptions extends NativeAttributionInputs {
   groupCount?: number;
 }
 
+export interface NativeDeepLiftOptions extends NativeAttributionInputs {
+  shap: boolean;
+  target?: string;
+  step?: number;
+  baselines?: Float32Array;
+  baselineRows?: number;
+  gaussianBaselines?: boolean;
+  seed?: number;
+  internalBatchSize?: number;
+  contextAttributions?: boolean;
+  contextBaselines?: Float32Array;
+  contextBaselineRows?: number;
+}
+
 export interface NativeAttribution {
   attributions: Float32Array;
   outputs: Float32Array;
@@ -314,5 +328,12 @@ export interface NativeAttributionExports {
     batch: number,
     steps: number,
     options: NativePerturbationOptions,
+  ): Promise<NativeAttribution>;
+  attributeDeepLift(
+    model: NativeTftModel,
+    x: Float32Array,
+    batch: number,
+    steps: number,
+    options: NativeDeepLiftOptions,
   ): Promise<NativeAttribution>;
 }

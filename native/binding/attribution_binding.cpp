@@ -155,6 +155,21 @@ attribution::PerturbationRequest parse_perturbation_request(Call& c) {
   return r;
 }
 
+attribution::DeepLiftRequest parse_deeplift_request(Call& c) {
+  const Napi::Object& o = c.options;
+  attribution::DeepLiftRequest r;
+  r.shap = get_bool(o.Get("shap"), "shap", false);
+  r.target = parse_target(o);
+  r.baselines = parse_baselines(c);
+  r.gaussian_baselines = get_bool(o.Get("gaussianBaselines"), "gaussianBaselines", false);
+  r.seed = parse_seed(o);
+  if (has(o, "internalBatchSize"))
+    r.chunk_rows = get_int_in(o.Get("internalBatchSize"), "internalBatchSize", 1, int64_t{1} << 24);
+  r.context_attributions = get_bool(o.Get("contextAttributions"), "contextAttributions", false);
+  if (has(o, "contextBaselines")) r.context_baselines = parse_context_baselines(c);
+  return r;
+}
+
 Napi::Value result_to_js(Napi::Env env, Result& r) {
   auto o = Napi::Object::New(env);
   o.Set("attributions", to_float32_array(env, r.attributions.data_ptr<float>(), r.attributions.numel()));
@@ -198,11 +213,19 @@ Napi::Value AttributePerturbation(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value AttributeDeepLift(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Call c = parse_call(info);
+    return start(info.Env(), c, parse_deeplift_request(c), &attribution::deeplift_attribution);
+  });
+}
+
 }  // namespace
 
 void register_attribution(Napi::Env env, Napi::Object exports) {
   exports.Set("attributeGradients", Napi::Function::New(env, AttributeGradients, "attributeGradients"));
   exports.Set("attributePerturbation", Napi::Function::New(env, AttributePerturbation, "attributePerturbation"));
+  exports.Set("attributeDeepLift", Napi::Function::New(env, AttributeDeepLift, "attributeDeepLift"));
 }
 
 }  // namespace tft::binding

@@ -112,6 +112,11 @@ TEST(deeplift_rules_split_each_output_difference_exactly) {
   const at::Tensor gain = at::randn({6}), shift = at::randn({6});
   require_rule_complete([&](const Mode& m, const V& v) { return nl::layer_norm(m, v[0], 6, gain, shift, 1e-5); },
                         {at::randn({4, 3, 6})}, 0, "layer_norm");
+  // rows that are almost constant: the normaliser works next to eps, where 1/sqrt is steepest
+  at::Tensor flat = at::randn({4, 3, 6}) * 1e-3;
+  flat.narrow(0, 2, 2).mul_(1e-2);
+  require_rule_complete([&](const Mode& m, const V& v) { return nl::layer_norm(m, v[0], 6, gain, shift, 1e-5); },
+                        {flat}, 0, "near-flat LayerNorm");
   // a masked row: -inf scores get weight 0 in both halves
   at::Tensor z = at::randn({4, 2, 5}) * 3;
   z.select(2, 4).select(1, 0).fill_(-std::numeric_limits<float>::infinity());
@@ -142,6 +147,24 @@ TEST(deeplift_is_complete_against_the_models_predictions) {
       if (t.step == 2) REQUIRE(res.attributions.narrow(1, 3, 3).abs().max().item<double>() == 0.0);  // causal
     }
   }
+}
+
+TEST(deeplift_stays_complete_and_bounded_at_a_degenerate_baseline) {
+  // A fresh model has zero biases: at x' = 0 every LayerNorm input is constant (r' = 1/sqrt(eps)). The
+  // normaliser's split keeps attributions of the order of the output change, not of 1/sqrt(eps).
+  TftConfig c;
+  c.n_features = 6;
+  c.d_hidden = 8;
+  c.n_heads = 2;
+  c.seq_len = 12;
+  c.n_entities = 3;
+  c.seed = 4;
+  TftModel m(c);
+  const ModelInput in = input(m, 4);
+  const Result r = deeplift_attribution(m, in, DeepLiftRequest{});
+  const at::Tensor diff = predicted(m, in, in.x, Target{}) - predicted(m, in, at::zeros_like(in.x), Target{});
+  REQUIRE(relative_gap(r.attributions.to(at::kDouble).sum({1, 2}), diff) < 1e-4);
+  REQUIRE(r.attributions.abs().max().item<double>() < 10 * diff.abs().max().item<double>());
 }
 
 TEST(deeplift_context_attributions_complete_both_inputs) {

@@ -173,6 +173,74 @@ describe('context attributions (X-Trend)', () => {
   });
 });
 
+describe('DeepLift and DeepLiftShap', () => {
+  const relGap = (got: number, want: number, scale: number) => Math.abs(got - want) / Math.max(scale, 1e-9);
+  it('is complete exactly: Σ attributions = F(x) − F(x′) for any baseline, to float rounding', async () => {
+    const base = randn(B * T * F, 21).map((v) => 0.5 * v);
+    const r = await ex.deepLift(input, { baselines: base });
+    expect(r.method).toBe('deepLift');
+    const atBase = await model.predictBatch({ x: base, batch: B });
+    const diffs = Array.from(r.outputs, (y, b) => y - atBase.position[b]!);
+    const scale = Math.max(...diffs.map(Math.abs));
+    for (let b = 0; b < B; b++) {
+      expect(relGap(sum(r.attributions, b * T * F, (b + 1) * T * F), diffs[b]!, scale)).toBeLessThan(1e-4);
+      expect(Math.abs(r.delta![b]!)).toBeLessThan(1e-4 * scale);
+    }
+    // and it is not Integrated Gradients at few steps, whose delta is the quadrature error
+    const ig = await ex.integratedGradients(input, { baselines: base, nSteps: 2 });
+    expect(Math.max(...Array.from(ig.delta!, Math.abs))).toBeGreaterThan(10 * Math.max(...Array.from(r.delta!, Math.abs)));
+  });
+  it('explains mu at an earlier step, and a baseline equal to the input explains nothing', async () => {
+    const r = await ex.deepLift(input, { target: 'mu', step: 3 });
+    for (let b = 0; b < B; b++) for (let t = 4; t < T; t++) for (let f = 0; f < F; f++) expect(r.attributions[(b * T + t) * F + f]).toBe(0);
+    const same = await ex.deepLift(input, { baselines: x });
+    expect(same.attributions.every((v) => v === 0)).toBe(true);
+  });
+  it('DeepLiftShap is the mean of DeepLifts against each row of the distribution', async () => {
+    const K = 3;
+    const dist = randn(K * T * F, 23);
+    const shap = await ex.deepLiftShap(input, { baselines: dist, internalBatchSize: 2 });
+    expect(shap.method).toBe('deepLiftShap');
+    const mean = new Float64Array(B * T * F);
+    for (let k = 0; k < K; k++) {
+      const one = await ex.deepLift(input, { baselines: dist.slice(k * T * F, (k + 1) * T * F) });
+      one.attributions.forEach((v, i) => (mean[i]! += v / K));
+    }
+    shap.attributions.forEach((v, i) => expect(v).toBeCloseTo(mean[i]!, 6));
+    expect(Math.max(...Array.from(shap.delta!, Math.abs))).toBeLessThan(1e-4);
+  });
+  it('attributes the context of an X-Trend model when asked, completing F(x, c) − F(x′, c′)', async () => {
+    const xt = trainedLike({ nFeatures: F, dHidden: 8, nHeads: 2, seqLen: T, nContext: 2 }, 5);
+    const ctx = randn(B * 2 * 6 * F, 25);
+    const r = await new Explainer(xt).deepLift(
+      { x, batch: B, context: ctx, contextLen: 6 },
+      { contextAttributions: true, contextBaselines: new Float32Array(2 * 6 * F).fill(0.1) },
+    );
+    expect(r.contextAttributions!.length).toBe(B * 2 * 6 * F);
+    const atBase = await xt.predictBatch({
+      x: new Float32Array(B * T * F),
+      batch: B,
+      context: new Float32Array(B * 2 * 6 * F).fill(0.1),
+      contextLen: 6,
+    });
+    for (let b = 0; b < B; b++) {
+      const total = sum(r.attributions, b * T * F, (b + 1) * T * F) + sum(r.contextAttributions!, b * 2 * 6 * F, (b + 1) * 2 * 6 * F);
+      expect(total).toBeCloseTo(r.outputs[b]! - atBase.position[b]!, 4);
+    }
+    xt.dispose();
+  });
+  it('typed errors: a missing or malformed distribution, wrong baseline rows, bad steps', async () => {
+    await expect(ex.deepLiftShap(input, {} as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(ex.deepLiftShap(input, { baselines: new Float32Array(7) })).rejects.toBeInstanceOf(ShapeError);
+    await expect(ex.deepLift(input, { baselines: new Float32Array(2 * T * F) })).rejects.toBeInstanceOf(ShapeError);
+    await expect(ex.deepLift(input, { step: T })).rejects.toBeInstanceOf(OutOfRangeError);
+    await expect(ex.deepLift(input, { contextAttributions: true })).rejects.toBeInstanceOf(InvalidArgumentError);
+    const g1 = await ex.deepLift(input, { baselines: 'gaussian', seed: 4 });
+    const g2 = await ex.deepLift(input, { baselines: 'gaussian', seed: 4 });
+    expect(g1.attributions).toEqual(g2.attributions);
+  });
+});
+
 describe('consensus between methods', () => {
   const fake = (method: string, imp: number[]) =>
     ({ method, featureImportance: Float64Array.from(imp) }) as unknown as Parameters<typeof attributionConsensus>[0][number];

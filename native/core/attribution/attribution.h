@@ -100,6 +100,8 @@ struct DeepLiftRequest {
   // DeepLift: [T, F] or [1, T, F] shared, or [B, T, F] one per input; DeepLiftShap: [K, T, F], K >= 1.
   // Undefined: zeros.
   at::Tensor baselines;
+  bool gaussian_baselines = false;  // DeepLift: baselines drawn N(0, 1) per input from the seed
+  uint64_t seed = 0;
   int64_t chunk_rows = 0;  // (input, baseline) pairs per pass; 0: chosen from a memory budget
   // X-Trend models: attribute to the context sequences too (reference: context_baselines, zeros when
   // undefined). Without it the context is held at its value, so it takes no part in F(x) - F(x').

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/attribution/attribution.h"
+#include "core/attribution/draws.h"
 #include "core/attribution/frozen_parameters.h"
 #include "core/attribution/targets.h"
 #include "core/error.h"
@@ -29,6 +30,11 @@ struct Job {
 
 at::Tensor resolve_baselines(const Job& j) {
   const auto opts = j.in.x.options();
+  if (j.req.gaussian_baselines) {
+    if (j.req.shap) fail(ErrorCode::InvalidArgument, "baselines", "deepLiftShap needs a distribution of baselines");
+    const at::Tensor ids = at::arange(j.B, at::kLong);
+    return normal_rows(j.req.seed, kGaussianBaseline, ids, j.T * j.F, 1.0).view({j.B, j.T, j.F}).to(opts.device());
+  }
   at::Tensor b = j.req.baselines;
   if (!b.defined()) return at::zeros({1, j.T, j.F}, opts);
   if (b.dim() == 2) b = b.unsqueeze(0);

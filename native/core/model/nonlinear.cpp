@@ -8,8 +8,12 @@ namespace tft::model::nl {
 namespace {
 
 // Below this |u - u'| the rescale multiplier is f' at the midpoint: the secant and the midpoint tangent
-// differ by f''' (u - u')^2 / 24 there (~1e-8 relative), while the difference quotient would lose digits.
+// differ by f'''(u - u')^2 / 24 there, while the difference quotient would lose digits. The bounded
+// activations (ELU, sigmoid, tanh, softplus, exp of non-positive logits) have |f'''| <= 1, so an absolute
+// tolerance suffices; 1/sqrt(v) and 1/v, whose f''' grows like v^-3.5 and v^-4 near LayerNorm's eps and
+// for a small softmax sum, need one relative to |u| (scale-free: the error is then ~(du/u)^2).
 constexpr double kRescaleTolerance = 1e-3;
+enum class Tolerance { Absolute, Relative };
 // Masked attention logits (-inf) become this, so that both halves subtract to an exact 0.
 constexpr double kMaskedLogit = -1e30;
 
@@ -23,14 +27,16 @@ std::pair<at::Tensor, at::Tensor> halves(const at::Tensor& t, int64_t dim) {
 
 // f(u) whose inputs' half has the rescale multiplier as its gradient; the baselines' half is a constant.
 template <class F, class D>
-at::Tensor rescale(const Mode& m, const at::Tensor& u, int64_t dim, F f, D df) {
+at::Tensor rescale(const Mode& m, const at::Tensor& u, int64_t dim, F f, D df, Tolerance tol = Tolerance::Absolute) {
   if (!active(m, u)) return f(u);
   const at::Tensor ud = u.detach();
   const at::Tensor y = f(ud);
   const auto [ux, ub] = halves(ud, dim);
   const auto [yx, yb] = halves(y, dim);
-  const at::Tensor du = ux - ub;
-  const at::Tensor slope = at::where(du.abs() > kRescaleTolerance, (yx - yb) / du, df((ux + ub) * 0.5));
+  const at::Tensor du = ux - ub, mid = (ux + ub) * 0.5;
+  const at::Tensor bound =
+      tol == Tolerance::Absolute ? at::full({}, kRescaleTolerance, du.options()) : mid.abs() * kRescaleTolerance;
+  const at::Tensor slope = at::where(du.abs() > bound, (yx - yb) / du, df(mid));
   // yx + slope * 0 in value; slope in gradient
   const at::Tensor x_half = yx + slope * (halves(u, dim).first - ux);
   return at::cat({x_half, yb}, dim);
@@ -68,14 +74,23 @@ at::Tensor softplus(const Mode& m, const at::Tensor& u, int64_t pair_dim) {
       [](const at::Tensor& t) { return at::sigmoid(t); });
 }
 
-at::Tensor mul(const Mode& m, const at::Tensor& a, const at::Tensor& b, int64_t pair_dim) {
-  if (!(m.deeplift && (a.requires_grad() || b.requires_grad()))) return a * b;
+namespace {
+
+// a b - a'b' = (l b + (1 - l) b')(a - a') + ((1 - l) a + l a')(b - b') for any l: the product rule's
+// multipliers with weight l on the inputs' end of b (l = 1/2: the Shapley split).
+at::Tensor weighted_product(const at::Tensor& a, const at::Tensor& b, int64_t pair_dim, double l) {
   const auto [ax, ab] = halves(a.detach(), pair_dim);
   const auto [bx, bb] = halves(b.detach(), pair_dim);
-  const at::Tensor a_mid = (ax + ab) * 0.5, b_mid = (bx + bb) * 0.5;
-  const at::Tensor x_half =
-      ax * bx + b_mid * (halves(a, pair_dim).first - ax) + a_mid * (halves(b, pair_dim).first - bx);
+  const at::Tensor m_a = bx * l + bb * (1 - l), m_b = ax * (1 - l) + ab * l;
+  const at::Tensor x_half = ax * bx + m_a * (halves(a, pair_dim).first - ax) + m_b * (halves(b, pair_dim).first - bx);
   return at::cat({x_half, ab * bb}, pair_dim);
+}
+
+}  // namespace
+
+at::Tensor mul(const Mode& m, const at::Tensor& a, const at::Tensor& b, int64_t pair_dim) {
+  if (!(m.deeplift && (a.requires_grad() || b.requires_grad()))) return a * b;
+  return weighted_product(a, b, pair_dim, 0.5);
 }
 
 at::Tensor matmul(const Mode& m, const at::Tensor& a, const at::Tensor& b, int64_t pair_dim) {
@@ -101,8 +116,12 @@ at::Tensor layer_norm(const Mode& m, const at::Tensor& x, int64_t n, const at::T
   const at::Tensor var = mul(m, xc, xc, pair_dim).mean(-1, /*keepdim=*/true);
   const at::Tensor r = rescale(
       m, var + eps, pair_dim, [](const at::Tensor& t) { return at::rsqrt(t); },
-      [](const at::Tensor& t) { return -0.5 * at::pow(t, -1.5); });
-  const at::Tensor y = mul(m, xc, r, pair_dim);
+      [](const at::Tensor& t) { return -0.5 * at::pow(t, -1.5); }, Tolerance::Relative);
+  // y = xc r with the inputs' normaliser on xc's difference and the baselines' xc on r's: for a baseline
+  // whose LayerNorm input is constant (xc' = 0, r' = 1/sqrt(eps), as at zero inputs of a fresh model) this
+  // is the rescale rule along the ray from xc' to xc, where the Shapley split would weight the difference
+  // by (r + 1/sqrt(eps)) / 2 and leave attributions of order 1/sqrt(eps) that cancel only in the sum.
+  const at::Tensor y = weighted_product(xc, r, pair_dim, 1.0);
   return weight.defined() ? y * weight + bias : y;
 }
 
@@ -118,7 +137,7 @@ at::Tensor softmax(const Mode& m, const at::Tensor& z, int64_t dim, int64_t pair
       [](const at::Tensor& t) { return at::exp(t); });
   const at::Tensor r = rescale(
       m, e.sum(dim, /*keepdim=*/true), pair_dim, [](const at::Tensor& t) { return at::reciprocal(t); },
-      [](const at::Tensor& t) { return -at::reciprocal(t * t); });
+      [](const at::Tensor& t) { return -at::reciprocal(t * t); }, Tolerance::Relative);
   return mul(m, e, r, pair_dim);
 }
 
