@@ -199,7 +199,10 @@ async function main() {
     ),
     saliency: await timedNative(() => ex.saliency(input), SALIENCY_REPS),
     ablation: await timedNative(() => ex.featureAblation(input), REPS),
+    deepLift: await timedNative(() => ex.deepLift(input), SALIENCY_REPS),
   };
+  const dl = await ex.deepLift(input);
+  const dlDelta = Math.max(...Array.from(dl.delta!, Math.abs));
   const sgemm = measureSgemmGflops(1024, 10);
   const flops = forwardFlops(config);
   const maxDelta = igResult.delta ? Math.max(...Array.from(igResult.delta, Math.abs)) : NaN;
@@ -270,6 +273,7 @@ async function main() {
     [`NoiseTunnel(GradientSHAP) ${B} × ${NT_SAMPLES} × ${SHAP_SAMPLES}`, 'nt_shap', native.ntShap],
     [`Saliency ${B}`, 'saliency', native.saliency],
     [`FeatureAblation ${B} × ${F} groups`, 'ablation', native.ablation],
+    [`DeepLift ${B}`, 'deeplift', native.deepLift],
   ];
   for (const [label, key, ours] of jobs) {
     const loop = num(`loop_${key}_s`);
@@ -278,10 +282,9 @@ async function main() {
   }
   const w = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   for (const row of rows) out('  ' + row.map((v, c) => (c === 0 ? v.padEnd(w[c]!) : v.padStart(w[c]!))).join('   '));
-  out('  DeepLift: not benchmarked (not implemented in tft-native yet)');
   const loopRan = num('loop_ig_s') !== undefined;
   out(
-    `  (median of ${REPS} run(s) after a warm-up, ${SALIENCY_REPS} for Saliency` +
+    `  (median of ${REPS} run(s) after a warm-up, ${SALIENCY_REPS} for Saliency and DeepLift` +
       (ref
         ? `, for tft-native and Captum on the batched VSN; ratio = Captum's time / tft-native's` +
           (loopRan ? `; Captum on the loop VSN: ${LOOP_REPS} run(s) after a warm-up on 2 inputs, Saliency ${SALIENCY_REPS})` : ')')
@@ -317,6 +320,16 @@ async function main() {
     out('    – (Captum not run)');
   }
   out(`    tft-native IG convergence delta: max |Σ attributions − (F(x) − F(0))| = ${maxDelta.toExponential(2)}`);
+  out(`    DeepLift completeness, max |Σ attributions − (F(x) − F(0))|: tft-native ${dlDelta.toExponential(2)}`);
+  if (ref)
+    for (const v of ['loop', 'batched']) {
+      const d = num(`${v}_deeplift_max_abs_delta`);
+      if (d === undefined) continue;
+      out(
+        `      Captum on the ${v} VSN ${d.toExponential(2)} (max |F(x) − F(0)| ${num(`${v}_deeplift_max_abs_change`)!.toExponential(2)}): ` +
+          `its rules hook nn.Module nonlinearities, and the reference's are functional calls`,
+      );
+    }
 
   const rowsIG = B * N_STEPS;
   const achieved = (3 * flops.executed * rowsIG) / native.ig / 1e9;

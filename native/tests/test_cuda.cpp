@@ -115,5 +115,12 @@ TEST(cuda_attribution_matches_cpu) {
   perm.seed = 4;
   REQUIRE(close(attribution::perturbation_attribution(cpu, in, perm).attributions,
                 attribution::perturbation_attribution(gpu, in, perm).attributions));
+  // DeepLift runs the LSTM as cells (no cuDNN), with the same rules on both devices.
+  attribution::DeepLiftRequest dl;
+  dl.shap = true;
+  dl.baselines = at::randn({3, 12, 6});
+  const attribution::Result dl_gpu = attribution::deeplift_attribution(gpu, in, dl);
+  REQUIRE(close(attribution::deeplift_attribution(cpu, in, dl).attributions, dl_gpu.attributions));
+  REQUIRE(dl_gpu.delta.abs().max().item<double>() < 1e-4);
 #endif
 }

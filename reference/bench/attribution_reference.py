@@ -22,6 +22,10 @@ Jobs, on the model output `position` at the last step, model in eval mode, param
   Saliency    Saliency(f).attribute(x, abs=True)
   Ablation    FeatureAblation(f).attribute(x, feature_mask = one group per feature, baselines 0,
               perturbations_per_eval from plan.json)
+  DeepLift    DeepLift(module).attribute(x, baselines 0, return_convergence_delta=True). Captum's rules
+              hook nn.Module nonlinearities only; the reference calls F.elu, torch.sigmoid, torch.softmax
+              and nn.LSTM, so Captum's DeepLift is (x - x') * gradient there: its completeness gap is
+              reported next to tft-native's.
 
 Captum is not a dependency of the project. Extract tag v0.8.0 of github.com/pytorch/captum and put the
 directory holding its `captum/` package on PYTHONPATH or pass it as --captum. Captum imports tqdm and
@@ -101,7 +105,7 @@ def main():
     if "--check" in sys.argv:
         check()
         return
-    from captum.attr import FeatureAblation, GradientShap, IntegratedGradients, NoiseTunnel, Saliency
+    from captum.attr import DeepLift, FeatureAblation, GradientShap, IntegratedGradients, NoiseTunnel, Saliency
 
     # Saliency sets requires_grad on the inputs itself and says so on every call.
     warnings.filterwarnings("ignore", message="Input Tensor 0 did not already require gradients")
@@ -162,6 +166,19 @@ def main():
         def saliency(inp):
             return Saliency(fwd).attribute(inp, abs=True)
 
+        class Position(torch.nn.Module):
+            """DeepLift takes a module (it hooks the model's submodules), not a function."""
+
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, inp):
+                return self.inner(inp)["position"]
+
+        def deeplift(inp):
+            return DeepLift(Position(m)).attribute(inp, baselines=torch.zeros_like(inp), return_convergence_delta=True)
+
         def ablation(inp):
             return FeatureAblation(fwd).attribute(inp, feature_mask=mask,
                                                   perturbations_per_eval=plan["perturbations_per_eval"])
@@ -182,6 +199,12 @@ def main():
         out[f"{label}_ablation_s"], a = timed(lambda: ablation(x), reps, warmup_of(ablation))
         out[f"{label}_ablation_max_abs_diff"], out[f"{label}_ablation_max_rel_diff"], _ = diffs(
             a, native["ablation"])
+        log(f"{label} VSN: DeepLift {B}…")
+        out[f"{label}_deeplift_s"], (a, delta) = timed(lambda: deeplift(x), plan["saliency_reps"], lambda: deeplift(x))
+        with torch.no_grad():
+            change = (fwd(x) - fwd(torch.zeros_like(x))).abs().max()
+        out[f"{label}_deeplift_max_abs_delta"] = float(delta.abs().max())
+        out[f"{label}_deeplift_max_abs_change"] = float(change)
         log(f"{label} VSN done in {time.perf_counter() - t0:.0f} s")
     print(json.dumps(out))
 
