@@ -13,19 +13,8 @@ import { DataError, InvalidArgumentError } from '../errors.js';
 import { sampleDistinct, Xoshiro128 } from '../random/index.js';
 import { Explainer } from './explainer.js';
 import { rankFeatures } from './summary.js';
-import type { Attribution, GradientMethod } from './types.js';
-
-export type ExplainMethod = GradientMethod | 'deepLift' | 'deepLiftShap' | 'featureAblation' | 'featurePermutation';
-export const EXPLAIN_METHODS: readonly ExplainMethod[] = [
-  'integratedGradients',
-  'saliency',
-  'inputXGradient',
-  'gradientShap',
-  'deepLift',
-  'deepLiftShap',
-  'featureAblation',
-  'featurePermutation',
-];
+import { EXPLAIN_METHODS, runMethod, type ExplainMethod } from './run-method.js';
+import type { Attribution } from './types.js';
 
 export interface CheckpointExplanationOptions {
   checkpoint: LoadedCheckpoint;
@@ -55,7 +44,7 @@ export interface CheckpointExplanation {
   maxAbsDelta?: number;
 }
 
-interface Windows {
+export interface Windows {
   x: Float32Array;
   batch: number;
   entityIds: Int32Array;
@@ -63,7 +52,8 @@ interface Windows {
   lastDate: string;
 }
 
-function normalizedFeatures(c: LoadedCheckpoint, prices: PricePanel): FeaturePanel {
+/** The checkpoint's features rebuilt over the prices and normalised with its stored statistics. */
+export function normalizedFeatures(c: LoadedCheckpoint, prices: PricePanel): FeaturePanel {
   const { featureNames, normalization } = c.metadata;
   if (normalization === null) throw new InvalidArgumentError('checkpoint: it stores no normalisation statistics', 'checkpoint');
   const built = new FeatureBuilder({ names: featureNames, ohlcv: prices.hasOhlcv }).build(prices);
@@ -73,13 +63,27 @@ function normalizedFeatures(c: LoadedCheckpoint, prices: PricePanel): FeaturePan
 /** Every complete, finite window whose last day is one of the last `days` days, asset by asset. */
 function recentWindows(fp: FeaturePanel, T: number, days: number, assetIds: Map<string, number>): Windows {
   const D = fp.dates.length;
+  return windowsEnding(fp, T, D - days, D - 1, assetIds);
+}
+
+/** Every complete, finite window whose last day index lies in [firstEnd, lastEnd], asset by asset. */
+export function windowsEnding(
+  fp: FeaturePanel,
+  T: number,
+  firstEnd: number,
+  lastEnd: number,
+  assetIds: Map<string, number>,
+  only?: ReadonlySet<string>,
+): Windows {
+  const D = fp.dates.length;
   const F = fp.names.length;
   const rows: Float32Array[] = [];
   const ids: number[] = [];
   let first = D;
   let last = -1;
   fp.symbols.forEach((symbol, a) => {
-    for (let end = Math.max(T - 1, D - days); end < D; end++) {
+    if (only && !only.has(symbol)) return;
+    for (let end = Math.max(T - 1, firstEnd); end <= Math.min(D - 1, lastEnd); end++) {
       const w = fp.values.subarray((a * D + end - T + 1) * F, (a * D + end + 1) * F);
       if (!w.every(Number.isFinite)) continue;
       rows.push(w);
@@ -88,13 +92,17 @@ function recentWindows(fp: FeaturePanel, T: number, days: number, assetIds: Map<
       last = Math.max(last, end);
     }
   });
-  if (rows.length === 0) throw new DataError(`no complete ${T}-day window ends in the last ${days} days of the data`, 'days');
+  if (rows.length === 0)
+    throw new DataError(
+      `no complete, finite ${T}-day window ends between ${fp.dates[Math.max(0, firstEnd)] ?? '?'} and ${fp.dates[Math.min(D - 1, lastEnd)] ?? '?'}`,
+      'days',
+    );
   const x = new Float32Array(rows.length * T * F);
   rows.forEach((w, i) => x.set(w, i * T * F));
   return { x, batch: rows.length, entityIds: Int32Array.from(ids), firstDate: fp.dates[first]!, lastDate: fp.dates[last]! };
 }
 
-function entityMap(c: LoadedCheckpoint, prices: PricePanel): Map<string, number> {
+export function entityMap(c: LoadedCheckpoint, prices: PricePanel): Map<string, number> {
   const map = new Map(c.metadata.assetNames.map((s, i) => [s, i] as const));
   if (c.model.config.nEntities > 0) {
     const unknown = prices.symbols.filter((s) => !map.has(s));
@@ -111,7 +119,7 @@ function entityMap(c: LoadedCheckpoint, prices: PricePanel): Map<string, number>
  * `count` complete windows drawn with the seed from the whole history: the reference distribution of
  * DeepLiftShap (what the market usually looks like, rather than the zero vector).
  */
-function historyWindows(fp: FeaturePanel, T: number, count: number, seed: number): Float32Array {
+export function historyWindows(fp: FeaturePanel, T: number, count: number, seed: number): Float32Array {
   const D = fp.dates.length;
   const F = fp.names.length;
   const ends: number[] = [];
@@ -127,33 +135,6 @@ function historyWindows(fp: FeaturePanel, T: number, count: number, seed: number
     out.set(fp.values.subarray(ends[i]!, ends[i]! + T * F), r * T * F),
   );
   return out;
-}
-
-function runMethod(
-  ex: Explainer,
-  method: ExplainMethod,
-  input: Parameters<Explainer['saliency']>[0],
-  o: CheckpointExplanationOptions,
-  history: () => Float32Array,
-) {
-  switch (method) {
-    case 'integratedGradients':
-      return ex.integratedGradients(input, { nSteps: o.nSteps ?? 50 });
-    case 'saliency':
-      return ex.saliency(input);
-    case 'inputXGradient':
-      return ex.inputXGradient(input);
-    case 'gradientShap':
-      return ex.gradientShap(input, { baselines: 'zeros', nSamples: 16, stdevs: 0.1, seed: o.seed ?? 0 });
-    case 'deepLift':
-      return ex.deepLift(input);
-    case 'deepLiftShap':
-      return ex.deepLiftShap(input, { baselines: history() });
-    case 'featureAblation':
-      return ex.featureAblation(input);
-    case 'featurePermutation':
-      return ex.featurePermutation(input, { seed: o.seed ?? 0 });
-  }
 }
 
 export async function explainCheckpoint(o: CheckpointExplanationOptions): Promise<CheckpointExplanation> {
@@ -175,8 +156,8 @@ export async function explainCheckpoint(o: CheckpointExplanationOptions): Promis
   const baselineCount = o.baselineWindows ?? 16;
   if (!Number.isInteger(baselineCount) || baselineCount < 1)
     throw new InvalidArgumentError(`baselineWindows: must be an integer >= 1, got ${baselineCount}`, 'baselineWindows');
-  const history = () => historyWindows(fp, model.config.seqLen, baselineCount, o.seed ?? 0);
-  const r: Attribution = await runMethod(new Explainer(model), method, input, o, history);
+  const distribution = method === 'deepLiftShap' ? historyWindows(fp, model.config.seqLen, baselineCount, o.seed ?? 0) : undefined;
+  const r: Attribution = await runMethod(new Explainer(model), method, input, { nSteps: o.nSteps, seed: o.seed, distribution });
   return {
     method,
     windows: w.batch,

@@ -100,6 +100,25 @@ export const TrainingInfoSchema = z
   })
   .strict();
 
+/** The last attribution analysis made while training (the training config's `attribution` section). */
+export const AttributionSummarySchema = z
+  .object({
+    fold: z.number().int().min(0),
+    phase: z.enum(['pretrain', 'finetune']),
+    epoch: z.number().int().min(0),
+    windows: z.number().int().min(1),
+    primaryMethod: z.string(),
+    consensus: nullableFinite,
+    sparsity: z.number(),
+    concentration: z.number(),
+    infidelity: nullableFinite,
+    sensitivity: nullableFinite,
+    deadFeatures: z.array(z.string()),
+    topFeatures: z.array(z.object({ feature: z.string(), score: z.number() }).strict()),
+    health: z.array(z.object({ metric: z.string(), level: z.enum(['good', 'warn', 'bad']), value: z.number() }).strict()),
+  })
+  .strict();
+
 export const CheckpointMetadataSchema = z
   .object({
     schemaVersion: z.literal(METADATA_SCHEMA_VERSION),
@@ -124,6 +143,7 @@ export const CheckpointMetadataSchema = z
     featureSelection: FeatureSelectionSchema.nullable(),
     hpTuning: HpTuningSchema.nullable(),
     oos: OosMetricsSchema.nullable(),
+    attribution: AttributionSummarySchema.nullable().optional(),
     /** sha256 and size of every other file of the checkpoint folder. */
     files: z.record(z.string(), FileEntrySchema),
   })

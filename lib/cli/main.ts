@@ -13,6 +13,7 @@ import { TftError } from '../errors.js';
 import { registerAttribute } from './commands/attribute.js';
 import { registerCheckpoints } from './commands/checkpoints.js';
 import { registerData } from './commands/data.js';
+import { registerExplain } from './commands/explain.js';
 import { registerInfo } from './commands/info.js';
 import { registerRank } from './commands/rank.js';
 import { registerStability } from './commands/stability.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerStability(program);
   registerAttribute(program);
+  registerExplain(program);
   return program;
 }
 

@@ -63,6 +63,29 @@ export function featureSelectionOf(result: Pick<TrainingResult, 'featureNames' |
   return { selected: [...result.featureNames], stabilityScores, method: 'tft_vsn', folds: folds.length, rankStability };
 }
 
+/** The last fold's last attribution analysis, as the checkpoint stores it; null when training ran none. */
+export function attributionSummaryOf(result: Pick<TrainingResult, 'folds'>): CheckpointMetadata['attribution'] {
+  const fold = [...result.folds].reverse().find((f) => f.attribution.length > 0);
+  const last = fold?.attribution.at(-1);
+  if (!fold || !last) return null;
+  const a = last.analysis;
+  return {
+    fold: fold.fold.index,
+    phase: last.phase,
+    epoch: last.epoch,
+    windows: a.windows,
+    primaryMethod: a.primaryMethod,
+    consensus: a.consensus ? finiteOrNull(a.consensus.meanCorrelation) : null,
+    sparsity: a.quality.sparsity,
+    concentration: a.quality.concentration,
+    infidelity: a.quality.infidelity === undefined ? null : finiteOrNull(a.quality.infidelity),
+    sensitivity: a.quality.sensitivity === undefined ? null : finiteOrNull(a.quality.sensitivity),
+    deadFeatures: a.deadFeatures.features,
+    topFeatures: a.rankings.overall.slice(0, 20),
+    health: a.health.map((h) => ({ metric: h.metric, level: h.level, value: h.value })),
+  };
+}
+
 export async function saveTrainingCheckpoint(
   result: TrainingResult,
   manager?: CheckpointManager,
@@ -114,6 +137,7 @@ export async function saveTrainingCheckpoint(
       },
       featureSelection: featureSelectionOf(result),
       hpTuning: opts.hpTuning ?? null,
+      attribution: attributionSummaryOf(result),
       oos: {
         sharpe: finiteOrNull(result.oos.sharpe),
         totalReturn: finiteOrNull(result.oos.totalReturn),

@@ -12,12 +12,15 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 import { InvalidArgumentError, IoError, SchemaError } from '../errors.js';
+import { EXPLAIN_METHODS, METHOD_ALIASES } from '../attribution/run-method.js';
 import { TFTConfigFields, headsDivideHidden, issuePath } from '../model/config.js';
 import { DEFAULT_SIGMA_TARGET, DEFAULT_VOL_SPAN } from '../defaults.js';
 
 const int = (min: number) => z.number().int().min(min);
 
 export const DEFAULT_FEATURE_GROUPS = ['vol_norm_returns', 'ewma_vol', 'vol_ratio', 'rsi', 'trend'];
+
+const isExplainMethod = (m: string) => (EXPLAIN_METHODS as readonly string[]).includes(m) || m.toLowerCase() in METHOD_ALIASES;
 
 export const TrainingConfigSchema = z
   .object({
@@ -97,6 +100,30 @@ export const TrainingConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Attribution analysis while training (off by default): every `everyEpochs` epochs an
+     * AttributionAnalyzer on a fixed, seeded buffer of `samples` validation windows of the fold. Results go
+     * into the fold's result, the checkpoint's metadata and (with output.stabilityDir) one stability
+     * snapshot per method; analyses stop once a fold has spent `budgetSeconds` on them.
+     */
+    attribution: z
+      .object({
+        everyEpochs: int(0).default(0),
+        methods: z
+          .array(z.string())
+          .min(1)
+          .refine((ms) => ms.every(isExplainMethod), { message: `methods must be among ${[...EXPLAIN_METHODS, ...Object.keys(METHOD_ALIASES)].join(', ')}` })
+          .default(['integratedGradients', 'gradientShap', 'deepLift', 'saliency']),
+        samples: int(1).default(32),
+        /** Integrated Gradients steps. */
+        steps: int(1).default(16),
+        gradientShapSamples: int(1).default(8),
+        budgetSeconds: z.number().positive().default(120),
+        /** Windows of history before dead features are judged. */
+        deadFeatureWindows: int(1).default(200),
+      })
+      .strict()
+      .prefault({}),
     folds: z
       .object({
         scheme: z.enum(['expanding', 'sliding']).default('expanding'),
@@ -119,7 +146,15 @@ export const TrainingConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.attribution.everyEpochs === 0 || c.model.nContext === 0, {
+    message: 'attribution during training is for TFT models without a context set (model.nContext 0)',
+    path: ['attribution', 'everyEpochs'],
+  })
+  .refine((c) => !c.attribution.methods.some((m) => m.toLowerCase() === 'deepliftshap'), {
+    message: 'deepLiftShap needs a baseline distribution: use deepLift during training',
+    path: ['attribution', 'methods'],
+  });
 
 export type TrainingConfig = z.output<typeof TrainingConfigSchema>;
 export type TrainingConfigInput = z.input<typeof TrainingConfigSchema>;

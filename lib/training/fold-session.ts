@@ -18,6 +18,8 @@ export interface FoldSession {
   normalization: Normalization;
   /** [assets, days, features], normalised: what the trainer and rolling prediction read. */
   features: Float32Array;
+  assets: number;
+  days: number;
   /** One id per asset when the model has entities. */
   entityIds: Int32Array | undefined;
   model: TFTModel;
@@ -82,7 +84,19 @@ export function prepareFold(plan: WalkForwardPlan, fold: Fold): FoldSession {
         'folds',
       );
     }
-    return { fold, window: T, normalization, features: normalized, entityIds, model, trainer, trainWindows, validationWindows };
+    return {
+      fold,
+      window: T,
+      normalization,
+      features: normalized,
+      assets: A,
+      days: prices.dates.length,
+      entityIds,
+      model,
+      trainer,
+      trainWindows,
+      validationWindows,
+    };
   } catch (e) {
     trainer?.dispose();
     model.dispose();

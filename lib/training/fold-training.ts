@@ -7,6 +7,7 @@
  * phases.
  */
 import type { TrainingConfig } from './config.js';
+import type { EpochAnalysis, FoldAttribution } from './fold-attribution.js';
 import { shuffleSeed, windowSampleSeed } from './fold-seeds.js';
 import { windowSpan, type FoldSession, type WindowSpan } from './fold-session.js';
 import type { EpochStats, EvalStats, LayerGradient, WindowSet } from './trainer.js';
@@ -42,6 +43,8 @@ export interface FoldTraining {
   bestEpoch: BestEpoch | undefined;
   /** What training read, every sampled epoch together. */
   trained: WindowSpan;
+  /** The attribution analyses made while training (config.attribution), oldest first. */
+  analyses: EpochAnalysis[];
 }
 
 export interface PhasePlan {
@@ -72,7 +75,12 @@ interface FoldProgress {
 }
 
 /** Trains the session's model in place; on return its weights are those of the fold's best epoch. */
-export async function trainFold(session: FoldSession, tc: TrainingOptions, ctx: RunContext = {}): Promise<FoldTraining> {
+export async function trainFold(
+  session: FoldSession,
+  tc: TrainingOptions,
+  ctx: RunContext = {},
+  attribution?: FoldAttribution,
+): Promise<FoldTraining> {
   emitter(ctx)({
     type: 'fold-start',
     fold: session.fold.index,
@@ -80,12 +88,13 @@ export async function trainFold(session: FoldSession, tc: TrainingOptions, ctx: 
     validationWindows: session.validationWindows.size,
   });
   const progress: FoldProgress = { epochs: [], trained: [], best: Number.POSITIVE_INFINITY, bestEpoch: undefined, epochCounter: 0 };
-  for (const phase of phasesOf(tc)) await trainPhase(session, tc, phase, progress, ctx);
+  for (const phase of phasesOf(tc)) await trainPhase(session, tc, phase, progress, ctx, attribution);
   return {
     epochs: progress.epochs,
     bestValidationLoss: progress.best,
     bestEpoch: progress.bestEpoch,
     trained: windowSpan(progress.trained, session.window, HORIZON),
+    analyses: attribution?.analyses ?? [],
   };
 }
 
@@ -95,6 +104,7 @@ async function trainPhase(
   plan: PhasePlan,
   progress: FoldProgress,
   ctx: RunContext,
+  attribution?: FoldAttribution,
 ): Promise<void> {
   const emit = emitter(ctx);
   const { fold, trainer } = session;
@@ -121,6 +131,10 @@ async function trainPhase(
     }
     progress.epochs.push(epochRecord(phase, e, learningRate, train, validation, improved, best));
     emit({ type: 'epoch', fold: fold.index, phase, epoch: e, epochs: plan.epochs, train, validation, improved, best });
+    if (attribution?.due(progress.epochCounter - 1)) {
+      const { analysis } = await attribution.analyze(phase, e, train.gradients);
+      emit({ type: 'attribution', fold: fold.index, phase, epoch: e, analysis, budgetExhausted: attribution.budgetExhausted });
+    }
     if (stale >= tc.patience) {
       emit({ type: 'early-stop', fold: fold.index, phase, epoch: e, bestValidationLoss: phaseBest });
       break;

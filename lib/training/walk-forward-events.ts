@@ -2,6 +2,7 @@
  * What a walk-forward run reports while it runs, and the context every step of it takes: an event sink
  * (progress bars, logs) and a signal that cancels between epochs and between training steps.
  */
+import type { AttributionAnalysis } from '../attribution/analysis/analyzer.js';
 import { CancelledError } from '../errors.js';
 import type { BestEpoch } from './fold-training.js';
 import type { Fold } from './folds.js';
@@ -32,9 +33,11 @@ export type TrainingEvent =
   | { type: 'early-stop'; fold: number; phase: Phase; epoch: number; bestValidationLoss: number }
   /** The end of a phase: the weights are back at the fold's best epoch so far, which the next phase starts from. */
   | { type: 'restore'; fold: number; phase: Phase; bestValidationLoss: number; bestEpoch: BestEpoch }
+  /** An attribution analysis of the fold's validation buffer (config.attribution); budgetExhausted: the last one of the fold. */
+  | { type: 'attribution'; fold: number; phase: Phase; epoch: number; analysis: AttributionAnalysis; budgetExhausted: boolean }
   | { type: 'fold-end'; fold: number; result: FoldResult }
-  /** The fold's VSN importance was written to the stability store (output.stabilityDir) at `path`. */
-  | { type: 'snapshot'; fold: number; path: string };
+  /** A stability snapshot of the fold (its VSN importance, or an attribution method's) was written at `path`. */
+  | { type: 'snapshot'; fold: number; path: string; method?: string };
 
 export interface RunContext {
   onEvent?: (e: TrainingEvent) => void;

@@ -19,7 +19,8 @@ import { metricsFromReturns, type StrategyMetrics } from './backtest.js';
 import type { TrainingConfig } from './config.js';
 import { evaluateFold, type FeatureWeight } from './fold-evaluation.js';
 import { closeFold, prepareFold, windowSpan, type WindowSpan } from './fold-session.js';
-import { saveFoldSnapshot } from './fold-snapshot.js';
+import { FoldAttribution, type EpochAnalysis } from './fold-attribution.js';
+import { saveAttributionSnapshots, saveFoldSnapshot } from './fold-snapshot.js';
 import { trainFold, type BestEpoch, type EpochRecord } from './fold-training.js';
 import type { Fold } from './folds.js';
 import { emitter, throwIfCancelled, type RunContext } from './walk-forward-events.js';
@@ -47,6 +48,8 @@ export interface FoldResult {
   oos: StrategyMetrics;
   trainWindows: number;
   validationWindows: number;
+  /** The attribution analyses made while the fold trained (config.attribution), oldest first. */
+  attribution: EpochAnalysis[];
   seconds: number;
 }
 
@@ -108,7 +111,10 @@ export async function runFold(plan: WalkForwardPlan, fold: Fold, ctx: RunContext
   const session = prepareFold(plan, fold);
   let kept = false;
   try {
-    const training = await trainFold(session, plan.config.training, ctx);
+    const ac = plan.config.attribution;
+    const attribution =
+      ac.everyEpochs > 0 ? new FoldAttribution(session, ac, plan.features.names, plan.config.training.seed) : undefined;
+    const training = await trainFold(session, plan.config.training, ctx, attribution);
     const evaluation = await evaluateFold(plan, session);
     const result: FoldResult = {
       fold,
@@ -125,12 +131,17 @@ export async function runFold(plan: WalkForwardPlan, fold: Fold, ctx: RunContext
       oos: evaluation.oos,
       trainWindows: session.trainWindows.size,
       validationWindows: session.validationWindows.size,
+      attribution: training.analyses,
       seconds: (performance.now() - t0) / 1000,
     };
     const emit = emitter(ctx);
     emit({ type: 'fold-end', fold: fold.index, result });
     const dir = plan.config.output.stabilityDir;
-    if (dir) emit({ type: 'snapshot', fold: fold.index, path: await saveFoldSnapshot(result, dir, plan.config.model.seed) });
+    if (dir) {
+      emit({ type: 'snapshot', fold: fold.index, path: await saveFoldSnapshot(result, dir, plan.config.model.seed) });
+      for (const s of await saveAttributionSnapshots(result, plan.features.names, dir, plan.config.model.seed))
+        emit({ type: 'snapshot', fold: fold.index, path: s.path, method: s.method });
+    }
     kept = true;
     return { result, model: session.model };
   } finally {

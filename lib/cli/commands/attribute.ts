@@ -4,13 +4,8 @@
  */
 import type { Command } from 'commander';
 
-import {
-  EXPLAIN_METHODS,
-  explainCheckpoint,
-  pricesForCheckpoint,
-  type CheckpointExplanation,
-  type ExplainMethod,
-} from '../../attribution/checkpoint-explanation.js';
+import { explainCheckpoint, pricesForCheckpoint, type CheckpointExplanation } from '../../attribution/checkpoint-explanation.js';
+import { EXPLAIN_METHODS, type ExplainMethod } from '../../attribution/run-method.js';
 import { CheckpointManager } from '../../checkpoint/checkpoint-manager.js';
 import { DEFAULT_TOP_K } from '../../defaults.js';
 import { integerIn, oneOf } from '../parsers.js';

@@ -6,6 +6,8 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 
+import { formatAnalysisLine } from '../../attribution/analysis/analysis-format.js';
+
 import { formatFoldPlan } from '../../training/folds.js';
 import { loadTrainingConfig, resolveTrainingConfig, withOverrides, type TrainingConfig } from '../../training/config.js';
 import { trainWalkForward, type TrainingEvent, type TrainingResult } from '../../training/walk-forward.js';
@@ -149,7 +151,13 @@ function reporter(enabled: boolean, training: TrainingConfig['training']): { onE
           }
           break;
         case 'snapshot':
-          if (!multi) log(`fold ${e.fold}: VSN importance snapshot ${e.path}`);
+          if (!multi) log(`fold ${e.fold}: ${e.method ?? 'VSN importance'} snapshot ${e.path}`);
+          break;
+        case 'attribution':
+          log(
+            `fold ${e.fold} ${e.phase} epoch ${e.epoch + 1}: ${formatAnalysisLine(e.analysis)}` +
+              (e.budgetExhausted ? ' — attribution budget spent, no more analyses this fold' : ''),
+          );
           break;
         case 'restore':
           if (!multi)
