@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -86,6 +86,41 @@ describe('tft-native train', () => {
     expect(d.method).toBe('deepLiftShap');
     expect(d.windows).toBe(8);
     expect(d.maxAbsDelta).toBeLessThan(1e-4);
+    // `explain`: the full analysis, by feature family, as text and as JSON (also written with --out)
+    const outFile = path.join(dir, 'analysis.json');
+    const ex = await capture(['explain', '--checkpoint', ckpt, '--samples', '16', '--steps', '8', '--json', '--out', outFile]);
+    expect(ex.code).toBe(0);
+    const an = JSON.parse(ex.out) as {
+      windows: number;
+      methods: { method: string }[];
+      rankings: { byGroup: { group: string; share: number }[] };
+      consensus: { meanCorrelation: number };
+      quality: { sparsity: number; concentration: number; infidelity: number; sensitivity: number };
+      health: { metric: string; level: string }[];
+    };
+    expect(an.windows).toBe(16);
+    expect(an.methods.map((m) => m.method)).toEqual(['integratedGradients', 'gradientShap', 'deepLift', 'saliency']);
+    expect(an.rankings.byGroup.map((g) => g.group).sort()).toEqual(['ewma_vol', 'rsi']);
+    expect(an.rankings.byGroup.reduce((t, g) => t + g.share, 0)).toBeCloseTo(1, 9);
+    expect(an.health.map((h) => h.metric)).toEqual(expect.arrayContaining(['consensus', 'sparsity', 'infidelity', 'sensitivity']));
+    expect(JSON.parse(readFileSync(outFile, 'utf8'))).toEqual(an);
+    const exText = await capture([
+      'explain',
+      '--checkpoint',
+      ckpt,
+      '--date',
+      '2000-12-29',
+      '--methods',
+      'deeplift,saliency',
+      '--samples',
+      '4',
+    ]);
+    expect(exText.code).toBe(0);
+    expect(exText.out).toMatch(/windows ending 2000-12-29 … 2000-12-29/);
+    expect(exText.out).toMatch(/Attribution consensus: -?\d\.\d{3}/);
+    expect(exText.out).toMatch(/Attribution quality - Sparsity: \d\.\d{3}, Concentration: \d\.\d{3}/);
+    expect((await capture(['explain', '--checkpoint', ckpt, '--methods', 'ig,magic'])).code).toBe(2);
+    expect((await capture(['explain', '--checkpoint', ckpt, '--date', '1980-01-02'])).code).toBe(1);
     const bad = await capture(['attribute', '--checkpoint', ckpt, '--method', 'deepLiftX']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/must be one of/);

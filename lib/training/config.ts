@@ -112,7 +112,9 @@ export const TrainingConfigSchema = z
         methods: z
           .array(z.string())
           .min(1)
-          .refine((ms) => ms.every(isExplainMethod), { message: `methods must be among ${[...EXPLAIN_METHODS, ...Object.keys(METHOD_ALIASES)].join(', ')}` })
+          .refine((ms) => ms.every(isExplainMethod), {
+            message: `methods must be among ${[...EXPLAIN_METHODS, ...Object.keys(METHOD_ALIASES)].join(', ')}`,
+          })
           .default(['integratedGradients', 'gradientShap', 'deepLift', 'saliency']),
         samples: int(1).default(32),
         /** Integrated Gradients steps. */

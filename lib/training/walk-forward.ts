@@ -112,8 +112,7 @@ export async function runFold(plan: WalkForwardPlan, fold: Fold, ctx: RunContext
   let kept = false;
   try {
     const ac = plan.config.attribution;
-    const attribution =
-      ac.everyEpochs > 0 ? new FoldAttribution(session, ac, plan.features.names, plan.config.training.seed) : undefined;
+    const attribution = ac.everyEpochs > 0 ? new FoldAttribution(session, ac, plan.features.names, plan.config.training.seed) : undefined;
     const training = await trainFold(session, plan.config.training, ctx, attribution);
     const evaluation = await evaluateFold(plan, session);
     const result: FoldResult = {

@@ -117,7 +117,15 @@ describe('quality metrics, by hand', () => {
 
 describe('health bands', () => {
   it("the seed's bands, and the YAML that overrides them", () => {
-    const h = assessHealth({ consensus: 0.8, sparsity: 0.3, concentration: 0.2, infidelity: 0.01, sensitivity: 0.2, maxFeatureShare: 0.5, deadFeatures: 7 });
+    const h = assessHealth({
+      consensus: 0.8,
+      sparsity: 0.3,
+      concentration: 0.2,
+      infidelity: 0.01,
+      sensitivity: 0.2,
+      maxFeatureShare: 0.5,
+      deadFeatures: 7,
+    });
     const level = Object.fromEntries(h.map((c) => [c.metric, c.level]));
     expect(level).toEqual({
       consensus: 'good',
@@ -134,7 +142,9 @@ describe('health bands', () => {
     expect(t.consensus).toEqual({ high: 0.8, low: 0.4 });
     expect(t.deadFeatures).toEqual({ review: 6, problem: 30 });
     expect(() => healthThresholdsFrom({ attribution_health: { consensos: {} } })).toThrow(SchemaError);
-    expect(loadHealthThresholds(path.join(import.meta.dirname, '../../configs/attribution_health.yaml'))).toEqual(DEFAULT_HEALTH_THRESHOLDS);
+    expect(loadHealthThresholds(path.join(import.meta.dirname, '../../configs/attribution_health.yaml'))).toEqual(
+      DEFAULT_HEALTH_THRESHOLDS,
+    );
   });
 });
 
@@ -181,7 +191,13 @@ describe('AttributionAnalyzer on a model that cannot see some features', () => {
   });
 
   it('compareDecisions ranks the features whose attribution changed most, with signs', async () => {
-    const analyzer = new AttributionAnalyzer(model, { featureNames: names, methods: ['ig'], nSteps: 16, sensitivity: false, infidelity: false });
+    const analyzer = new AttributionAnalyzer(model, {
+      featureNames: names,
+      methods: ['ig'],
+      nSteps: 16,
+      sensitivity: false,
+      infidelity: false,
+    });
     const one = { x: input.x.slice(0, T * F), batch: 1 };
     const shifted = one.x.slice();
     for (let t = 0; t < T; t++) shifted[t * F + 1]! += 2; // move feature b only
@@ -231,7 +247,16 @@ describe('infidelity and sensitivity mean something', () => {
 
 describe('on a panel with planted features', () => {
   it('the planted features rank top under every method, and the methods agree', async ({ annotate }) => {
-    const ds = syntheticDataset({ seed: 11, symbols: 8, days: 2000, informative: 2, noise: 10, duplicates: 0, nanRate: 0.01, signalStrength: 0.3 });
+    const ds = syntheticDataset({
+      seed: 11,
+      symbols: 8,
+      days: 2000,
+      informative: 2,
+      noise: 10,
+      duplicates: 0,
+      nanRate: 0.01,
+      signalStrength: 0.3,
+    });
     const config = resolveTrainingConfig({
       model: { dHidden: 16, nHeads: 2, seqLen: 21, dropout: 0.1, seed: 3 },
       training: { pretrainEpochs: 4, finetuneEpochs: 2, maxWindowsPerEpoch: 2048, warmupSteps: 5, learningRate: 3e-3 },
@@ -243,15 +268,27 @@ describe('on a panel with planted features', () => {
     const D = fp.dates.length;
     const Fs = fp.names.length;
     const rows: Float32Array[] = [];
+    const ids: number[] = [];
     for (let a = 0; a < fp.symbols.length; a++)
       for (let end = D - 150; end < D; end += 25) {
         const w = fp.values.subarray((a * D + end - 20) * Fs, (a * D + end + 1) * Fs);
-        if (w.every(Number.isFinite)) rows.push(Float32Array.from(w));
+        if (!w.every(Number.isFinite)) continue;
+        rows.push(Float32Array.from(w));
+        ids.push(a);
       }
     const x = new Float32Array(rows.length * 21 * Fs);
     rows.forEach((w, i) => x.set(w, i * 21 * Fs));
-    const analyzer = new AttributionAnalyzer(r.model, { featureNames: fp.names, methods: ['ig', 'gradshap', 'deeplift', 'saliency'], nSteps: 32, seed: 5 });
-    const a = await analyzer.analyze({ x, batch: rows.length });
+    const analyzer = new AttributionAnalyzer(r.model, {
+      featureNames: fp.names,
+      methods: ['ig', 'gradshap', 'deeplift', 'saliency'],
+      nSteps: 32,
+      seed: 5,
+    });
+    const a = await analyzer.analyze({
+      x,
+      batch: rows.length,
+      ...(r.model.config.nEntities > 0 ? { entityIds: Int32Array.from(ids) } : {}),
+    });
     const planted = ds.truth.informative;
     const top = (imp: number[]) => [...imp.keys()].sort((i, j) => imp[j]! - imp[i]!).map((i) => fp.names[i]!);
     await annotate(
@@ -272,7 +309,16 @@ describe('analysis while training (config.attribution)', () => {
     const { tmpdir } = await import('node:os');
     const { CheckpointManager, SnapshotStore, saveTrainingCheckpoint } = await import('../../lib/index.js');
     const dir = mkdtempSync(path.join(tmpdir(), 'tft-attr-train-'));
-    const ds = syntheticDataset({ seed: 12, symbols: 4, days: 700, informative: 2, noise: 4, duplicates: 0, nanRate: 0, signalStrength: 0.3 });
+    const ds = syntheticDataset({
+      seed: 12,
+      symbols: 4,
+      days: 700,
+      informative: 2,
+      noise: 4,
+      duplicates: 0,
+      nanRate: 0,
+      signalStrength: 0.3,
+    });
     const config = resolveTrainingConfig({
       model: { dHidden: 8, nHeads: 2, seqLen: 10, seed: 1 },
       training: { pretrainEpochs: 2, finetuneEpochs: 1, maxWindowsPerEpoch: 256, patience: 5 },
@@ -312,7 +358,11 @@ describe('analysis while training (config.attribution)', () => {
     loaded.model.dispose();
     r.model.dispose();
     // a tiny budget stops after the first analysis of each fold
-    const tight = resolveTrainingConfig({ ...config, attribution: { ...config.attribution, budgetSeconds: 1e-6 }, output: { saveCheckpoint: false } });
+    const tight = resolveTrainingConfig({
+      ...config,
+      attribution: { ...config.attribution, budgetSeconds: 1e-6 },
+      output: { saveCheckpoint: false },
+    });
     const r2 = await trainWalkForward({ config: tight, dataset: { prices: ds.panel, features: ds.features } });
     for (const f of r2.folds) expect(f.attribution).toHaveLength(1);
     r2.model.dispose();

@@ -13,7 +13,8 @@ export function formatAnalysis(a: AttributionAnalysis, topPerGroup = 3): string[
   lines.push(`attribution analysis of ${a.windows} windows in ${a.seconds.toFixed(1)} s (primary method ${a.primaryMethod})`);
   for (const m of a.methods)
     lines.push(
-      `  ${m.method.padEnd(20)} ${m.seconds.toFixed(2)} s` + (m.maxAbsDelta !== undefined ? `, max |completeness delta| ${m.maxAbsDelta.toExponential(1)}` : ''),
+      `  ${m.method.padEnd(20)} ${m.seconds.toFixed(2)} s` +
+        (m.maxAbsDelta !== undefined ? `, max |completeness delta| ${m.maxAbsDelta.toExponential(1)}` : ''),
     );
   lines.push('top features by group (score: importance / top importance; share: of the total):');
   for (const g of a.rankings.byGroup) {
@@ -46,7 +47,8 @@ export function formatAnalysis(a: AttributionAnalysis, topPerGroup = 3): string[
   if (a.gradientFlow)
     lines.push(`Gradient flow: ${a.gradientFlow.vanishing.length} vanishing, ${a.gradientFlow.exploding.length} exploding layers`);
   lines.push('health:');
-  for (const h of a.health) lines.push(`  ${MARK[h.level]} ${h.metric.padEnd(16)} ${Number.isInteger(h.value) ? h.value : f3(h.value)}  ${h.reason}`);
+  for (const h of a.health)
+    lines.push(`  ${MARK[h.level]} ${h.metric.padEnd(16)} ${Number.isInteger(h.value) ? h.value : f3(h.value)}  ${h.reason}`);
   return lines;
 }
 
@@ -58,7 +60,10 @@ export function formatAnalysisLine(a: AttributionAnalysis): string {
     `concentration ${f3(a.quality.concentration)}`,
     a.quality.infidelity !== undefined ? `infidelity ${a.quality.infidelity.toExponential(1)}` : undefined,
     a.deadFeatures.sufficientHistory ? `dead features ${a.deadFeatures.count}` : undefined,
-    `top ${a.rankings.overall.slice(0, 3).map((f) => f.feature).join(', ')}`,
+    `top ${a.rankings.overall
+      .slice(0, 3)
+      .map((f) => f.feature)
+      .join(', ')}`,
   ].filter((p) => p !== undefined);
   const worst = a.health.some((h) => h.level === 'bad') ? '✗' : a.health.some((h) => h.level === 'warn') ? '!' : '✓';
   return `${worst} attribution over ${a.windows} windows: ${parts.join(', ')} (${a.seconds.toFixed(1)} s)`;

@@ -213,7 +213,10 @@ export class AttributionAnalyzer {
     const primary = results[0]!;
     const importance = primary.featureImportance;
     const consensus = results.length >= 2 ? await attributionConsensus(results, this.#o.consensus) : undefined;
-    const inf = this.#o.infidelity === false ? undefined : (await infidelity(this.model, input, primary, { seed: this.#o.seed, ...this.#o.infidelity })).mean;
+    const inf =
+      this.#o.infidelity === false
+        ? undefined
+        : (await infidelity(this.model, input, primary, { seed: this.#o.seed, ...this.#o.infidelity })).mean;
     const sens = await this.#sensitivity(input, primary);
     const patterns = await this.#patterns(input);
     this.#dead.record(normalizedScores(importance), input.batch);
@@ -264,7 +267,8 @@ export class AttributionAnalyzer {
    * attribution, summed over the window, changed from a to b.
    */
   async compareDecisions(a: ModelInput, b: ModelInput, o: { method?: string; topK?: number } = {}): Promise<DecisionComparison> {
-    if (a.batch !== 1 || b.batch !== 1) throw new InvalidArgumentError('compareDecisions: each input must be one window (batch 1)', 'batch');
+    if (a.batch !== 1 || b.batch !== 1)
+      throw new InvalidArgumentError('compareDecisions: each input must be one window (batch 1)', 'batch');
     const method = o.method ? requireMethod(o.method) : this.methods[0]!;
     const ra = await runMethod(this.#explainer, method, a, this.#settings);
     const rb = await runMethod(this.#explainer, method, b, this.#settings);

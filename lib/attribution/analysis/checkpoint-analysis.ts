@@ -54,10 +54,14 @@ function sampleRows(x: Float32Array, ids: Int32Array, batch: number, k: number, 
 export async function analyzeCheckpoint(o: CheckpointAnalysisOptions): Promise<CheckpointAnalysis> {
   const model = o.checkpoint.model;
   if (model.config.nContext > 0)
-    throw new InvalidArgumentError('checkpoint: X-Trend models need a context set; analyse them with AttributionAnalyzer and `context`', 'checkpoint');
+    throw new InvalidArgumentError(
+      'checkpoint: X-Trend models need a context set; analyse them with AttributionAnalyzer and `context`',
+      'checkpoint',
+    );
   if (o.date && (o.start || o.end)) throw new InvalidArgumentError('date: give either a date or a start/end range', 'date');
   const samples = o.samples ?? 64;
-  if (!Number.isInteger(samples) || samples < 1) throw new InvalidArgumentError(`samples: must be an integer >= 1, got ${samples}`, 'samples');
+  if (!Number.isInteger(samples) || samples < 1)
+    throw new InvalidArgumentError(`samples: must be an integer >= 1, got ${samples}`, 'samples');
   const prices = o.prices ?? (await pricesForCheckpoint(o.checkpoint));
   if (o.symbols) {
     const unknown = o.symbols.filter((s) => !prices.symbols.includes(s));

@@ -77,13 +77,19 @@ export class DeadFeatureTracker {
     }
     const sufficient = windows >= minWindows && used >= minAnalyses;
     const recent = this.#history.slice(this.#history.length - used);
-    const features = sufficient
-      ? this.#names.filter((_, i) => recent.every((e) => e.scores[i]! < threshold))
-      : [];
+    const features = sufficient ? this.#names.filter((_, i) => recent.every((e) => e.scores[i]! < threshold)) : [];
     const byGroup: Record<string, string[]> = {};
     for (const g of new Set(this.#groups)) byGroup[g] = [];
     const group = new Map(this.#names.map((n, i) => [n, this.#groups[i]!] as const));
     for (const f of features) byGroup[group.get(f)!]!.push(f);
-    return { sufficientHistory: sufficient, analyses: used, windows, features, byGroup, count: features.length, band: deadFeatureBand(features.length) };
+    return {
+      sufficientHistory: sufficient,
+      analyses: used,
+      windows,
+      features,
+      byGroup,
+      count: features.length,
+      band: deadFeatureBand(features.length),
+    };
   }
 }

@@ -83,7 +83,12 @@ export function assessHealth(h: HealthInputs, t: HealthThresholds = DEFAULT_HEAL
     s >= s0 && s <= s1
       ? { metric: 'sparsity', value: s, level: 'good', reason: `some features matter more than others (${s0}–${s1})` }
       : s < t.sparsity.tooUniform
-        ? { metric: 'sparsity', value: s, level: 'warn', reason: `too uniform (< ${t.sparsity.tooUniform}): every feature about as important` }
+        ? {
+            metric: 'sparsity',
+            value: s,
+            level: 'warn',
+            reason: `too uniform (< ${t.sparsity.tooUniform}): every feature about as important`,
+          }
         : s > t.sparsity.tooSparse
           ? { metric: 'sparsity', value: s, level: 'warn', reason: `too sparse (> ${t.sparsity.tooSparse}): few features do all the work` }
           : { metric: 'sparsity', value: s, level: 'warn', reason: `outside the healthy band ${s0}–${s1}` },
@@ -96,15 +101,31 @@ export function assessHealth(h: HealthInputs, t: HealthThresholds = DEFAULT_HEAL
       : c > t.concentration.tooConcentrated
         ? { metric: 'concentration', value: c, level: 'bad', reason: `over-concentrated (> ${t.concentration.tooConcentrated})` }
         : c < t.concentration.tooSpread
-          ? { metric: 'concentration', value: c, level: 'warn', reason: `too spread out (< ${t.concentration.tooSpread}): no clear important features` }
+          ? {
+              metric: 'concentration',
+              value: c,
+              level: 'warn',
+              reason: `too spread out (< ${t.concentration.tooSpread}): no clear important features`,
+            }
           : { metric: 'concentration', value: c, level: 'warn', reason: `outside the balanced band ${c0}–${c1}` },
   );
-  if (h.infidelity !== undefined) out.push(lowerIsBetter('infidelity', h.infidelity, t.infidelity.good, t.infidelity.poor, 'attributions predict the model'));
+  if (h.infidelity !== undefined)
+    out.push(lowerIsBetter('infidelity', h.infidelity, t.infidelity.good, t.infidelity.poor, 'attributions predict the model'));
   if (h.sensitivity !== undefined) out.push(lowerIsBetter('sensitivity', h.sensitivity, t.sensitivity.good, t.sensitivity.poor, 'stable'));
   out.push(
     h.maxFeatureShare > t.maxFeatureShare
-      ? { metric: 'maxFeatureShare', value: h.maxFeatureShare, level: 'bad', reason: `one feature holds more than ${t.maxFeatureShare} of the importance` }
-      : { metric: 'maxFeatureShare', value: h.maxFeatureShare, level: 'good', reason: `no single feature dominates (≤ ${t.maxFeatureShare})` },
+      ? {
+          metric: 'maxFeatureShare',
+          value: h.maxFeatureShare,
+          level: 'bad',
+          reason: `one feature holds more than ${t.maxFeatureShare} of the importance`,
+        }
+      : {
+          metric: 'maxFeatureShare',
+          value: h.maxFeatureShare,
+          level: 'good',
+          reason: `no single feature dominates (≤ ${t.maxFeatureShare})`,
+        },
   );
   if (h.deadFeatures !== undefined) {
     const d = h.deadFeatures;
@@ -120,7 +141,12 @@ export function assessHealth(h: HealthInputs, t: HealthThresholds = DEFAULT_HEAL
     out.push(
       h.gradientProblems === 0
         ? { metric: 'gradientFlow', value: 0, level: 'good', reason: 'no vanishing or exploding layers' }
-        : { metric: 'gradientFlow', value: h.gradientProblems, level: 'bad', reason: 'layers with vanishing (< 1e-7) or exploding (> 1e3) gradients' },
+        : {
+            metric: 'gradientFlow',
+            value: h.gradientProblems,
+            level: 'bad',
+            reason: 'layers with vanishing (< 1e-7) or exploding (> 1e3) gradients',
+          },
     );
   return out;
 }
@@ -132,15 +158,15 @@ const Schema = z
       .object({
         consensus: z.object({ high: z.number(), low: z.number() }).strict().partial().optional(),
         sparsity: z.object({ healthy: pair, too_uniform: z.number(), too_sparse: z.number() }).strict().partial().optional(),
-        concentration: z
-          .object({ balanced: pair, too_spread: z.number(), too_concentrated: z.number() })
-          .strict()
-          .partial()
-          .optional(),
+        concentration: z.object({ balanced: pair, too_spread: z.number(), too_concentrated: z.number() }).strict().partial().optional(),
         infidelity: z.object({ good: z.number(), poor: z.number() }).strict().partial().optional(),
         sensitivity: z.object({ good: z.number(), poor: z.number() }).strict().partial().optional(),
         max_feature_share: z.number().min(0).max(1).optional(),
-        dead_features: z.object({ review: z.number().int().min(0), problem: z.number().int().min(0) }).strict().partial().optional(),
+        dead_features: z
+          .object({ review: z.number().int().min(0), problem: z.number().int().min(0) })
+          .strict()
+          .partial()
+          .optional(),
       })
       .strict()
       .nullable()

@@ -12,6 +12,12 @@
  * Built-in perturbations, drawn from the seed: 'gaussian' (I ~ N(0, stdev²) on every cell) and 'groupDrop'
  * (each feature group dropped — set to 0, the normalised mean — with probability dropProbability, so
  * I = x on its cells). All B·n perturbed inputs run as one native prediction job.
+ *
+ * The formula wants local attributions (sensitivities, as Saliency's). Methods that multiply by the input
+ * (Integrated Gradients, Input × Gradient, GradientSHAP, DeepLift, against zero baselines: Captum's
+ * `multiply_by_inputs=True`) are divided by it first, A_i / x_i (0 where x_i = 0), as Captum asks for by
+ * `multiply_by_inputs=False`; for 'groupDrop' that makes I_kᵀA the attribution of the dropped cells.
+ * Defaults: 'groupDrop' for those methods, 'gaussian' for Saliency.
  */
 import { InvalidArgumentError } from '../../errors.js';
 import type { ModelInput, TFTModel } from '../../model/tft-model.js';
@@ -22,7 +28,10 @@ import { repeatInput } from './perturbed-inputs.js';
 export type InfidelityPerturbation = 'gaussian' | 'groupDrop';
 
 export interface InfidelityOptions {
+  /** Default: 'groupDrop' for attributions multiplied by the input, 'gaussian' for local ones. */
   perturbation?: InfidelityPerturbation;
+  /** Whether the attribution is multiplied by the input; default from its method (all but Saliency). */
+  multipliedByInputs?: boolean;
   /** Perturbations per input (Captum's n_perturb_samples), default 10. */
   nPerturbSamples?: number;
   /** 'gaussian': the noise's standard deviation, default 0.1 (inputs are normalised features). */
@@ -49,7 +58,7 @@ function requireCount(n: number, name: string): void {
 export function drawPerturbations(input: ModelInput, steps: number, features: number, o: InfidelityOptions): Perturbations {
   const n = o.nPerturbSamples ?? 10;
   requireCount(n, 'nPerturbSamples');
-  const kind = o.perturbation ?? 'gaussian';
+  const kind = o.perturbation ?? 'groupDrop';
   const rng = new Xoshiro128(o.seed ?? 0);
   const perturbed = repeatInput(input, n, steps, features);
   const I = new Float32Array(perturbed.x.length);
@@ -113,6 +122,15 @@ export function infidelityFromPerturbations(
   return out;
 }
 
+/** A / x elementwise (0 where x = 0): the local attribution of a method that multiplies by its input. */
+export function divideByInputs(attributions: Float32Array, x: Float32Array): Float32Array {
+  return Float32Array.from(attributions, (a, i) => (x[i] !== 0 ? a / x[i]! : 0));
+}
+
+function multipliesByInputs(a: Attribution): boolean {
+  return !a.method.startsWith('saliency') && a.method !== 'noiseTunnel(saliency)';
+}
+
 /** Infidelity of an attribution of `input` under the model (one prediction job over B·n perturbed inputs). */
 export async function infidelity(
   model: TFTModel,
@@ -121,11 +139,14 @@ export async function infidelity(
   o: InfidelityOptions = {},
 ): Promise<{ perInput: Float64Array; mean: number }> {
   const n = o.nPerturbSamples ?? 10;
-  const { perturbation, perturbed } = drawPerturbations(input, attribution.steps, attribution.features, o);
+  const global = o.multipliedByInputs ?? multipliesByInputs(attribution);
+  const opts = { ...o, perturbation: o.perturbation ?? (global ? 'groupDrop' : 'gaussian') };
+  const { perturbation, perturbed } = drawPerturbations(input, attribution.steps, attribution.features, opts);
+  const local = global ? { ...attribution, attributions: divideByInputs(attribution.attributions, input.x) } : attribution;
   const pred = await model.predictBatch(perturbed, attribution.step === attribution.steps - 1 ? {} : { allSteps: true });
   let y = outputOf(pred, attribution.target);
   if (attribution.step !== attribution.steps - 1)
     y = Float32Array.from({ length: perturbed.batch }, (_, r) => y[r * attribution.steps + attribution.step]!);
-  const perInput = infidelityFromPerturbations(attribution, perturbation, y, n, o.normalize ?? false);
+  const perInput = infidelityFromPerturbations(local, perturbation, y, n, o.normalize ?? false);
   return { perInput, mean: perInput.reduce((s, v) => s + v, 0) / Math.max(1, perInput.length) };
 }

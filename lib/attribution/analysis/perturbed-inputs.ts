@@ -4,12 +4,7 @@
  */
 import type { ModelInput } from '../../model/tft-model.js';
 
-function repeatRows(
-  src: Float32Array,
-  rowLength: number,
-  batch: number,
-  n: number,
-): Float32Array {
+function repeatRows(src: Float32Array, rowLength: number, batch: number, n: number): Float32Array {
   const out = new Float32Array(batch * n * rowLength);
   for (let b = 0; b < batch; b++) {
     const row = src.subarray(b * rowLength, (b + 1) * rowLength);

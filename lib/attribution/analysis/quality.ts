@@ -44,8 +44,7 @@ export function importanceShares(importance: ArrayLike<number>): Float64Array {
 
 /** The share of features whose normalised score is below `threshold`. */
 export function sparsity(importance: ArrayLike<number>, threshold = DEFAULT_SPARSITY_THRESHOLD): number {
-  if (!(threshold > 0 && threshold <= 1))
-    throw new InvalidArgumentError(`threshold: must be in (0, 1], got ${threshold}`, 'threshold');
+  if (!(threshold > 0 && threshold <= 1)) throw new InvalidArgumentError(`threshold: must be in (0, 1], got ${threshold}`, 'threshold');
   const s = normalizedScores(importance);
   return s.reduce((n, v) => n + (v < threshold ? 1 : 0), 0) / s.length;
 }

@@ -47,7 +47,8 @@ export async function sensitivityMax(
   const r = o.radius ?? 0.02;
   const n = o.nPerturbSamples ?? 10;
   if (!(r > 0)) throw new InvalidArgumentError(`radius: must be > 0, got ${r}`, 'radius');
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`nPerturbSamples: must be an integer >= 1, got ${n}`, 'nPerturbSamples');
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`nPerturbSamples: must be an integer >= 1, got ${n}`, 'nPerturbSamples');
   const copies = repeatInput(input, n, base.steps, base.features);
   const rng = new Xoshiro128(o.seed ?? 0);
   for (let i = 0; i < copies.x.length; i++) copies.x[i] = copies.x[i]! + r * (2 * rng.uniform() - 1);

@@ -49,12 +49,12 @@ export function registerExplain(program: Command): void {
     .option('--start <yyyy-mm-dd>', 'first window end (with --end; default: the last 21 days)')
     .option('--end <yyyy-mm-dd>', 'last window end')
     .option('--symbols <list>', 'comma-separated symbols (default: every asset of the checkpoint in the data)')
-    .option('--methods <list>', 'methods, the first primary: ig, gradshap, deeplift, saliency, ixg, deepliftshap, ablation, permutation', methodList, [
-      'integratedGradients',
-      'gradientShap',
-      'deepLift',
-      'saliency',
-    ])
+    .option(
+      '--methods <list>',
+      'methods, the first primary: ig, gradshap, deeplift, saliency, ixg, deepliftshap, ablation, permutation',
+      methodList,
+      ['integratedGradients', 'gradientShap', 'deepLift', 'saliency'],
+    )
     .option('--samples <n>', 'windows analysed at most (a seeded sample)', integerIn(1, 1_000_000), 64)
     .option('--steps <n>', 'Integrated Gradients steps', integerIn(1, 100_000), 50)
     .option('--seed <n>', 'seed of every random draw', integerIn(0), 0)
