@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import {
+  DEFAULT_HEALTH_THRESHOLDS,
+  loadHealthThresholds,
   DEFAULT_STABILITY_CONFIG,
   FeatureBuilder,
   MarketDataStore,
@@ -52,6 +54,11 @@ describe('configs/*.yaml', () => {
       // the stability module's config lives next to the training configs and has its own schema
       if (file.startsWith('safety_config')) {
         expect(() => loadStabilityConfig(full)).not.toThrow();
+        continue;
+      }
+      // so does the attribution analysis's health bands file
+      if (file.startsWith('attribution_health')) {
+        expect(loadHealthThresholds(full)).toEqual(DEFAULT_HEALTH_THRESHOLDS);
         continue;
       }
       const c = loadTrainingConfig(full);

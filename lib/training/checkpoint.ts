@@ -65,7 +65,8 @@ export function featureSelectionOf(result: Pick<TrainingResult, 'featureNames' |
 
 /** The last fold's last attribution analysis, as the checkpoint stores it; null when training ran none. */
 export function attributionSummaryOf(result: Pick<TrainingResult, 'folds'>): CheckpointMetadata['attribution'] {
-  const fold = [...result.folds].reverse().find((f) => f.attribution.length > 0);
+  // (results assembled by hand before the field existed have no analyses)
+  const fold = [...result.folds].reverse().find((f) => (f.attribution ?? []).length > 0);
   const last = fold?.attribution.at(-1);
   if (!fold || !last) return null;
   const a = last.analysis;
