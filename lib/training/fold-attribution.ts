@@ -58,7 +58,6 @@ export class FoldAttribution {
       nSteps: cfg.steps,
       nSamples: cfg.gradientShapSamples,
       seed: s,
-      sensitivity: { windows: Math.min(8, cfg.samples) },
       deadFeatures: { minWindows: cfg.deadFeatureWindows },
     });
   }

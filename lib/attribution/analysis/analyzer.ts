@@ -47,8 +47,11 @@ export interface AnalyzerOptions {
   sparsityThreshold?: number;
   /** Infidelity of the primary attribution (default Gaussian, 10 perturbations); false to skip. */
   infidelity?: InfidelityOptions | false;
-  /** Max-sensitivity of the primary method over its first `windows` windows (default 8); false to skip. */
-  sensitivity?: (SensitivityOptions & { windows?: number }) | false;
+  /**
+   * Max-sensitivity of the primary method over the buffer's first `windows` windows (default 4), IG at
+   * `nSteps` (default min(nSteps, 16)); false to skip.
+   */
+  sensitivity?: (SensitivityOptions & { windows?: number; nSteps?: number }) | false;
   deadFeatures?: DeadFeatureOptions;
   consensus?: ConsensusOptions;
   thresholds?: HealthThresholds;
@@ -176,14 +179,18 @@ export class AttributionAnalyzer {
     return { results, summaries };
   }
 
-  async #sensitivity(input: ModelInput, primary: Attribution): Promise<number | undefined> {
+  // Sensitivity re-explains every perturbed copy: on `windows` windows (default 4), with Integrated
+  // Gradients at min(nSteps, 16) Gauss-Legendre steps (base and copies alike), it costs 4·10·16 gradient
+  // rows rather than a whole buffer's worth per copy.
+  async #sensitivity(input: ModelInput): Promise<number | undefined> {
     const o = this.#o.sensitivity;
     if (o === false) return undefined;
-    const w = Math.min(input.batch, o?.windows ?? 8);
+    const w = Math.min(input.batch, o?.windows ?? 4);
     const sub = firstWindows(input, w, this.#steps(input), this.model.config.nFeatures);
-    const base = w === input.batch ? primary : await runMethod(this.#explainer, this.methods[0]!, sub, this.#settings);
+    const settings = { ...this.#settings, nSteps: o?.nSteps ?? Math.min(this.#o.nSteps ?? 50, 16) };
     const method = this.methods[0]!;
-    const r = await sensitivityMax((x) => runMethod(this.#explainer, method, x, this.#settings), sub, base, { seed: this.#o.seed, ...o });
+    const explain = (x: ModelInput) => runMethod(this.#explainer, method, x, settings);
+    const r = await sensitivityMax(explain, sub, await explain(sub), { seed: this.#o.seed, ...o });
     return r.mean;
   }
 
@@ -217,7 +224,7 @@ export class AttributionAnalyzer {
       this.#o.infidelity === false
         ? undefined
         : (await infidelity(this.model, input, primary, { seed: this.#o.seed, ...this.#o.infidelity })).mean;
-    const sens = await this.#sensitivity(input, primary);
+    const sens = await this.#sensitivity(input);
     const patterns = await this.#patterns(input);
     this.#dead.record(normalizedScores(importance), input.batch);
     const dead = this.#dead.report(this.#o.deadFeatures);
