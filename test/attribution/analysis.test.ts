@@ -290,15 +290,16 @@ describe('on a panel with planted features', () => {
       ...(r.model.config.nEntities > 0 ? { entityIds: Int32Array.from(ids) } : {}),
     });
     const planted = ds.truth.informative;
+    const noiseScores = a.rankings.overall.filter((f) => ds.truth.noise.includes(f.feature)).map((f) => f.score);
     const top = (imp: number[]) => [...imp.keys()].sort((i, j) => imp[j]! - imp[i]!).map((i) => fp.names[i]!);
     await annotate(
       `planted ${planted.join(', ')}; top 3 per method: ` +
         a.methods.map((m) => `${m.method} ${top(m.featureImportance).slice(0, 3).join(' ')}`).join('; ') +
-        `; consensus ${a.consensus!.meanCorrelation.toFixed(3)}`,
+        `; consensus ${a.consensus!.meanCorrelation.toFixed(3)}; noise features' scores under the primary method ` +
+        `${Math.min(...noiseScores).toFixed(3)}–${Math.max(...noiseScores).toFixed(3)}`,
     );
-    const strongest = [...planted].sort((p, q) => Math.abs(ds.truth.coefficients[q]!) - Math.abs(ds.truth.coefficients[p]!))[0]!;
-    for (const m of a.methods) expect(top(m.featureImportance).slice(0, 2)).toContain(strongest);
-    expect(a.consensus!.meanCorrelation).toBeGreaterThan(0.5);
+    for (const m of a.methods) for (const p of planted) expect(top(m.featureImportance).slice(0, 3)).toContain(p);
+    expect(a.consensus!.meanCorrelation).toBeGreaterThan(0.7);
     r.model.dispose();
   }, 300_000);
 });
@@ -369,4 +370,26 @@ describe('analysis while training (config.attribution)', () => {
     expect(() => resolveTrainingConfig({ attribution: { everyEpochs: 1, methods: ['magic'] } })).toThrow(SchemaError);
     expect(() => resolveTrainingConfig({ attribution: { everyEpochs: 1 }, model: { nContext: 2 } })).toThrow(SchemaError);
   }, 300_000);
+});
+
+describe('analyzeCheckpoint refuses what it cannot explain', () => {
+  it('a checkpoint without normalisation statistics, and bad dates or sample counts', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { analyzeCheckpoint, CheckpointManager } = await import('../../lib/index.js');
+    const m = TFTModel.create({ nFeatures: 2, dHidden: 8, nHeads: 2, seqLen: 10 });
+    const manager = new CheckpointManager(mkdtempSync(path.join(tmpdir(), 'tft-attr-ckpt-')));
+    const dir = await manager.save(
+      m,
+      { modelType: 'tft', featureNames: ['rsi_2', 'rsi_3'], nAssets: 0, assetNames: [] },
+      { gitCommit: null },
+    );
+    const checkpoint = await CheckpointManager.loadDirectory(dir);
+    await expect(analyzeCheckpoint({ checkpoint })).rejects.toThrow(/normalisation/);
+    await expect(analyzeCheckpoint({ checkpoint })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(analyzeCheckpoint({ checkpoint, samples: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(analyzeCheckpoint({ checkpoint, date: '2001-01-02', start: '2000-01-03' })).rejects.toBeInstanceOf(InvalidArgumentError);
+    checkpoint.model.dispose();
+    m.dispose();
+  });
 });
