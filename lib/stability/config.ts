@@ -19,14 +19,14 @@
  *         min_nogueira_stability: 0.6    # Nogueira et al. estimator of top-k selection
  *         min_selection_frequency: 0.5   # a feature is "stable" when in the top-k of at least this share of runs
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 import { DEFAULT_TOP_K } from '../defaults.js';
-import { InvalidArgumentError, IoError, SchemaError } from '../errors.js';
+import { InvalidArgumentError, SchemaError } from '../errors.js';
+import { readYamlFile } from '../io/yaml-file.js';
 import { DEFAULT_BASE_DIR } from './snapshot-store.js';
 
 export interface StabilityThresholds {
@@ -147,19 +147,7 @@ export function stabilityConfigFrom(doc: unknown, where = 'config', warn: Config
 }
 
 export function loadStabilityConfig(file: string, warn: ConfigWarn = warnToStderr): StabilityConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new IoError(`${file}: cannot read (${(e as Error).message})`, file, { cause: e });
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
-    throw new SchemaError(`${file}: not valid YAML: ${(e as Error).message}`, file);
-  }
-  return stabilityConfigFrom(doc, file, warn);
+  return stabilityConfigFrom(readYamlFile(file), file, warn);
 }
 
 export interface ConfigLookup {

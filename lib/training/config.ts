@@ -6,12 +6,11 @@
  * (64 features, dHidden 32, 4 + 4 epochs of 2,048 windows, 3 folds). configs/production.yaml holds the
  * production settings (all features, dHidden 64, 30 + 50 epochs, every window).
  */
-import { readFileSync } from 'node:fs';
 
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-import { InvalidArgumentError, IoError, SchemaError } from '../errors.js';
+import { InvalidArgumentError, SchemaError } from '../errors.js';
+import { readYamlFile } from '../io/yaml-file.js';
 import { EXPLAIN_METHODS, METHOD_ALIASES } from '../attribution/run-method.js';
 import { TFTConfigFields, headsDivideHidden, issuePath } from '../model/config.js';
 import { DEFAULT_SIGMA_TARGET, DEFAULT_VOL_SPAN } from '../defaults.js';
@@ -174,19 +173,7 @@ export function resolveTrainingConfig(input: unknown, source = 'config'): Traini
 
 /** Reads a YAML (or JSON) training config file. */
 export function loadTrainingConfig(path: string): TrainingConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new IoError(`${path}: cannot read the config (${(e as Error).message})`, path, { cause: e });
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
-    throw new SchemaError(`${path}: not valid YAML: ${(e as Error).message}`, path);
-  }
-  return resolveTrainingConfig(doc, path);
+  return resolveTrainingConfig(readYamlFile(path, 'the config'), path);
 }
 
 /** Deep-merges overrides (e.g. from CLI flags) into a config and validates the result. */

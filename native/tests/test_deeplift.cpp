@@ -12,6 +12,7 @@
 #include "core/attribution/attribution.h"
 #include "core/model/nonlinear.h"
 #include "harness.h"
+#include "model_inputs.h"
 
 using namespace tft;
 using namespace tft::attribution;
@@ -37,16 +38,7 @@ std::shared_ptr<TftModel> perturbed_model(int64_t F, int64_t n_entities, int64_t
   return m;
 }
 
-ModelInput input(const TftModel& m, int64_t B, uint64_t seed = 1) {
-  at::manual_seed(seed);
-  ModelInput in;
-  in.x = at::randn({B, m.config().seq_len, m.config().n_features});
-  if (m.config().n_entities) in.entity = at::randint(m.config().n_entities, {B}, at::kLong);
-  if (m.config().n_context) in.context = at::randn({B, m.config().n_context, 4, m.config().n_features});
-  if (m.config().n_context && m.config().n_entities)
-    in.context_entity = at::randint(m.config().n_entities, {B, m.config().n_context}, at::kLong);
-  return in;
-}
+ModelInput input(const TftModel& m, int64_t B, uint64_t seed = 1) { return test::random_input(m, B, seed); }
 
 at::Tensor predicted(TftModel& m, const ModelInput& in, const at::Tensor& x, const Target& t) {
   ModelInput mi = in;

@@ -37,22 +37,11 @@ import {
   totalVariation,
   trainWalkForward,
 } from '../../lib/index.js';
+import { trainedLike } from '../helpers/models.js';
 import { randn } from '../helpers/random.js';
 
 const T = 8;
 const F = 6;
-
-function trainedLike(config: Parameters<typeof TFTModel.create>[0], seed = 1): TFTModel {
-  const m = TFTModel.create(config);
-  const state = m.stateDict();
-  let k = 0;
-  for (const t of state.values()) {
-    const noise = randn(t.data.length, seed * 1000 + k++);
-    for (let i = 0; i < t.data.length; i++) t.data[i]! += 0.2 * noise[i]!;
-  }
-  m.loadStateDict(state);
-  return m;
-}
 
 describe('quality metrics, by hand', () => {
   const I = [4, 2, 1, 1];

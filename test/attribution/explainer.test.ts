@@ -14,30 +14,17 @@ import {
   NonFiniteError,
   OutOfRangeError,
   ShapeError,
-  TFTModel,
   attributionConsensus,
   getNumThreads,
   rankFeatures,
   setNumThreads,
 } from '../../lib/index.js';
+import { trainedLike } from '../helpers/models.js';
 import { randn } from '../helpers/random.js';
 
 const T = 8;
 const F = 5;
 const B = 3;
-
-/** A model with random biases and gains, as a trained one has (a fresh one's zero biases make x = 0 degenerate). */
-function trainedLike(config: Parameters<typeof TFTModel.create>[0], seed = 1): TFTModel {
-  const m = TFTModel.create(config);
-  const state = m.stateDict();
-  let k = 0;
-  for (const t of state.values()) {
-    const noise = randn(t.data.length, seed * 1000 + k++);
-    for (let i = 0; i < t.data.length; i++) t.data[i]! += 0.2 * noise[i]!;
-  }
-  m.loadStateDict(state);
-  return m;
-}
 
 const model = trainedLike({ nFeatures: F, dHidden: 8, nHeads: 2, seqLen: T });
 const ex = new Explainer(model);

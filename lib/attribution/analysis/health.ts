@@ -11,12 +11,10 @@
  *     max_feature_share: 0.95                          # no single feature above this share of the total
  *     dead_features: { review: 6, problem: 16 }        # counts from which they need review / are a problem
  */
-import { readFileSync } from 'node:fs';
-
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-import { IoError, SchemaError } from '../../errors.js';
+import { SchemaError } from '../../errors.js';
+import { readYamlFile } from '../../io/yaml-file.js';
 
 export interface HealthThresholds {
   consensus: { high: number; low: number };
@@ -203,17 +201,5 @@ export function healthThresholdsFrom(doc: unknown, where = 'config'): HealthThre
 }
 
 export function loadHealthThresholds(file: string): HealthThresholds {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new IoError(`${file}: cannot read (${(e as Error).message})`, file, { cause: e });
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
-    throw new SchemaError(`${file}: not valid YAML: ${(e as Error).message}`, file);
-  }
-  return healthThresholdsFrom(doc, file);
+  return healthThresholdsFrom(readYamlFile(file), file);
 }

@@ -51,18 +51,6 @@ at::Tensor resolve_baselines(const Job& j) {
   return b.to(opts.device(), at::kFloat).contiguous();
 }
 
-at::Tensor resolve_context_baselines(const Job& j) {
-  if (!j.in.context.defined())
-    fail(ErrorCode::InvalidArgument, "contextAttributions", "needs a model with a context set and its context input");
-  const at::Tensor& c = j.in.context;
-  if (!j.req.context_baselines.defined()) return at::zeros({1, c.size(1), c.size(2), c.size(3)}, c.options());
-  const at::Tensor& b = j.req.context_baselines;
-  if (b.dim() != 4 || (b.size(0) != 1 && b.size(0) != j.B) || b.sizes().slice(1) != c.sizes().slice(1))
-    fail(ErrorCode::Shape, "contextBaselines", "must be [1 or B, nContext, contextLen, F] like the context set");
-  if (!at::isfinite(b).all().item<bool>()) fail(ErrorCode::NonFinite, "contextBaselines", "must be finite");
-  return b.to(c.device(), at::kFloat).contiguous();
-}
-
 Job plan(model::TftModel& model, const model::ModelInput& raw, const DeepLiftRequest& req) {
   Job j(model, model.prepare(raw, model::NanPolicy::Error), req);
   j.B = j.in.x.size(0);
@@ -72,7 +60,7 @@ Job plan(model::TftModel& model, const model::ModelInput& raw, const DeepLiftReq
   if (req.chunk_rows < 0) fail(ErrorCode::InvalidArgument, "internalBatchSize", "must be >= 1");
   j.baselines = resolve_baselines(j);
   j.K = req.shap ? j.baselines.size(0) : 1;
-  if (req.context_attributions) j.context_baselines = resolve_context_baselines(j);
+  if (req.context_attributions) j.context_baselines = context_baselines_for(j.in, req.context_baselines, j.B);
   return j;
 }
 

@@ -70,18 +70,10 @@ void check_index_draw(const at::Tensor& t, const char* name, int64_t n, int64_t 
 }
 
 at::Tensor resolve_context_baselines(const Job& j) {
-  if (!j.in.context.defined())
-    fail(ErrorCode::InvalidArgument, "contextAttributions", "needs a model with a context set and its context input");
-  if (j.req.method == Method::GradientShap || j.req.tunnel.type != Smoothing::None)
+  if (j.in.context.defined() && (j.req.method == Method::GradientShap || j.req.tunnel.type != Smoothing::None))
     fail(ErrorCode::InvalidArgument, "contextAttributions",
          "is available for saliency, inputXGradient and integratedGradients without a noise tunnel");
-  const at::Tensor& c = j.in.context;
-  if (!j.req.context_baselines.defined()) return at::zeros({1, c.size(1), c.size(2), c.size(3)}, c.options());
-  const at::Tensor& b = j.req.context_baselines;
-  if (b.dim() != 4 || (b.size(0) != 1 && b.size(0) != j.B) || b.sizes().slice(1) != c.sizes().slice(1))
-    fail(ErrorCode::Shape, "contextBaselines", "must be [1 or B, nContext, contextLen, F] like the context set");
-  if (!at::isfinite(b).all().item<bool>()) fail(ErrorCode::NonFinite, "contextBaselines", "must be finite");
-  return b.to(c.device(), at::kFloat).contiguous();
+  return context_baselines_for(j.in, j.req.context_baselines, j.B);
 }
 
 Job plan(model::TftModel& model, const model::ModelInput& raw, const GradientRequest& req) {

@@ -27,6 +27,17 @@ model::ModelInput rows_of(const model::ModelInput& in, const at::Tensor& b, cons
   return r;
 }
 
+at::Tensor context_baselines_for(const model::ModelInput& in, const at::Tensor& given, int64_t B) {
+  if (!in.context.defined())
+    fail(ErrorCode::InvalidArgument, "contextAttributions", "needs a model with a context set and its context input");
+  const at::Tensor& c = in.context;
+  if (!given.defined()) return at::zeros({1, c.size(1), c.size(2), c.size(3)}, c.options());
+  if (given.dim() != 4 || (given.size(0) != 1 && given.size(0) != B) || given.sizes().slice(1) != c.sizes().slice(1))
+    fail(ErrorCode::Shape, "contextBaselines", "must be [1 or B, nContext, contextLen, F] like the context set");
+  if (!at::isfinite(given).all().item<bool>()) fail(ErrorCode::NonFinite, "contextBaselines", "must be finite");
+  return given.to(c.device(), at::kFloat).contiguous();
+}
+
 at::Tensor explained_outputs(model::TftModel& model, const model::ModelInput& in, const at::Tensor& x,
                              const Target& t) {
   model::ModelInput mi = in;

@@ -19,6 +19,10 @@ at::Tensor target_of(const model::ForwardOutput& out, const Target& t);
 // The model input for rows of `x` whose sequence b[i] supplies entity ids and context sets.
 model::ModelInput rows_of(const model::ModelInput& in, const at::Tensor& b, const at::Tensor& x);
 
+// The reference of the context sequences when they are attributed: `given` ([1 or B, C, Tc, F]) checked
+// against the input's context set, or zeros; refuses a model without a context set.
+at::Tensor context_baselines_for(const model::ModelInput& in, const at::Tensor& given, int64_t B);
+
 // F(x) for x [B, T, F] with the inputs' own entities and context sets, on the fast inference path, [B].
 at::Tensor explained_outputs(model::TftModel& model, const model::ModelInput& in, const at::Tensor& x, const Target& t);
 

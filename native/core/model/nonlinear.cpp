@@ -162,13 +162,13 @@ struct Product : public torch::autograd::Function<Product> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& a, const at::Tensor& b, int64_t dim, double l) {
     ctx->save_for_backward({a, b});
     ctx->saved_data["dim"] = dim;
-    ctx->saved_data["l"] = l;
+    ctx->saved_data["split"] = l;
     return a * b;
   }
   static variable_list backward(AutogradContext* ctx, variable_list g) {
     const variable_list s = ctx->get_saved_variables();
     const int64_t dim = ctx->saved_data["dim"].toInt();
-    const double l = ctx->saved_data["l"].toDouble();
+    const double l = ctx->saved_data["split"].to<double>();
     at::Tensor ga, gb;
     if (ctx->needs_input_grad(0)) ga = at::sum_to(g[0] * (s[1] * l + partner(s[1], dim) * (1 - l)), s[0].sizes());
     if (ctx->needs_input_grad(1)) gb = at::sum_to(g[0] * (s[0] * (1 - l) + partner(s[0], dim) * l), s[1].sizes());
