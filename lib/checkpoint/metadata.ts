@@ -100,6 +100,32 @@ export const TrainingInfoSchema = z
   })
   .strict();
 
+/**
+ * What serving needs to rebuild the model's inputs exactly as training did (lib/inference): each feature's
+ * catalogue family and lookback, the builder's options, the normalised features' clip, the labels'
+ * definition, how the store fills missing days, and how positions are sized.
+ */
+export const InputSpecSchema = z
+  .object({
+    features: z.array(z.object({ name: z.string(), group: z.string(), lookback: z.number().int().min(0) }).strict()),
+    ohlcv: z.boolean(),
+    clip: z.number().positive(),
+    window: z.number().int().min(1),
+    targets: z.object({ volSpan: z.number().int().min(1), sigmaTarget: z.number().positive(), horizon: z.number().int().min(1) }).strict(),
+    /** Consecutive days a missing close is forward filled (the store's maxFillDays). */
+    maxFillDays: z.number().int().min(0),
+    positionSizing: z
+      .object({
+        maxPosition: z.number().positive(),
+        /** Annualised volatility target for vol scaling; null: positions as the model gives them. */
+        volTarget: z.number().positive().nullable(),
+        /** p_t = smoothing · p_{t−1} + (1 − smoothing) · z_t; 0: none. */
+        smoothing: z.number().min(0).max(0.999),
+      })
+      .strict(),
+  })
+  .strict();
+
 /** The last attribution analysis made while training (the training config's `attribution` section). */
 export const AttributionSummarySchema = z
   .object({
@@ -144,6 +170,8 @@ export const CheckpointMetadataSchema = z
     hpTuning: HpTuningSchema.nullable(),
     oos: OosMetricsSchema.nullable(),
     attribution: AttributionSummarySchema.nullable().optional(),
+    /** Absent in checkpoints written before serving existed: lib/inference then says what it assumes. */
+    inputSpec: InputSpecSchema.optional(),
     /** sha256 and size of every other file of the checkpoint folder. */
     files: z.record(z.string(), FileEntrySchema),
   })

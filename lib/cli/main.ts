@@ -16,6 +16,7 @@ import { registerData } from './commands/data.js';
 import { registerExplain } from './commands/explain.js';
 import { registerInfo } from './commands/info.js';
 import { registerRank } from './commands/rank.js';
+import { registerServe } from './commands/serve.js';
 import { registerStability } from './commands/stability.js';
 import { registerTrain } from './commands/train.js';
 
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerStability(program);
   registerAttribute(program);
   registerExplain(program);
+  registerServe(program);
   return program;
 }
 

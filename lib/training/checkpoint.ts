@@ -6,6 +6,7 @@
  */
 import { CheckpointManager, type SaveOptions } from '../checkpoint/checkpoint-manager.js';
 import type { CheckpointMetadata } from '../checkpoint/metadata.js';
+import { featureCatalogue } from '../data/feature-catalogue.js';
 import { normalizationToJSON } from '../data/normalization.js';
 import { meanUpperTriangle } from '../rank/pairwise-summary.js';
 import { kendallTauMatrixSync } from '../rank/rank-correlation.js';
@@ -87,6 +88,25 @@ export function attributionSummaryOf(result: Pick<TrainingResult, 'folds'>): Che
   };
 }
 
+/** How to rebuild the run's inputs: from the run's config and the catalogue entries of its features. */
+export function inputSpecOf(result: Pick<TrainingResult, 'config' | 'featureNames' | 'modelConfig'>): CheckpointMetadata['inputSpec'] {
+  const specs = new Map(featureCatalogue().map((s) => [s.name, s] as const));
+  const features = result.featureNames.map((name) => {
+    const s = specs.get(name);
+    return { name, group: s?.group ?? 'other', lookback: s?.lookback ?? 0 };
+  });
+  const c = result.config;
+  return {
+    features,
+    ohlcv: result.featureNames.some((n) => specs.get(n)?.needsOhlcv ?? false),
+    clip: c.features.clip,
+    window: result.modelConfig.seqLen,
+    targets: { volSpan: c.targets.volSpan, sigmaTarget: c.targets.sigmaTarget, horizon: 1 },
+    maxFillDays: c.data.maxFillDays,
+    positionSizing: { maxPosition: result.modelConfig.maxPosition, volTarget: null, smoothing: 0 },
+  };
+}
+
 export async function saveTrainingCheckpoint(
   result: TrainingResult,
   manager?: CheckpointManager,
@@ -139,6 +159,7 @@ export async function saveTrainingCheckpoint(
       featureSelection: featureSelectionOf(result),
       hpTuning: opts.hpTuning ?? null,
       attribution: attributionSummaryOf(result),
+      inputSpec: inputSpecOf(result),
       oos: {
         sharpe: finiteOrNull(result.oos.sharpe),
         totalReturn: finiteOrNull(result.oos.totalReturn),

@@ -1,0 +1,272 @@
+/**
+ * TFTInferencePipeline: a checkpoint served on a price store. For a date (or a range) it reads the prices
+ * the features and the window need, rebuilds the checkpoint's features exactly as training did (its input
+ * spec), normalises them with the stored statistics, predicts every window with one rolling pass, sizes
+ * the positions and attaches a confidence. `predict(d)` reads nothing after d, so it is causal; symbols
+ * without a position on a day are reported with the reason, never served as 0.
+ */
+import path from 'node:path';
+
+import { CheckpointManager, type LoadedCheckpoint } from '../checkpoint/checkpoint-manager.js';
+import { FeatureBuilder } from '../data/feature-builder.js';
+import type { MarketDataStore } from '../data/market-data-store.js';
+import { applyNormalization, normalizationFromJSON } from '../data/normalization.js';
+import type { PricePanel } from '../data/price-panel.js';
+import { buildTargets } from '../data/targets.js';
+import { DataError, InvalidArgumentError } from '../errors.js';
+import { requiredLookback, resolveInputSpec, type InputSpec } from './input-spec.js';
+import { confidenceOf, convictionOf, sizePositions, smoothingWarmup, type PositionSizing } from './position-sizing.js';
+
+export interface PipelineOptions {
+  /** Overrides of the checkpoint's position sizing. */
+  positionSizing?: Partial<PositionSizing>;
+}
+
+export interface MissingPosition {
+  symbol: string;
+  reason: 'not in the data' | 'no price on the date' | 'too little history or non-finite features';
+}
+
+export interface InferenceMetadata {
+  version: number;
+  modelType: string;
+  checkpointDir: string;
+  nFeatures: number;
+  /** What an older checkpoint did not record and was assumed. */
+  assumed: string[];
+}
+
+export interface InferenceResult {
+  date: string;
+  /** The symbols with a position on the date, and per symbol: */
+  symbols: string[];
+  positions: number[];
+  rawPositions: number[];
+  confidences: number[];
+  mu: number[];
+  sigma: number[];
+  /** Per symbol, the VSN weight of each feature averaged over the window (features in model order). */
+  featureImportance: number[][];
+  featureNames: string[];
+  missing: MissingPosition[];
+  metadata: InferenceMetadata;
+}
+
+export interface BatchInferenceResult {
+  dates: string[];
+  symbols: string[];
+  /** [symbols, dates], NaN where a symbol has no position on a date. */
+  positions: Float32Array;
+  rawPositions: Float32Array;
+  confidences: Float32Array;
+  mu: Float32Array;
+  sigma: Float32Array;
+  metadata: InferenceMetadata;
+}
+
+interface Rolled {
+  panel: PricePanel;
+  /** Index in panel.dates of the first requested day. */
+  first: number;
+  raw: Float32Array;
+  sized: Float32Array;
+  mu: Float32Array;
+  sigma: Float32Array;
+  vsn: Float32Array | undefined;
+}
+
+function calendarDaysBefore(date: string, tradingDays: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  // 7/5 calendar days per trading day, and two weeks of holidays per year of history
+  d.setUTCDate(d.getUTCDate() - Math.ceil(tradingDays * 1.45) - 15);
+  return d.toISOString().slice(0, 10);
+}
+
+function requireDate(d: string, name: string): string {
+  if (typeof d !== 'string' || !/^\d{4}-\d\d-\d\d$/.test(d))
+    throw new InvalidArgumentError(`${name}: must be YYYY-MM-DD, got ${String(d)}`, name);
+  return d;
+}
+
+export class TFTInferencePipeline {
+  readonly checkpoint: LoadedCheckpoint;
+  readonly spec: InputSpec;
+  readonly sizing: PositionSizing;
+  readonly metadata: InferenceMetadata;
+  /** Whether confidences come from the Gaussian head (trained with joint_mle) or from the positions. */
+  readonly confidenceSource: 'distribution' | 'conviction';
+
+  private constructor(checkpoint: LoadedCheckpoint, opts: PipelineOptions) {
+    const { spec, assumed } = resolveInputSpec(checkpoint.metadata);
+    this.checkpoint = checkpoint;
+    this.spec = spec;
+    this.sizing = { ...spec.positionSizing, ...opts.positionSizing };
+    const s = this.sizing;
+    if (!(s.maxPosition > 0))
+      throw new InvalidArgumentError(`positionSizing.maxPosition: must be > 0, got ${s.maxPosition}`, 'positionSizing');
+    if (s.volTarget !== null && !(s.volTarget > 0))
+      throw new InvalidArgumentError(`positionSizing.volTarget: must be > 0 or null, got ${s.volTarget}`, 'positionSizing');
+    if (!(s.smoothing >= 0 && s.smoothing < 1))
+      throw new InvalidArgumentError(`positionSizing.smoothing: must be in [0, 1), got ${s.smoothing}`, 'positionSizing');
+    const m = checkpoint.metadata;
+    this.confidenceSource = m.trainingInfo?.lossMode === 'joint_mle' ? 'distribution' : 'conviction';
+    this.metadata = { version: m.version, modelType: m.modelType, checkpointDir: checkpoint.path, nFeatures: m.nFeatures, assumed };
+  }
+
+  /** Loads (and verifies) a checkpoint folder. */
+  static async fromCheckpoint(dir: string, opts: PipelineOptions = {}): Promise<TFTInferencePipeline> {
+    const c = await CheckpointManager.loadDirectory(dir);
+    try {
+      return new TFTInferencePipeline(c, opts);
+    } catch (e) {
+      c.model.dispose();
+      throw e;
+    }
+  }
+
+  /** The newest checkpoint of a model type under `root` (default ./checkpoints). */
+  static async fromLatest(modelType: string, opts: PipelineOptions & { root?: string } = {}): Promise<TFTInferencePipeline> {
+    const c = await new CheckpointManager(opts.root ?? path.resolve('checkpoints')).loadLatest(modelType);
+    try {
+      return new TFTInferencePipeline(c, opts);
+    } catch (e) {
+      c.model.dispose();
+      throw e;
+    }
+  }
+
+  /** Trading days of history a prediction for one date reads (features, window, smoothing warm-up). */
+  get lookbackDays(): number {
+    return (
+      requiredLookback(this.spec) +
+      smoothingWarmup(this.sizing.smoothing) +
+      (this.sizing.volTarget !== null ? 2 * this.spec.targets.volSpan : 0)
+    );
+  }
+
+  /** Positions for one date. */
+  async predict(date: string, store: MarketDataStore, opts: { lookbackDays?: number } = {}): Promise<InferenceResult> {
+    requireDate(date, 'date');
+    const r = await this.#roll(date, date, store, opts.lookbackDays);
+    const t = r.panel.dates.indexOf(date);
+    if (t < 0) throw new DataError(`date: ${date} is not a trading day of the data`, 'date');
+    return this.#dayResult(r, t);
+  }
+
+  /** Positions for every trading day of [start, end], in one rolling pass. */
+  async predictBatch(range: { start: string; end: string }, store: MarketDataStore): Promise<BatchInferenceResult> {
+    requireDate(range.start, 'start');
+    requireDate(range.end, 'end');
+    if (range.start > range.end) throw new InvalidArgumentError(`start: ${range.start} is after end ${range.end}`, 'start');
+    const r = await this.#roll(range.start, range.end, store);
+    const D = r.panel.dates.length;
+    const A = r.panel.symbols.length;
+    const days = D - r.first;
+    const cut = (v: Float32Array, f: (x: number, i: number) => number = (x) => x) => {
+      const out = new Float32Array(A * days);
+      for (let a = 0; a < A; a++) for (let t = 0; t < days; t++) out[a * days + t] = f(v[a * D + r.first + t]!, a * D + r.first + t);
+      return out;
+    };
+    return {
+      dates: r.panel.dates.slice(r.first),
+      symbols: r.panel.symbols,
+      positions: cut(r.sized),
+      rawPositions: cut(r.raw),
+      confidences: cut(r.raw, (_, i) => this.#confidence(r, i)),
+      mu: cut(r.mu),
+      sigma: cut(r.sigma),
+      metadata: this.metadata,
+    };
+  }
+
+  dispose(): void {
+    this.checkpoint.model.dispose();
+  }
+
+  async #panel(start: string, end: string, store: MarketDataStore, lookback: number): Promise<{ panel: PricePanel; first: number }> {
+    const available = new Set(store.symbols());
+    const symbols = this.checkpoint.metadata.assetNames.filter((s) => available.has(s));
+    if (symbols.length === 0) throw new DataError("symbols: none of the checkpoint's assets are in the data", 'symbols');
+    const read = (from?: string) => store.panel({ symbols, end, maxFillDays: this.spec.maxFillDays, ...(from ? { start: from } : {}) });
+    let panel = await read(calendarDaysBefore(start, lookback));
+    let first = panel.dates.findIndex((d) => d >= start);
+    if (first < lookback) {
+      panel = await read();
+      first = panel.dates.findIndex((d) => d >= start);
+    }
+    if (first < 0) throw new DataError(`start: no trading day of the data on or after ${start} (through ${end})`, 'start');
+    return { panel, first };
+  }
+
+  async #roll(start: string, end: string, store: MarketDataStore, lookbackDays?: number): Promise<Rolled> {
+    const lookback = lookbackDays ?? this.lookbackDays;
+    const { panel, first } = await this.#panel(start, end, store, lookback);
+    const m = this.checkpoint.metadata;
+    const names = this.spec.features.map((f) => f.name);
+    const built = new FeatureBuilder({ names, ohlcv: this.spec.ohlcv }).build(panel, { allowShortHistory: true });
+    const fp = applyNormalization(built, normalizationFromJSON(m.normalization!), { clip: this.spec.clip });
+    const model = this.checkpoint.model;
+    const ids = new Map(m.assetNames.map((s, i) => [s, i] as const));
+    const rolled = await model.predictRolling(
+      { values: fp.values, assets: panel.symbols.length, days: panel.dates.length },
+      {
+        window: this.spec.window,
+        skipNonFinite: true,
+        vsnWeights: true,
+        ...(model.config.nEntities > 0 ? { entityIds: Int32Array.from(panel.symbols, (s) => ids.get(s)!) } : {}),
+      },
+    );
+    const leverage =
+      this.sizing.volTarget !== null
+        ? buildTargets(panel, { horizons: [1], volSpan: this.spec.targets.volSpan, sigmaTarget: this.sizing.volTarget }).leverage
+        : undefined;
+    const sized = sizePositions(rolled.position, panel.symbols.length, panel.dates.length, this.sizing, leverage);
+    return { panel, first, raw: rolled.position, sized, mu: rolled.mu, sigma: rolled.sigma, vsn: rolled.vsnWeights };
+  }
+
+  #confidence(r: Rolled, i: number): number {
+    return this.confidenceSource === 'distribution'
+      ? confidenceOf(r.mu[i]!, r.sigma[i]!)
+      : convictionOf(r.raw[i]!, this.spec.positionSizing.maxPosition);
+  }
+
+  #dayResult(r: Rolled, t: number): InferenceResult {
+    const { panel } = r;
+    const D = panel.dates.length;
+    const F = this.spec.features.length;
+    const T = this.spec.window;
+    const out: InferenceResult = {
+      date: panel.dates[t]!,
+      symbols: [],
+      positions: [],
+      rawPositions: [],
+      confidences: [],
+      mu: [],
+      sigma: [],
+      featureImportance: [],
+      featureNames: this.spec.features.map((f) => f.name),
+      missing: this.checkpoint.metadata.assetNames
+        .filter((s) => !panel.symbols.includes(s))
+        .map((symbol) => ({ symbol, reason: 'not in the data' as const })),
+      metadata: this.metadata,
+    };
+    panel.symbols.forEach((symbol, a) => {
+      const i = a * D + t;
+      if (!Number.isFinite(r.sized[i]!)) {
+        const reason = Number.isFinite(panel.close[i]!) ? 'too little history or non-finite features' : 'no price on the date';
+        out.missing.push({ symbol, reason });
+        return;
+      }
+      out.symbols.push(symbol);
+      out.positions.push(r.sized[i]!);
+      out.rawPositions.push(r.raw[i]!);
+      out.mu.push(r.mu[i]!);
+      out.sigma.push(r.sigma[i]!);
+      out.confidences.push(this.#confidence(r, i));
+      const w = new Array<number>(F).fill(0);
+      for (let k = t - T + 1; k <= t; k++) for (let f = 0; f < F; f++) w[f]! += r.vsn![(a * D + k) * F + f]! / T;
+      out.featureImportance.push(w);
+    });
+    return out;
+  }
+}
