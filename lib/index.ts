@@ -22,6 +22,7 @@ export type { FloatArray } from './native/addon-types.js';
 export * from './model/index.js';
 export * from './attribution/index.js';
 export * from './inference/index.js';
+export * from './strategy/index.js';
 export * from './training/index.js';
 export * from './checkpoint/index.js';
 export * from './stability/index.js';

@@ -28,12 +28,19 @@ function strip(m: StrategyMetrics): BacktestMetrics {
   return rest;
 }
 
+/**
+ * Default range: end the data's last day; start the checkpoint's last test range (its out-of-sample days)
+ * when it records one, else a year before the end.
+ */
 export async function backtestCheckpoint(
   pipeline: TFTInferencePipeline,
   store: MarketDataStore,
-  o: { start: string; end: string; costBps?: number },
+  o: { start?: string; end?: string; costBps?: number } = {},
 ): Promise<CheckpointBacktest> {
-  const b = await pipeline.predictBatch({ start: o.start, end: o.end }, store);
+  const dates = o.start && o.end ? [] : await pipeline.calendar(store);
+  const end = o.end ?? dates.at(-1)!;
+  const start = o.start ?? pipeline.checkpoint.metadata.trainingInfo?.folds.at(-1)?.test.start ?? dates[Math.max(0, dates.length - 252)]!;
+  const b = await pipeline.predictBatch({ start, end }, store);
   // The labels read the day after each day: the whole history of the symbols up to the store's end.
   const prices = await store.panel({ symbols: b.symbols, maxFillDays: pipeline.spec.maxFillDays });
   const t0 = prices.dates.indexOf(b.dates[0]!);

@@ -9,4 +9,4 @@ export {
 export { requiredLookback, resolveInputSpec, type InputSpec, type ResolvedInputSpec } from './input-spec.js';
 export { confidenceOf, convictionOf, normalCdf, sizePositions, smoothingWarmup, type PositionSizing } from './position-sizing.js';
 export { backtestCheckpoint, type BacktestMetrics, type CheckpointBacktest } from './checkpoint-backtest.js';
-export { writePositions, type PositionFormat } from './export.js';
+export { writePositions, writeTable, type PositionFormat, type PositionTable } from './export.js';

@@ -179,14 +179,24 @@ export class TFTInferencePipeline {
     };
   }
 
+  /** The trading days of the checkpoint's assets in the store (its calendar). */
+  async calendar(store: MarketDataStore): Promise<string[]> {
+    return (await store.panel({ symbols: this.#symbolsIn(store), maxFillDays: this.spec.maxFillDays })).dates;
+  }
+
   dispose(): void {
     this.checkpoint.model.dispose();
   }
 
-  async #panel(start: string, end: string, store: MarketDataStore, lookback: number): Promise<{ panel: PricePanel; first: number }> {
+  #symbolsIn(store: MarketDataStore): string[] {
     const available = new Set(store.symbols());
     const symbols = this.checkpoint.metadata.assetNames.filter((s) => available.has(s));
     if (symbols.length === 0) throw new DataError("symbols: none of the checkpoint's assets are in the data", 'symbols');
+    return symbols;
+  }
+
+  async #panel(start: string, end: string, store: MarketDataStore, lookback: number): Promise<{ panel: PricePanel; first: number }> {
+    const symbols = this.#symbolsIn(store);
     const read = (from?: string) => store.panel({ symbols, end, maxFillDays: this.spec.maxFillDays, ...(from ? { start: from } : {}) });
     let panel = await read(calendarDaysBefore(start, lookback));
     let first = panel.dates.findIndex((d) => d >= start);

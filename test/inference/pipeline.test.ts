@@ -210,3 +210,63 @@ describe('tft-native predict and backtest', () => {
     expect((await runCli(['predict', '--checkpoint', ckpt, '--out', path.join(dir, 'x.txt')])).code).toBe(1);
   }, 120_000);
 });
+
+describe('TFTStrategy, the registry and signal export', () => {
+  it('loads lazily, emits signals only above the threshold with every field, maps onto Lean and nautilus', async () => {
+    const { TFTStrategy, StrategyRegistry, createStrategy, toLeanInsight, toNautilusSignal, writeSignals, NotFoundError } =
+      await import('../../lib/index.js');
+    const store = await MarketDataStore.bundled();
+    const s = new TFTStrategy({ checkpoint: ckpt, convictionThreshold: 0.2 });
+    expect(s.loaded).toBe(false);
+    const registry = new StrategyRegistry().add(s);
+    const signals = await s.scan('2000-06-15', store);
+    expect(s.loaded).toBe(true);
+    const version = (await s.pipeline()).metadata.version;
+    expect(s.id).toBe(`s_tft_tft_v${version}`);
+    expect(registry.get(s.id)).toBe(s);
+    const all = await (await s.pipeline()).predict('2000-06-15', store);
+    const above = all.symbols.filter((_, i) => Math.abs(all.positions[i]!) > 0.2);
+    expect(signals.map((x) => x.symbol)).toEqual(above);
+    for (const x of signals) {
+      expect(Object.keys(x).sort()).toEqual(
+        [
+          'checkpointVersion',
+          'confidence',
+          'createdAt',
+          'date',
+          'direction',
+          'expectedReturn',
+          'horizonDays',
+          'modelType',
+          'rawPosition',
+          'strategyId',
+          'symbol',
+          'targetPosition',
+        ].sort(),
+      );
+      expect(x.direction).toBe(x.targetPosition > 0 ? 'long' : 'short');
+      expect(x.strategyId).toBe(s.id);
+      const lean = toLeanInsight(x);
+      expect(lean.Direction).toBe(x.direction === 'long' ? 'Up' : 'Down');
+      expect(lean.Weight).toBe(x.targetPosition);
+      expect(toNautilusSignal(x).ts_event).toBe(BigInt(Date.parse('2000-06-15T00:00:00Z')) * 1_000_000n);
+    }
+    const strict = createStrategy({ kind: 'tft', checkpoint: ckpt, convictionThreshold: 0.99 });
+    expect((await strict.scan('2000-06-15', store)).every((x) => Math.abs(x.targetPosition) > 0.99)).toBe(true);
+    expect(() => createStrategy({ kind: 'nope' })).toThrow(NotFoundError);
+    expect(() => registry.get('s_missing')).toThrow(NotFoundError);
+    expect(() => new TFTStrategy({})).toThrow(InvalidArgumentError);
+    const file = path.join(dir, 'signals.csv');
+    expect(await writeSignals(file, signals)).toBe(signals.length);
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe(
+      'symbol,date,direction,targetPosition,rawPosition,confidence,expectedReturn,horizonDays,strategyId,modelType,checkpointVersion,createdAt',
+    );
+    const cli = await (
+      await import('../helpers/cli.js')
+    ).runCli(['signals', '--checkpoint', ckpt, '--date', '2000-06-15', '--threshold', '0.2', '--json']);
+    expect((JSON.parse(cli.out) as unknown[]).length).toBe(signals.length);
+    strict.dispose?.();
+    registry.dispose();
+    await store.close();
+  });
+});

@@ -9,6 +9,8 @@ import { MarketDataStore } from '../../data/market-data-store.js';
 import { backtestCheckpoint, type BacktestMetrics } from '../../inference/checkpoint-backtest.js';
 import { writePositions } from '../../inference/export.js';
 import { TFTInferencePipeline } from '../../inference/pipeline.js';
+import { writeSignals } from '../../strategy/signal-export.js';
+import { TFTStrategy } from '../../strategy/tft-strategy.js';
 import { integerIn } from '../parsers.js';
 
 interface SourceFlags {
@@ -34,7 +36,24 @@ interface BacktestFlags extends SourceFlags {
   json?: boolean;
 }
 
+interface SignalFlags extends SourceFlags {
+  date?: string;
+  threshold: number;
+  json?: boolean;
+  out?: string;
+}
+
 const out = (s: string) => process.stdout.write(s + '\n');
+
+function nonNegative(v: string): number {
+  const x = Number(v);
+  if (!/^\s*[\d.]+\s*$/.test(v) || !(x >= 0)) throw new UsageError(`must be a number >= 0, got '${v}'`);
+  return x;
+}
+
+async function lastDay(p: TFTInferencePipeline, store: MarketDataStore): Promise<string> {
+  return (await p.calendar(store)).at(-1)!;
+}
 
 async function openPipeline(f: SourceFlags): Promise<TFTInferencePipeline> {
   if (f.checkpoint && f.latest) throw new UsageError('give either --checkpoint or --latest');
@@ -81,9 +100,7 @@ export function registerServe(program: Command): void {
       if (f.date && (f.start || f.end)) throw new UsageError('give either --date or --start/--end');
       await withServing(f, async (p, store) => {
         if (f.start || f.end || f.out) {
-          const last = (
-            await store.panel({ symbols: p.checkpoint.metadata.assetNames.filter((s) => store.symbols().includes(s)) })
-          ).dates.at(-1)!;
+          const last = await lastDay(p, store);
           const b = await p.predictBatch({ start: f.start ?? f.date ?? last, end: f.end ?? f.date ?? last }, store);
           const table = {
             symbols: b.symbols,
@@ -99,9 +116,7 @@ export function registerServe(program: Command): void {
             out(`${b.symbols.length} symbols × ${b.dates.length} days (${b.dates[0]} … ${b.dates.at(-1)}); use --out to write them`);
           return;
         }
-        const date =
-          f.date ??
-          (await store.panel({ symbols: p.checkpoint.metadata.assetNames.filter((s) => store.symbols().includes(s)) })).dates.at(-1)!;
+        const date = f.date ?? (await lastDay(p, store));
         const r = await p.predict(date, store);
         if (f.json) {
           out(JSON.stringify(r, null, 2));
@@ -120,6 +135,40 @@ export function registerServe(program: Command): void {
     });
 
   addSource(
+    program.command('signals').description('the signals of a checkpoint for a date: where |position| exceeds the conviction threshold'),
+  )
+    .option('--date <yyyy-mm-dd>', 'the day (default: the last day of the data)')
+    .option('--threshold <x>', 'conviction threshold on |position|', nonNegative, 0.3)
+    .option('--json', 'machine-readable output')
+    .option('--out <file>', 'write the signals as a table (.csv or .parquet)')
+    .action(async (f: SignalFlags) => {
+      if (f.checkpoint && f.latest) throw new UsageError('give either --checkpoint or --latest');
+      if (!f.checkpoint && !f.latest) throw new UsageError('give --checkpoint DIR or --latest');
+      const strategy = new TFTStrategy({
+        ...(f.checkpoint ? { checkpoint: f.checkpoint } : { latest: { modelType: f.modelType, root: f.root } }),
+        convictionThreshold: f.threshold,
+      });
+      const store = f.data ? await MarketDataStore.open(f.data) : await MarketDataStore.bundled();
+      try {
+        const p = await strategy.pipeline();
+        const date = f.date ?? (await lastDay(p, store));
+        const signals = await strategy.scan(date, store);
+        if (f.out) process.stderr.write(`wrote ${await writeSignals(f.out, signals)} signals to ${f.out}\n`);
+        if (f.json) out(JSON.stringify(signals, null, 2));
+        else if (!f.out) {
+          out(`${strategy.id} on ${date}: ${signals.length} signals (|position| > ${f.threshold})`);
+          for (const s of signals)
+            out(
+              `  ${s.symbol.padEnd(8)} ${s.direction.padEnd(5)} ${num(s.targetPosition, 4).padStart(8)}  confidence ${num(s.confidence, 3)}`,
+            );
+        }
+      } finally {
+        await store.close();
+        strategy.dispose();
+      }
+    });
+
+  addSource(
     program.command('backtest').description("a checkpoint's positions backtested on a range, side by side with long-only, TSMOM and MACD"),
   )
     .option('--start <yyyy-mm-dd>', 'first day (default: the checkpoint’s last test range start, else a year before the end)')
@@ -128,11 +177,7 @@ export function registerServe(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (f: BacktestFlags) => {
       await withServing(f, async (p, store) => {
-        const folds = p.checkpoint.metadata.trainingInfo?.folds ?? [];
-        const dates = (await store.panel({ symbols: p.checkpoint.metadata.assetNames.filter((s) => store.symbols().includes(s)) })).dates;
-        const end = f.end ?? dates.at(-1)!;
-        const start = f.start ?? folds.at(-1)?.test.start ?? dates[Math.max(0, dates.length - 252)]!;
-        const r = await backtestCheckpoint(p, store, { start, end, costBps: f.costBps });
+        const r = await backtestCheckpoint(p, store, { start: f.start, end: f.end, costBps: f.costBps });
         if (f.json) {
           out(JSON.stringify(r, null, 2));
           return;
