@@ -72,7 +72,20 @@ interface Rolled {
   sized: Float32Array;
   mu: Float32Array;
   sigma: Float32Array;
-  vsn: Float32Array | undefined;
+  vsn: Float32Array;
+}
+
+interface RollOutputs {
+  /** [assets, days] (NaN where no window), and the VSN weights [assets, days, features]. */
+  position: Float32Array;
+  mu: Float32Array;
+  sigma: Float32Array;
+  vsnWeights: Float32Array;
+}
+
+function emptyOutputs(A: number, D: number, F: number): RollOutputs {
+  const nan = (n: number) => new Float32Array(n).fill(Number.NaN);
+  return { position: nan(A * D), mu: nan(A * D), sigma: nan(A * D), vsnWeights: nan(A * D * F) };
 }
 
 function calendarDaysBefore(date: string, tradingDays: number): string {
@@ -217,21 +230,75 @@ export class TFTInferencePipeline {
     const fp = applyNormalization(built, normalizationFromJSON(m.normalization!), { clip: this.spec.clip });
     const model = this.checkpoint.model;
     const ids = new Map(m.assetNames.map((s, i) => [s, i] as const));
-    const rolled = await model.predictRolling(
-      { values: fp.values, assets: panel.symbols.length, days: panel.dates.length },
-      {
-        window: this.spec.window,
-        skipNonFinite: true,
-        vsnWeights: true,
-        ...(model.config.nEntities > 0 ? { entityIds: Int32Array.from(panel.symbols, (s) => ids.get(s)!) } : {}),
-      },
-    );
+    const A = panel.symbols.length;
+    const D = panel.dates.length;
+    const F = names.length;
+    const entityIds = model.config.nEntities > 0 ? Int32Array.from(panel.symbols, (s) => ids.get(s)!) : undefined;
+    const rolled =
+      first === D - 1 && smoothingWarmup(this.sizing.smoothing) === 0
+        ? await this.#lastWindows(fp.values, A, D, F, entityIds)
+        : await this.#rolling(fp.values, A, D, F, first, entityIds);
     const leverage =
       this.sizing.volTarget !== null
         ? buildTargets(panel, { horizons: [1], volSpan: this.spec.targets.volSpan, sigmaTarget: this.sizing.volTarget }).leverage
         : undefined;
-    const sized = sizePositions(rolled.position, panel.symbols.length, panel.dates.length, this.sizing, leverage);
+    const sized = sizePositions(rolled.position, A, D, this.sizing, leverage);
     return { panel, first, raw: rolled.position, sized, mu: rolled.mu, sigma: rolled.sigma, vsn: rolled.vsnWeights };
+  }
+
+  /** One date: each asset's window ending on the last day, as one batch (the fast path for serving). */
+  async #lastWindows(values: Float32Array, A: number, D: number, F: number, entityIds: Int32Array | undefined): Promise<RollOutputs> {
+    const T = this.spec.window;
+    const out = emptyOutputs(A, D, F);
+    const rows: number[] = [];
+    for (let a = 0; a < A; a++) {
+      if (D < T) break;
+      const w = values.subarray((a * D + D - T) * F, (a * D + D) * F);
+      if (w.every(Number.isFinite)) rows.push(a);
+    }
+    if (rows.length === 0) return out;
+    const x = new Float32Array(rows.length * T * F);
+    rows.forEach((a, k) => x.set(values.subarray((a * D + D - T) * F, (a * D + D) * F), k * T * F));
+    const p = await this.checkpoint.model.predictBatch(
+      { x, batch: rows.length, steps: T, ...(entityIds ? { entityIds: Int32Array.from(rows, (a) => entityIds[a]!) } : {}) },
+      { vsnWeights: true },
+    );
+    rows.forEach((a, k) => {
+      out.position[a * D + D - 1] = p.position[k]!;
+      out.mu[a * D + D - 1] = p.mu[k]!;
+      out.sigma[a * D + D - 1] = p.sigma[k]!;
+      out.vsnWeights.set(p.vsnWeights!.subarray(k * T * F, (k + 1) * T * F), (a * D + D - T) * F);
+    });
+    return out;
+  }
+
+  /**
+   * Every window ending from the smoothing warm-up before `first` on, in one rolling pass. The features
+   * needed the whole lookback; the model only these windows, so the days before them are cut (rolling
+   * prediction costs a window per day it is given).
+   */
+  async #rolling(
+    values: Float32Array,
+    A: number,
+    D: number,
+    F: number,
+    first: number,
+    entityIds: Int32Array | undefined,
+  ): Promise<RollOutputs> {
+    const m0 = Math.max(0, first - smoothingWarmup(this.sizing.smoothing) - this.spec.window + 1);
+    const n = D - m0;
+    const cut = new Float32Array(A * n * F);
+    for (let a = 0; a < A; a++) cut.set(values.subarray((a * D + m0) * F, (a + 1) * D * F), a * n * F);
+    const part = await this.checkpoint.model.predictRolling(
+      { values: cut, assets: A, days: n },
+      { window: this.spec.window, skipNonFinite: true, vsnWeights: true, ...(entityIds ? { entityIds } : {}) },
+    );
+    const widen = (v: Float32Array, k = 1) => {
+      const out = new Float32Array(A * D * k).fill(Number.NaN);
+      for (let a = 0; a < A; a++) out.set(v.subarray(a * n * k, (a + 1) * n * k), (a * D + m0) * k);
+      return out;
+    };
+    return { position: widen(part.position), mu: widen(part.mu), sigma: widen(part.sigma), vsnWeights: widen(part.vsnWeights!, F) };
   }
 
   #confidence(r: Rolled, i: number): number {
@@ -274,7 +341,7 @@ export class TFTInferencePipeline {
       out.sigma.push(r.sigma[i]!);
       out.confidences.push(this.#confidence(r, i));
       const w = new Array<number>(F).fill(0);
-      for (let k = t - T + 1; k <= t; k++) for (let f = 0; f < F; f++) w[f]! += r.vsn![(a * D + k) * F + f]! / T;
+      for (let k = t - T + 1; k <= t; k++) for (let f = 0; f < F; f++) w[f]! += r.vsn[(a * D + k) * F + f]! / T;
       out.featureImportance.push(w);
     });
     return out;
