@@ -623,7 +623,11 @@ describe('saveTrainingCheckpoint', () => {
         output: { checkpointRoot: 'unused', modelType: 'xtrend' },
         training: { pretrainEpochs: 1, finetuneEpochs: 1, lossMode: 'sharpe' },
         model: { nContext: 0, contextLen: 0, seqLen: 10, contextRefreshDays: 21 },
+        features: { clip: 4 },
+        targets: { volSpan: 60, sigmaTarget: 0.15 },
+        data: { maxFillDays: 3 },
       },
+      modelConfig: { seqLen: 5, maxPosition: 1 },
       featureNames: names,
       symbols: ['AA', 'KO'],
       normalization: {
@@ -672,6 +676,15 @@ describe('saveTrainingCheckpoint', () => {
     expect(loaded.metadata.hpTuning).toBeNull();
     expect((loaded.featureSelector as { perFold: unknown[] }).perFold).toHaveLength(3);
     expect(loaded.metadata.trainingInfo!.folds.map((f) => f.sharpe)).toEqual([0.5, 1.5, 2.5]);
+    // what serving needs to rebuild the inputs (lib/inference)
+    expect(loaded.metadata.inputSpec).toMatchObject({
+      clip: 4,
+      window: 5,
+      maxFillDays: 3,
+      targets: { volSpan: 60, sigmaTarget: 0.15, horizon: 1 },
+    });
+    expect(loaded.metadata.inputSpec!.features.map((f) => f.name)).toEqual(names);
+    expect(loaded.metadata.attribution).toBeNull();
     // one fold: no rank stability to measure; a tuned run records its best parameters
     const hpTuning = { bestParams: { dHidden: 8, dropout: 0.1 }, bestValue: 0.9 };
     const one = await manager.load(await saveTrainingCheckpoint(result([fold(0, w[0]!)], m), manager, { hpTuning, gitCommit: null }));
