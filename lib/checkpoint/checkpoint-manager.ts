@@ -29,7 +29,7 @@ import {
   TftError,
   UnsafePathError,
 } from '../errors.js';
-import { TFTModel, parameterSpecsFor, readSafetensorsHeader, type SafetensorsHeader } from '../model/tft-model.js';
+import { TFTModel, parameterSpecsFor, readSafetensorsHeader, type Device, type SafetensorsHeader } from '../model/tft-model.js';
 import { fsyncPath, writeFileDurable } from '../io/atomic-write.js';
 import { readRegularFile, regularFileStream } from '../io/regular-file.js';
 import { assertSafeName, resolveInside } from '../io/safe-path.js';
@@ -304,18 +304,23 @@ function headerWithDigest(folder: string, digest: string): SafetensorsHeader {
   return header;
 }
 
+export interface LoadOptions {
+  /** Where the model is built: 'cuda' needs a CUDA libtorch and a GPU (CudaUnavailableError otherwise). */
+  device?: Device;
+}
+
 /**
  * Verifies and loads a checkpoint folder: metadata schema and placement, the size and sha256 of every
  * file, no unlisted file, the metadata digest recorded in the weights, and every tensor's name, dtype and
  * shape against the config, all before building the model.
  */
-async function loadCheckpointFolder(folder: string): Promise<LoadedCheckpoint> {
+async function loadCheckpointFolder(folder: string, opts: LoadOptions = {}): Promise<LoadedCheckpoint> {
   const { metadata, digest } = await readMetadataOf(folder);
   const weightBytes = await verifyListedFiles(folder, metadata);
   const weights = path.join(folder, WEIGHTS_FILE);
   const header = headerWithDigest(folder, digest);
   await checkTensorsAgainstConfig(metadata, header, weights, weightBytes, path.join(folder, METADATA_FILE));
-  const model = TFTModel.create(metadata.config);
+  const model = TFTModel.create(metadata.config, { device: opts.device ?? 'cpu' });
   try {
     await model.loadWeights(weights);
   } catch (e) {
@@ -453,15 +458,15 @@ export class CheckpointManager {
    * list and scan return it; a path that leads outside the root, symbolic links included, is an
    * UnsafePathError. {@link CheckpointManager.loadDirectory} loads a folder wherever it lies.
    */
-  async load(checkpoint: string): Promise<LoadedCheckpoint> {
+  async load(checkpoint: string, opts: LoadOptions = {}): Promise<LoadedCheckpoint> {
     if (typeof checkpoint !== 'string' || checkpoint.length === 0)
       throw new UnsafePathError('checkpoint: must be a non-empty path', 'checkpoint');
-    return loadCheckpointFolder(resolveInside(this.root, checkpoint));
+    return loadCheckpointFolder(resolveInside(this.root, checkpoint), opts);
   }
 
   /** Verifies and loads a checkpoint folder wherever it lies (e.g. named on the command line), relative to the working directory. */
-  static loadDirectory(dir: string): Promise<LoadedCheckpoint> {
-    return loadCheckpointFolder(path.resolve(dir));
+  static loadDirectory(dir: string, opts: LoadOptions = {}): Promise<LoadedCheckpoint> {
+    return loadCheckpointFolder(path.resolve(dir), opts);
   }
 
   /** Every complete checkpoint (and the folders that look like one but fail to parse), oldest first. */
@@ -504,11 +509,11 @@ export class CheckpointManager {
   }
 
   /** The highest version of a model type, verified and loaded. */
-  async loadLatest(modelType: string): Promise<LoadedCheckpoint> {
+  async loadLatest(modelType: string, opts: LoadOptions = {}): Promise<LoadedCheckpoint> {
     const all = await this.list(modelType);
     if (all.length === 0) throw new NotFoundError(`no checkpoint of model type '${modelType}' under ${this.root}`, modelType);
     const latest = all.reduce((a, b) => (b.version > a.version ? b : a));
-    return loadCheckpointFolder(latest.path);
+    return loadCheckpointFolder(latest.path, opts);
   }
 
   /** Deletes all but the `keep` newest versions; returns the removed folders, oldest first. */

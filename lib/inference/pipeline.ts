@@ -14,12 +14,15 @@ import { applyNormalization, normalizationFromJSON } from '../data/normalization
 import type { PricePanel } from '../data/price-panel.js';
 import { buildTargets } from '../data/targets.js';
 import { DataError, InvalidArgumentError } from '../errors.js';
+import type { Device } from '../model/tft-model.js';
 import { requiredLookback, resolveInputSpec, type InputSpec } from './input-spec.js';
 import { confidenceOf, convictionOf, sizePositions, smoothingWarmup, type PositionSizing } from './position-sizing.js';
 
 export interface PipelineOptions {
   /** Overrides of the checkpoint's position sizing. */
   positionSizing?: Partial<PositionSizing>;
+  /** Where the model runs (default 'cpu'); 'cuda' needs a CUDA libtorch and a GPU. */
+  device?: Device;
 }
 
 export interface MissingPosition {
@@ -128,7 +131,7 @@ export class TFTInferencePipeline {
 
   /** Loads (and verifies) a checkpoint folder. */
   static async fromCheckpoint(dir: string, opts: PipelineOptions = {}): Promise<TFTInferencePipeline> {
-    const c = await CheckpointManager.loadDirectory(dir);
+    const c = await CheckpointManager.loadDirectory(dir, { device: opts.device });
     try {
       return new TFTInferencePipeline(c, opts);
     } catch (e) {
@@ -139,7 +142,7 @@ export class TFTInferencePipeline {
 
   /** The newest checkpoint of a model type under `root` (default ./checkpoints). */
   static async fromLatest(modelType: string, opts: PipelineOptions & { root?: string } = {}): Promise<TFTInferencePipeline> {
-    const c = await new CheckpointManager(opts.root ?? path.resolve('checkpoints')).loadLatest(modelType);
+    const c = await new CheckpointManager(opts.root ?? path.resolve('checkpoints')).loadLatest(modelType, { device: opts.device });
     try {
       return new TFTInferencePipeline(c, opts);
     } catch (e) {

@@ -158,6 +158,22 @@ describe('position sizing and confidence', () => {
     expect(confidenceOf(-1.959964, 1)).toBeCloseTo(0.95, 6);
     expect(Number.isNaN(confidenceOf(1, 0))).toBe(true);
   });
+  it("loads onto the GPU when asked: the CPU's positions there, a typed error where there is none", async () => {
+    const { capabilities, CudaUnavailableError } = await import('../../lib/index.js');
+    if (capabilities().torchCudaDevices === 0) {
+      await expect(TFTInferencePipeline.fromCheckpoint(ckpt, { device: 'cuda' })).rejects.toBeInstanceOf(CudaUnavailableError);
+      return;
+    }
+    const store = await MarketDataStore.bundled();
+    const cpu = await TFTInferencePipeline.fromCheckpoint(ckpt);
+    const gpu = await TFTInferencePipeline.fromCheckpoint(ckpt, { device: 'cuda' });
+    const a = await cpu.predict('2000-06-15', store);
+    const b = await gpu.predict('2000-06-15', store);
+    a.positions.forEach((v, i) => expect(Math.abs(v - b.positions[i]!)).toBeLessThan(1e-4));
+    cpu.dispose();
+    gpu.dispose();
+    await store.close();
+  });
   it('bad overrides are typed errors', async () => {
     await expect(TFTInferencePipeline.fromCheckpoint(ckpt, { positionSizing: { smoothing: 1 } })).rejects.toBeInstanceOf(
       InvalidArgumentError,

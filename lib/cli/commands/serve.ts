@@ -11,7 +11,7 @@ import { writePositions } from '../../inference/export.js';
 import { TFTInferencePipeline } from '../../inference/pipeline.js';
 import { writeSignals } from '../../strategy/signal-export.js';
 import { TFTStrategy } from '../../strategy/tft-strategy.js';
-import { integerIn } from '../parsers.js';
+import { integerIn, oneOf } from '../parsers.js';
 
 interface SourceFlags {
   checkpoint?: string;
@@ -19,6 +19,7 @@ interface SourceFlags {
   modelType: string;
   root: string;
   data?: string[];
+  device: 'cpu' | 'cuda';
 }
 
 interface PredictFlags extends SourceFlags {
@@ -57,8 +58,8 @@ async function lastDay(p: TFTInferencePipeline, store: MarketDataStore): Promise
 
 async function openPipeline(f: SourceFlags): Promise<TFTInferencePipeline> {
   if (f.checkpoint && f.latest) throw new UsageError('give either --checkpoint or --latest');
-  if (f.checkpoint) return TFTInferencePipeline.fromCheckpoint(f.checkpoint);
-  if (f.latest) return TFTInferencePipeline.fromLatest(f.modelType, { root: f.root });
+  if (f.checkpoint) return TFTInferencePipeline.fromCheckpoint(f.checkpoint, { device: f.device });
+  if (f.latest) return TFTInferencePipeline.fromLatest(f.modelType, { root: f.root, device: f.device });
   throw new UsageError('give --checkpoint DIR or --latest');
 }
 
@@ -79,7 +80,8 @@ function addSource(c: Command): Command {
     .option('--latest', 'the newest checkpoint of --model-type under --root')
     .option('--model-type <t>', 'model type (with --latest)', 'tft')
     .option('--root <dir>', 'checkpoint root (with --latest)', 'checkpoints')
-    .option('--data <file...>', 'CSV or Parquet price file(s) in long format (default: the bundled sample)');
+    .option('--data <file...>', 'CSV or Parquet price file(s) in long format (default: the bundled sample)')
+    .option('--device <d>', 'where the model runs: cpu or cuda', oneOf(['cpu', 'cuda'] as const), 'cpu');
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : '–');
@@ -147,6 +149,7 @@ export function registerServe(program: Command): void {
       const strategy = new TFTStrategy({
         ...(f.checkpoint ? { checkpoint: f.checkpoint } : { latest: { modelType: f.modelType, root: f.root } }),
         convictionThreshold: f.threshold,
+        device: f.device,
       });
       const store = f.data ? await MarketDataStore.open(f.data) : await MarketDataStore.bundled();
       try {
