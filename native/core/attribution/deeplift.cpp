@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "core/attribution/attribution.h"
-#include "core/attribution/draws.h"
 #include "core/attribution/frozen_parameters.h"
 #include "core/attribution/targets.h"
 #include "core/error.h"
@@ -29,26 +28,11 @@ struct Job {
 };
 
 at::Tensor resolve_baselines(const Job& j) {
-  const auto opts = j.in.x.options();
-  if (j.req.gaussian_baselines) {
-    if (j.req.shap) fail(ErrorCode::InvalidArgument, "baselines", "deepLiftShap needs a distribution of baselines");
-    const at::Tensor ids = at::arange(j.B, at::kLong);
-    return normal_rows(j.req.seed, kGaussianBaseline, ids, j.T * j.F, 1.0).view({j.B, j.T, j.F}).to(opts.device());
-  }
-  at::Tensor b = j.req.baselines;
-  if (!b.defined()) return at::zeros({1, j.T, j.F}, opts);
-  if (b.dim() == 2) b = b.unsqueeze(0);
-  if (b.dim() != 3 || b.size(1) != j.T || b.size(2) != j.F)
-    fail(ErrorCode::Shape, "baselines",
-         std::string("must be ") + (j.req.shap ? "[K, T, F]" : "[T, F], [1, T, F] or [B, T, F]") +
-             " with T = " + std::to_string(j.T) + ", F = " + std::to_string(j.F));
-  if (b.size(0) < 1) fail(ErrorCode::Shape, "baselines", "needs at least one row");
-  if (!j.req.shap && b.size(0) != 1 && b.size(0) != j.B)
-    fail(ErrorCode::Shape, "baselines",
-         "has " + std::to_string(b.size(0)) + " rows; expected 1 (shared) or the batch size " + std::to_string(j.B) +
-             " (deepLiftShap takes a distribution of baselines)");
-  if (!at::isfinite(b).all().item<bool>()) fail(ErrorCode::NonFinite, "baselines", "must be finite");
-  return b.to(opts.device(), at::kFloat).contiguous();
+  if (j.req.gaussian_baselines && j.req.shap)
+    fail(ErrorCode::InvalidArgument, "baselines", "deepLiftShap needs a distribution of baselines");
+  return attribution::resolve_baselines(
+      j.req.baselines, j.req.gaussian_baselines, j.req.seed, j.req.shap, j.B, j.T, j.F, j.in.x.options(),
+      j.req.shap ? "[K, T, F]" : "[T, F], [1, T, F] or [B, T, F]", " (deepLiftShap takes a distribution of baselines)");
 }
 
 Job plan(model::TftModel& model, const model::ModelInput& raw, const DeepLiftRequest& req) {

@@ -37,24 +37,9 @@ bool is_distribution_use(const GradientRequest& r) {
 }
 
 at::Tensor resolve_baselines(const Job& j) {
-  const auto opts = j.in.x.options();
-  if (j.req.gaussian_baselines) {
-    const at::Tensor ids = at::arange(j.B, at::kLong);
-    return normal_rows(j.req.seed, kGaussianBaseline, ids, j.T * j.F, 1.0).view({j.B, j.T, j.F}).to(opts.device());
-  }
-  at::Tensor b = j.req.baselines;
-  if (!b.defined()) return at::zeros({1, j.T, j.F}, opts);
-  if (b.dim() == 2) b = b.unsqueeze(0);
-  if (b.dim() != 3 || b.size(1) != j.T || b.size(2) != j.F)
-    fail(ErrorCode::Shape, "baselines",
-         "must be [T, F], [1, T, F], [B, T, F] or (GradientSHAP) [K, T, F] with T = " + std::to_string(j.T) +
-             ", F = " + std::to_string(j.F));
-  if (b.size(0) < 1) fail(ErrorCode::Shape, "baselines", "needs at least one row");
-  if (!is_distribution_use(j.req) && b.size(0) != 1 && b.size(0) != j.B)
-    fail(ErrorCode::Shape, "baselines",
-         "has " + std::to_string(b.size(0)) + " rows; expected 1 (shared) or the batch size " + std::to_string(j.B));
-  if (!at::isfinite(b).all().item<bool>()) fail(ErrorCode::NonFinite, "baselines", "must be finite");
-  return b.to(opts.device(), at::kFloat).contiguous();
+  return attribution::resolve_baselines(j.req.baselines, j.req.gaussian_baselines, j.req.seed,
+                                        is_distribution_use(j.req), j.B, j.T, j.F, j.in.x.options(),
+                                        "[T, F], [1, T, F], [B, T, F] or (GradientSHAP) [K, T, F]");
 }
 
 void check_draw(const at::Tensor& t, const char* name, std::vector<int64_t> shape) {

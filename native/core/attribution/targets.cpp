@@ -1,5 +1,6 @@
 #include "core/attribution/targets.h"
 
+#include "core/attribution/draws.h"
 #include "core/error.h"
 
 namespace tft::attribution {
@@ -25,6 +26,28 @@ model::ModelInput rows_of(const model::ModelInput& in, const at::Tensor& b, cons
   if (in.context.defined()) r.context = in.context.index_select(0, b);
   if (in.context_entity.defined()) r.context_entity = in.context_entity.index_select(0, b);
   return r;
+}
+
+at::Tensor resolve_baselines(const at::Tensor& given, bool gaussian, uint64_t seed, bool distribution, int64_t B,
+                             int64_t T, int64_t F, const at::TensorOptions& opts, const std::string& shapes,
+                             const std::string& rows_hint) {
+  if (gaussian) {
+    const at::Tensor ids = at::arange(B, at::kLong);
+    return normal_rows(seed, kGaussianBaseline, ids, T * F, 1.0).view({B, T, F}).to(opts.device());
+  }
+  at::Tensor b = given;
+  if (!b.defined()) return at::zeros({1, T, F}, opts);
+  if (b.dim() == 2) b = b.unsqueeze(0);
+  if (b.dim() != 3 || b.size(1) != T || b.size(2) != F)
+    fail(ErrorCode::Shape, "baselines",
+         "must be " + shapes + " with T = " + std::to_string(T) + ", F = " + std::to_string(F));
+  if (b.size(0) < 1) fail(ErrorCode::Shape, "baselines", "needs at least one row");
+  if (!distribution && b.size(0) != 1 && b.size(0) != B)
+    fail(ErrorCode::Shape, "baselines",
+         "has " + std::to_string(b.size(0)) + " rows; expected 1 (shared) or the batch size " + std::to_string(B) +
+             rows_hint);
+  if (!at::isfinite(b).all().item<bool>()) fail(ErrorCode::NonFinite, "baselines", "must be finite");
+  return b.to(opts.device(), at::kFloat).contiguous();
 }
 
 at::Tensor context_baselines_for(const model::ModelInput& in, const at::Tensor& given, int64_t B) {
