@@ -15,6 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printMachine } from './machine.js';
+import { median, sorted } from './stats.js';
 
 const F = 64;
 const D = 64;
@@ -56,11 +57,6 @@ function runChild(dir: string): Promise<ChildTimes> {
   });
 }
 
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const median = (xs: number[]) => {
-  const s = sorted(xs);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const stat = (xs: number[]) => `best ${sorted(xs)[0]!.toFixed(1)} ms, median ${median(xs).toFixed(1)} ms`;
 
 async function parent(processes: number): Promise<void> {

@@ -16,16 +16,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { printMachine } from './machine.js';
+import { median, sorted } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const F = 64;
 const DATE = '2000-06-15';
 
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const median = (xs: number[]) => {
-  const s = sorted(xs);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const ms = (xs: number[]) => `median ${median(xs).toFixed(0)} ms (best ${sorted(xs)[0]!.toFixed(0)})`;
 
 /** A reference-config checkpoint on the first F catalogue features the bundled sample supports. */
