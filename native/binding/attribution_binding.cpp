@@ -116,6 +116,20 @@ attribution::NoiseTunnel parse_tunnel(const Napi::Object& o) {
   return t;
 }
 
+// What the gradient methods and DeepLift read alike: baselines (given or gaussian), the seed, the chunk
+// size and the context's attribution. Both requests name these fields the same.
+template <class Request>
+void parse_inputs_and_chunking(Call& c, Request& r) {
+  const Napi::Object& o = c.options;
+  r.baselines = parse_baselines(c);
+  r.gaussian_baselines = get_bool(o.Get("gaussianBaselines"), "gaussianBaselines", false);
+  r.seed = parse_seed(o);
+  if (has(o, "internalBatchSize"))
+    r.chunk_rows = get_int_in(o.Get("internalBatchSize"), "internalBatchSize", 1, int64_t{1} << 24);
+  r.context_attributions = get_bool(o.Get("contextAttributions"), "contextAttributions", false);
+  if (has(o, "contextBaselines")) r.context_baselines = parse_context_baselines(c);
+}
+
 attribution::GradientRequest parse_gradient_request(Call& c) {
   const Napi::Object& o = c.options;
   attribution::GradientRequest r;
@@ -128,13 +142,7 @@ attribution::GradientRequest parse_gradient_request(Call& c) {
   if (has(o, "nSamples")) r.shap_samples = get_int_in(o.Get("nSamples"), "nSamples", 1, int64_t{1} << 20);
   if (has(o, "stdevs")) r.shap_stdev = get_number(o.Get("stdevs"), "stdevs");
   r.tunnel = parse_tunnel(o);
-  r.baselines = parse_baselines(c);
-  r.gaussian_baselines = get_bool(o.Get("gaussianBaselines"), "gaussianBaselines", false);
-  r.seed = parse_seed(o);
-  if (has(o, "internalBatchSize"))
-    r.chunk_rows = get_int_in(o.Get("internalBatchSize"), "internalBatchSize", 1, int64_t{1} << 24);
-  r.context_attributions = get_bool(o.Get("contextAttributions"), "contextAttributions", false);
-  if (has(o, "contextBaselines")) r.context_baselines = parse_context_baselines(c);
+  parse_inputs_and_chunking(c, r);
   const int64_t copies = c.B * (r.tunnel.type == attribution::Smoothing::None ? 1 : r.tunnel.samples);
   r.draws = parse_draws(c, copies, copies * r.shap_samples);
   return r;
@@ -160,13 +168,7 @@ attribution::DeepLiftRequest parse_deeplift_request(Call& c) {
   attribution::DeepLiftRequest r;
   r.shap = get_bool(o.Get("shap"), "shap", false);
   r.target = parse_target(o);
-  r.baselines = parse_baselines(c);
-  r.gaussian_baselines = get_bool(o.Get("gaussianBaselines"), "gaussianBaselines", false);
-  r.seed = parse_seed(o);
-  if (has(o, "internalBatchSize"))
-    r.chunk_rows = get_int_in(o.Get("internalBatchSize"), "internalBatchSize", 1, int64_t{1} << 24);
-  r.context_attributions = get_bool(o.Get("contextAttributions"), "contextAttributions", false);
-  if (has(o, "contextBaselines")) r.context_baselines = parse_context_baselines(c);
+  parse_inputs_and_chunking(c, r);
   return r;
 }
 
