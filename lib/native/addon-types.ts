@@ -34,7 +34,7 @@ export interface NativeCapabilities {
   environment: { name: string; default: string; meaning: string }[];
 }
 
-export interface NativeAddon extends NativeModelExports, NativeTrainerExports, NativeAttributionExports {
+export interface NativeAddon extends NativeModelExports, NativeTrainerExports, NativeAttributionExports, NativeSelectionExports {
   /** Hands the addon the façade's error factory; called once per environment by the loader. */
   init(makeError: (code: string, message: string, argument?: string) => Error): void;
   capabilities(): NativeCapabilities;
@@ -75,6 +75,36 @@ export interface NativeAddon extends NativeModelExports, NativeTrainerExports, N
   rboMatrix(values: FloatArray, m: number, n: number, p: number): Promise<Float64Array>;
   setKendallAlgorithm(algorithm: 'auto' | 'bitset' | 'fenwick'): void;
   kendallAlgorithmFor(m: number, n: number): 'bitset' | 'fenwick';
+}
+
+export interface NativeCorrelation {
+  /** cols × cols, row-major; NaN where undefined. */
+  r: Float64Array;
+  /** cols × cols: rows where both features are finite. */
+  nobs: Float64Array;
+  mean: Float64Array;
+  /** ddof = 1, over each column's finite rows. */
+  variance: Float64Array;
+  finite: Float64Array;
+}
+
+export interface NativeSelectionExports {
+  pairwiseCorrelation(
+    values: FloatArray,
+    rows: number,
+    cols: number,
+    method: 'pearson' | 'spearman',
+    minPeriods: number,
+  ): Promise<NativeCorrelation>;
+  mutualInfoRegression(
+    values: FloatArray,
+    rows: number,
+    cols: number,
+    y: Float64Array,
+    nNeighbors: number,
+    jitter: boolean,
+    seed: number,
+  ): Promise<Float64Array>;
 }
 
 export interface NativeModelConfig {

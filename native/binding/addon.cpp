@@ -125,6 +125,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   register_model(env, exports);
   register_trainer(env, exports);
   register_attribution(env, exports);
+  register_selection(env, exports);
   return exports;
 }
 

@@ -10,5 +10,6 @@ void register_rank(Napi::Env env, Napi::Object exports);
 void register_model(Napi::Env env, Napi::Object exports);
 void register_trainer(Napi::Env env, Napi::Object exports);
 void register_attribution(Napi::Env env, Napi::Object exports);
+void register_selection(Napi::Env env, Napi::Object exports);
 
 }  // namespace tft::binding
