@@ -26,6 +26,7 @@ export * from './strategy/index.js';
 export * from './training/index.js';
 export * from './checkpoint/index.js';
 export * from './stability/index.js';
+export * from './selection/index.js';
 // Path-safety helpers for names that become path components (what the checkpoint and snapshot stores use).
 export { assertSafeName, resolveInside } from './io/safe-path.js';
 export * from './defaults.js';

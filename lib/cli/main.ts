@@ -16,6 +16,7 @@ import { registerData } from './commands/data.js';
 import { registerExplain } from './commands/explain.js';
 import { registerInfo } from './commands/info.js';
 import { registerRank } from './commands/rank.js';
+import { registerSelect } from './commands/select.js';
 import { registerServe } from './commands/serve.js';
 import { registerStability } from './commands/stability.js';
 import { registerTrain } from './commands/train.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerRank(program);
   registerCheckpoints(program);
   registerTrain(program);
+  registerSelect(program);
   registerStability(program);
   registerAttribute(program);
   registerExplain(program);

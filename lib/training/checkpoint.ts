@@ -167,8 +167,8 @@ export async function saveTrainingCheckpoint(
       },
     },
     {
-      // The last fold's VSN ranking (what the feature selector will start from) and every fold's.
-      featureSelector: {
+      // The FeatureSelector the run trained on; otherwise the last fold's VSN ranking and every fold's.
+      featureSelector: result.featureSelector ?? {
         source: 'tft_vsn',
         fold: result.folds.at(-1)?.fold.index,
         vsnImportance: result.folds.at(-1)?.vsnImportance ?? [],

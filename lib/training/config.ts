@@ -14,6 +14,7 @@ import { readYamlFile } from '../io/yaml-file.js';
 import { EXPLAIN_METHODS, METHOD_ALIASES } from '../attribution/run-method.js';
 import { TFTConfigFields, headsDivideHidden, issuePath } from '../model/config.js';
 import { DEFAULT_SIGMA_TARGET, DEFAULT_VOL_SPAN } from '../defaults.js';
+import { FeatureSelectionConfigSchema } from '../selection/config.js';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -38,6 +39,11 @@ export const TrainingConfigSchema = z
       .object({
         groups: z.array(z.string()).optional(),
         names: z.array(z.string()).optional(),
+        /**
+         * Train on a saved selection: a feature_selector.json, or a checkpoint folder holding one. Each fold
+         * trains on the selection of the latest selector fold whose training ended no later than its own.
+         */
+        from: z.string().optional(),
         ohlcv: z.union([z.boolean(), z.literal('auto')]).default('auto'),
         /** Normalised features are clipped to ±clip standard deviations. */
         clip: z.number().positive().default(5),
@@ -135,6 +141,8 @@ export const TrainingConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The feature selector (`tft-native select`): Tier 1 and 2 thresholds, exploration and validation budgets. */
+    selection: FeatureSelectionConfigSchema.prefault({}),
     output: z
       .object({
         checkpointRoot: z.string().default('checkpoints'),

@@ -5,6 +5,7 @@
 import type { AttributionAnalysis } from '../attribution/analysis/analyzer.js';
 import { CancelledError } from '../errors.js';
 import type { BestEpoch } from './fold-training.js';
+import type { FoldSession } from './fold-session.js';
 import type { Fold } from './folds.js';
 import type { EpochStats, EvalStats, StepProgress } from './trainer.js';
 import type { FoldResult } from './walk-forward.js';
@@ -42,6 +43,11 @@ export type TrainingEvent =
 export interface RunContext {
   onEvent?: (e: TrainingEvent) => void;
   signal?: AbortSignal;
+  /**
+   * Runs once a fold is trained and evaluated, while its session (model, normalised features) is still
+   * open: the feature selector's permutation importance reads the fold's model there.
+   */
+  inspectFold?: (session: FoldSession) => Promise<void>;
 }
 
 export function emitter(ctx: RunContext): (e: TrainingEvent) => void {

@@ -11,10 +11,18 @@
  *
  * Cost grows linearly in windows × epochs for training (the dominant term), and in assets × days for
  * features and rolling prediction.
+ *
+ * With features.from (a FeatureSelector), each fold trains on the selection of the latest selector fold
+ * whose training ended no later than its own, so no fold trains on a selection made with later data.
  */
+import type { FeaturePanel } from '../data/feature-builder.js';
+import { subsetFeatures } from '../data/feature-subset.js';
 import type { Normalization } from '../data/normalization.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { TFTConfig } from '../model/config.js';
 import type { TFTModel } from '../model/tft-model.js';
+import type { FeatureSelectorState } from '../selection/feature-selector.js';
+import { loadTrainingSelection, type TrainingSelection } from '../selection/training-selection.js';
 import { metricsFromReturns, type StrategyMetrics } from './backtest.js';
 import type { TrainingConfig } from './config.js';
 import { evaluateFold, type FeatureWeight } from './fold-evaluation.js';
@@ -73,36 +81,48 @@ export interface TrainingResult {
   /** The last fold's model, trained on the most recent data: the one the run ships, with its normalisation. */
   model: TFTModel;
   normalization: Normalization;
+  /** The FeatureSelector the run trained on (features.from), saved beside the checkpoint. */
+  featureSelector?: FeatureSelectorState;
   seconds: number;
 }
 
 export async function trainWalkForward(opts: WalkForwardOptions): Promise<TrainingResult> {
   const t0 = performance.now();
-  const plan = await planWalkForward(opts);
+  const selection = opts.config.features.from ? await loadTrainingSelection(opts.config.features.from) : undefined;
+  const plan = await planWalkForward({ ...opts, config: selection ? selectedFeaturesConfig(opts.config, selection) : opts.config });
   const folds: FoldResult[] = [];
-  let last: { model: TFTModel; normalization: Normalization } | undefined;
+  let last: { model: TFTModel; normalization: Normalization; features: FeaturePanel } | undefined;
   for (const fold of plan.folds) {
     throwIfCancelled(opts.signal);
-    const { result, model } = await runFold(plan, fold, opts);
+    const features = selection ? subsetFeatures(plan.features, selection.forFold(fold.train.endDate)) : plan.features;
+    const { result, model } = await runFold(selection ? { ...plan, features } : plan, fold, opts);
     folds.push(result);
     last?.model.dispose();
-    last = { model, normalization: result.normalization };
+    last = { model, normalization: result.normalization, features };
   }
-  const { features } = plan;
   return {
     config: plan.config,
     modelConfig: last!.model.config,
     symbols: plan.prices.symbols,
     dates: plan.prices.dates,
-    featureNames: features.names,
-    featureGroups: features.groups,
-    maxLookback: features.maxLookback,
+    featureNames: last!.features.names,
+    featureGroups: last!.features.groups,
+    maxLookback: plan.features.maxLookback,
     folds,
     oos: overallOos(folds),
     model: last!.model,
     normalization: last!.normalization,
+    ...(selection?.selector && { featureSelector: selection.selector }),
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/** The run's config with its panel built from every feature the selection uses. */
+function selectedFeaturesConfig(config: TrainingConfig, selection: TrainingSelection): TrainingConfig {
+  if (config.features.names || config.features.groups) {
+    throw new InvalidArgumentError('features.from replaces features.names and features.groups: give one or the other', 'features.from');
+  }
+  return { ...config, features: { ...config.features, names: selection.names } };
 }
 
 /** Every step of one fold: prepare, train, evaluate, report, snapshot. The caller owns the returned model. */
@@ -115,6 +135,7 @@ export async function runFold(plan: WalkForwardPlan, fold: Fold, ctx: RunContext
     const attribution = ac.everyEpochs > 0 ? new FoldAttribution(session, ac, plan.features.names, plan.config.training.seed) : undefined;
     const training = await trainFold(session, plan.config.training, ctx, attribution);
     const evaluation = await evaluateFold(plan, session);
+    await ctx.inspectFold?.(session);
     const result: FoldResult = {
       fold,
       epochs: training.epochs,

@@ -14,7 +14,7 @@ import { trainWalkForward, type TrainingEvent, type TrainingResult } from '../..
 import { saveTrainingCheckpoint } from '../../training/checkpoint.js';
 import { TrainingProgress } from '../../training/training-progress.js';
 
-interface TrainFlags {
+export interface TrainFlags {
   data?: string[];
   symbols?: string;
   start?: string;
@@ -27,6 +27,7 @@ interface TrainFlags {
   device?: string;
   checkpoint?: boolean;
   stabilityDir?: string;
+  featuresFrom?: string;
   json?: boolean;
   progress?: boolean;
 }
@@ -43,8 +44,8 @@ function duration(seconds: number | undefined): string {
   return `${s}s`;
 }
 
-function overridesFrom(f: TrainFlags): Record<string, unknown> {
-  const o: Record<string, Record<string, unknown>> = { data: {}, model: {}, folds: {}, training: {}, output: {} };
+export function overridesFrom(f: TrainFlags): Record<string, unknown> {
+  const o: Record<string, Record<string, unknown>> = { data: {}, features: {}, model: {}, folds: {}, training: {}, output: {} };
   if (f.data?.length) o.data!.path = f.data.length === 1 ? f.data[0] : f.data;
   if (f.symbols)
     o.data!.symbols = f.symbols
@@ -64,6 +65,7 @@ function overridesFrom(f: TrainFlags): Record<string, unknown> {
   if (f.out) o.output!.checkpointRoot = f.out;
   if (f.stabilityDir) o.output!.stabilityDir = f.stabilityDir;
   if (f.checkpoint === false) o.output!.saveCheckpoint = false;
+  if (f.featuresFrom) o.features!.from = f.featuresFrom;
   return o;
 }
 
@@ -222,6 +224,10 @@ export function registerTrain(program: Command): void {
     .option('--windows <n>', 'training windows sampled per epoch (0 = all)')
     .option('--device <cpu|cuda>', "where the model trains and predicts (default cpu; 'cuda' needs a CUDA libtorch and a GPU)")
     .option('--no-checkpoint', 'do not write a checkpoint')
+    .option(
+      '--features-from <path>',
+      'train on a saved selection: feature_selector.json or a checkpoint folder (per fold, no later selection)',
+    )
     .option('--stability-dir <dir>', 'write one VSN importance snapshot per fold (method tft_vsn) into this store')
     .option('--no-progress', 'no progress bars (one line per epoch)')
     .option('--json', 'print the result as JSON on stdout')
