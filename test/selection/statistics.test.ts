@@ -42,7 +42,7 @@ describe('pairwiseCorrelation equals pandas DataFrame.corr', () => {
       const data = f64(c.values);
       const res = await pairwiseCorrelation({ data, rows: c.rows, cols: c.cols }, { method: c.method, minPeriods: c.minPeriods });
       for (let i = 0; i < c.cols * c.cols; i++) {
-        const want = c.r[i];
+        const want = c.r[i]!;
         if (want === null) expect(res.r[i], `r[${i}]`).toBeNaN();
         else expect(Math.abs(res.r[i]! - want), `r[${i}]`).toBeLessThan(1e-12);
       }

@@ -16,6 +16,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/runtime.h"
 #include "core/selection/selection_stats.h"
 
 namespace tft::selection {
@@ -159,6 +160,7 @@ CorrelationResult pearson(const MatrixView& x, int64_t min_periods) {
 CorrelationResult pairwise_correlation(const MatrixView& x, CorrelationMethod method, int64_t min_periods) {
   if (x.rows < 0 || x.cols < 0) fail(ErrorCode::Shape, "values", "rows and cols must be non-negative");
   if (min_periods < 1) fail(ErrorCode::InvalidArgument, "minPeriods", "must be at least 1");
+  apply_thread_setting();
   if (method == CorrelationMethod::Pearson) return pearson(x, min_periods);
   const std::vector<double> ranks = column_ranks(x);
   CorrelationResult res = pearson(MatrixView{ranks.data(), x.rows, x.cols, false}, min_periods);

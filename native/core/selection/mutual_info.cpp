@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/runtime.h"
 #include "core/selection/selection_stats.h"
 
 namespace tft::selection {
@@ -37,18 +38,30 @@ uint64_t splitmix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-// A standard normal keyed by (seed, stream, index): Box-Muller on two counter-derived uniforms.
-double keyed_normal(uint64_t seed, uint64_t stream, uint64_t index) {
-  const uint64_t h = splitmix(splitmix(seed ^ splitmix(stream)) ^ index);
+// Two standard normals keyed by (seed, stream, pair): Box-Muller on two counter-derived uniforms. Row r
+// takes component r & 1 of pair r >> 1, so consecutive rows share one logarithm.
+void keyed_normal_pair(uint64_t seed, uint64_t stream, uint64_t pair, double& z0, double& z1) {
+  const uint64_t h = splitmix(splitmix(seed ^ splitmix(stream)) ^ pair);
   const double u1 = (static_cast<double>(h >> 11) + 0.5) * 0x1.0p-53;
   const double u2 = (static_cast<double>(splitmix(h) >> 11) + 0.5) * 0x1.0p-53;
-  return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  const double rad = std::sqrt(-2 * std::log(u1)), ang = 6.283185307179586 * u2;
+  z0 = rad * std::cos(ang), z1 = rad * std::sin(ang);
+}
+
+// The jitter's N(0, 1) draw for each listed row of a stream.
+void keyed_normals(uint64_t seed, uint64_t stream, const int64_t* rows, size_t n, double* out) {
+  uint64_t cached = ~0ull;
+  double z0 = 0, z1 = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t r = static_cast<uint64_t>(rows[i]);
+    if ((r >> 1) != cached) cached = r >> 1, keyed_normal_pair(seed, stream, cached, z0, z1);
+    out[i] = (r & 1) ? z1 : z0;
+  }
 }
 
 // sklearn.preprocessing.scale(v, with_mean=False) followed, with jitter, by
-// v += 1e-10 * max(1, mean|v|) * N(0, 1).
-void scale_and_jitter(std::vector<double>& v, const std::vector<int64_t>& rows, bool jitter, uint64_t seed,
-                      uint64_t stream) {
+// v += 1e-10 * max(1, mean|v|) * z, z the rows' N(0, 1) draws.
+void scale_and_jitter(std::vector<double>& v, const double* z) {
   const double n = static_cast<double>(v.size());
   double mean = 0;
   for (double a : v) mean += a;
@@ -59,9 +72,9 @@ void scale_and_jitter(std::vector<double>& v, const std::vector<int64_t>& rows, 
   if (sd < 10 * std::numeric_limits<double>::epsilon()) sd = 1;
   double mean_abs = 0;
   for (double& a : v) a /= sd, mean_abs += std::abs(a);
-  if (!jitter) return;
+  if (!z) return;
   const double amp = 1e-10 * std::max(1.0, mean_abs / n);
-  for (size_t i = 0; i < v.size(); ++i) v[i] += amp * keyed_normal(seed, stream, static_cast<uint64_t>(rows[i]));
+  for (size_t i = 0; i < v.size(); ++i) v[i] += amp * z[i];
 }
 
 struct Point {
@@ -76,7 +89,8 @@ struct Point {
 // points in a few slabs; building costs one sort per slab on top of the x order the counts need anyway.
 class SlabNeighbours {
  public:
-  SlabNeighbours(const std::vector<Point>& pts, const std::vector<int64_t>& x_order) {
+  // Rebuilt for each column; the buffers are kept.
+  void build(const std::vector<Point>& pts, const std::vector<int64_t>& x_order) {
     const int64_t n = static_cast<int64_t>(pts.size());
     m_ = std::max<int64_t>(16, static_cast<int64_t>(std::sqrt(4.0 * static_cast<double>(n))));
     slabs_ = (n + m_ - 1) / m_;
@@ -113,6 +127,18 @@ class SlabNeighbours {
   }
 
  private:
+  // First place in [lo, hi) of slab order whose y is not below v, bisected without branches.
+  int64_t lower_bound(int64_t lo, int64_t hi, double v) const {
+    int64_t base = lo;
+    for (int64_t len = hi - lo; len > 0;) {
+      const int64_t half = len / 2;
+      const bool below = y_[base + half] < v;
+      base = below ? base + half + 1 : base;
+      len = below ? len - half - 1 : half;
+    }
+    return base;
+  }
+
   static void offer(double d, int64_t k, double* best) {
     if (!(d < best[k - 1])) return;
     int64_t t = k - 1;
@@ -127,7 +153,7 @@ class SlabNeighbours {
     if (self >= 0) {
       up = self + 1, down = self - 1;
     } else {
-      up = std::lower_bound(y_.begin() + lo, y_.begin() + hi, py) - y_.begin();
+      up = lower_bound(lo, hi, py);
       down = up - 1;
     }
     for (; up < hi; ++up) {
@@ -163,10 +189,11 @@ uint64_t sort_key(double v) {
 }
 
 // The marginal sorted by an LSD radix sort of (key, point) pairs: 8 passes of 8 bits (small, cache-resident
-// histograms), skipping a pass whose digit every key shares. O(n).
-Marginal marginal(const std::vector<Point>& pts, bool x) {
+// histograms), skipping a pass whose digit every key shares. O(n). `a` and `b` are scratch.
+void marginal(const std::vector<Point>& pts, bool x, Marginal& m, std::vector<std::pair<uint64_t, int64_t>>& a,
+              std::vector<std::pair<uint64_t, int64_t>>& b) {
   const size_t n = pts.size();
-  std::vector<std::pair<uint64_t, int64_t>> a(n), b(n);
+  a.resize(n), b.resize(n);
   for (size_t i = 0; i < n; ++i) a[i] = {sort_key(x ? pts[i].x : pts[i].y), static_cast<int64_t>(i)};
   size_t count[8][256] = {};
   for (const auto& e : a)
@@ -182,49 +209,59 @@ Marginal marginal(const std::vector<Point>& pts, bool x) {
     for (const auto& e : a) b[c[(e.first >> (8 * pass)) & 0xFF]++] = e;
     a.swap(b);
   }
-  Marginal m{std::vector<double>(n), std::vector<int64_t>(n), std::vector<int64_t>(n)};
+  m.sorted.resize(n), m.order.resize(n), m.position.resize(n);
   for (size_t j = 0; j < n; ++j) {
     const int64_t i = a[j].second;
     m.sorted[j] = x ? pts[i].x : pts[i].y, m.order[j] = i, m.position[i] = static_cast<int64_t>(j);
   }
-  return m;
 }
 
 // Points of the sorted marginal `s` within `radius` of s[at] (|s_j - s[at]| <= radius), itself included:
-// gallop out from `at` each way, then bisect. The predicate is monotone on each side because rounding a
-// difference is monotone.
-int64_t count_within(const std::vector<double>& s, int64_t at, double radius) {
+// gallop out from `at` each way to bracket the boundary, then bisect without branches (the bracket's
+// outcome is unpredictable, so a conditional move beats a jump). The predicate is monotone on each side
+// because rounding a difference is monotone.
+inline int64_t count_within(const double* s, int64_t n, int64_t at, double radius) {
   const double v = s[at];
-  const int64_t n = static_cast<int64_t>(s.size());
   auto inside = [&](int64_t j) { return std::abs(s[j] - v) <= radius; };
-  int64_t good = at, step = 1;  // the farthest place known inside
+  int64_t step = 1, good = at;  // inside(good)
   while (good + step < n && inside(good + step)) good += step, step *= 2;
-  int64_t bad = std::min(n, good + step);
-  while (bad - good > 1) {
-    const int64_t m = good + (bad - good) / 2;
-    (inside(m) ? good : bad) = m;
+  for (int64_t len = std::min(step, n - good); len > 1;) {  // inside(good); good + len is outside or n
+    const int64_t half = len / 2;
+    good = inside(good + half) ? good + half : good;
+    len -= half;
   }
   const int64_t right = good;
-  good = at, step = 1;
+  step = 1, good = at;
   while (good - step >= 0 && inside(good - step)) good -= step, step *= 2;
-  bad = std::max<int64_t>(-1, good - step);
-  while (good - bad > 1) {
-    const int64_t m = bad + (good - bad) / 2;
-    (inside(m) ? good : bad) = m;
+  for (int64_t len = std::min(step, good + 1); len > 1;) {  // inside(good); good - len is outside or -1
+    const int64_t half = len / 2;
+    good = inside(good - half) ? good - half : good;
+    len -= half;
   }
   return right - good + 1;
 }
 
-double column_mi(const std::vector<Point>& pts, int64_t k, const std::vector<double>& psi) {
-  const int64_t n = static_cast<int64_t>(pts.size());
-  const Marginal mx = marginal(pts, true), my = marginal(pts, false);
-  const SlabNeighbours neighbours(pts, mx.order);
+// Buffers one thread reuses from column to column.
+struct Workspace {
+  std::vector<double> x, y, z;
+  std::vector<int64_t> rows;
+  std::vector<Point> pts;
+  Marginal mx, my;
+  std::vector<std::pair<uint64_t, int64_t>> a, b;
+  SlabNeighbours neighbours;
+};
+
+// `my` is the y marginal of these points (shared by every column with the same rows).
+double column_mi(Workspace& w, const Marginal& my, int64_t k, const std::vector<double>& psi) {
+  const int64_t n = static_cast<int64_t>(w.pts.size());
+  marginal(w.pts, true, w.mx, w.a, w.b);
+  w.neighbours.build(w.pts, w.mx.order);
   double sum = 0;
   for (int64_t t = 0; t < n; ++t) {
-    const int64_t p = neighbours.point(t);
-    const double radius = std::nextafter(neighbours.kth_distance(t, k), 0.0);
-    sum += psi[static_cast<size_t>(count_within(mx.sorted, mx.position[p], radius))] +
-           psi[static_cast<size_t>(count_within(my.sorted, my.position[p], radius))];
+    const int64_t p = w.neighbours.point(t);
+    const double radius = std::nextafter(w.neighbours.kth_distance(t, k), 0.0);
+    sum += psi[static_cast<size_t>(count_within(w.mx.sorted.data(), n, w.mx.position[p], radius))] +
+           psi[static_cast<size_t>(count_within(my.sorted.data(), n, my.position[p], radius))];
   }
   const double mi = psi[static_cast<size_t>(n)] + digamma(static_cast<double>(k)) - sum / static_cast<double>(n);
   return std::max(0.0, mi);
@@ -235,31 +272,71 @@ double value_at(const MatrixView& x, int64_t r, int64_t c) {
   return x.f32 ? static_cast<const float*>(x.data)[i] : static_cast<const double*>(x.data)[i];
 }
 
+// y over the rows where it is finite, scaled and jittered, with its marginal: what every column without a
+// gap in those rows uses as is.
+struct SharedTarget {
+  std::vector<int64_t> rows;
+  std::vector<double> y;
+  Marginal marginal;
+};
+
+SharedTarget shared_target(const double* y, int64_t n, const MutualInfoOptions& o) {
+  SharedTarget s;
+  for (int64_t r = 0; r < n; ++r)
+    if (std::isfinite(y[r])) s.rows.push_back(r), s.y.push_back(y[r]);
+  if (s.y.empty()) return s;
+  std::vector<double> z(o.jitter ? s.rows.size() : 0);
+  if (o.jitter) keyed_normals(o.seed, ~0ull, s.rows.data(), s.rows.size(), z.data());
+  scale_and_jitter(s.y, o.jitter ? z.data() : nullptr);
+  std::vector<Point> pts(s.y.size());
+  for (size_t i = 0; i < pts.size(); ++i) pts[i] = {0, s.y[i]};
+  std::vector<std::pair<uint64_t, int64_t>> a, b;
+  marginal(pts, false, s.marginal, a, b);
+  return s;
+}
+
+// One column: its rows with x and y finite, scaled and jittered; then the estimator.
+double column(const MatrixView& x, const double* y, int64_t c, const SharedTarget& shared, const MutualInfoOptions& o,
+              const std::vector<double>& psi, Workspace& w) {
+  w.x.clear(), w.rows.clear();
+  for (int64_t r = 0; r < x.rows; ++r) {
+    const double a = value_at(x, r, c);
+    if (std::isfinite(a) && std::isfinite(y[r])) w.x.push_back(a), w.rows.push_back(r);
+  }
+  const size_t n = w.x.size();
+  if (static_cast<int64_t>(n) <= o.n_neighbors) return kNaN;
+  w.z.resize(o.jitter ? n : 0);
+  if (o.jitter) keyed_normals(o.seed, static_cast<uint64_t>(c), w.rows.data(), n, w.z.data());
+  scale_and_jitter(w.x, o.jitter ? w.z.data() : nullptr);
+  const bool all_rows = n == shared.rows.size();
+  if (!all_rows) {
+    w.y.resize(n);
+    for (size_t i = 0; i < n; ++i) w.y[i] = y[w.rows[i]];
+    if (o.jitter) keyed_normals(o.seed, ~0ull, w.rows.data(), n, w.z.data());
+    scale_and_jitter(w.y, o.jitter ? w.z.data() : nullptr);
+  }
+  const std::vector<double>& yv = all_rows ? shared.y : w.y;
+  w.pts.resize(n);
+  for (size_t i = 0; i < n; ++i) w.pts[i] = {w.x[i], yv[i]};
+  if (all_rows) return column_mi(w, shared.marginal, o.n_neighbors, psi);
+  marginal(w.pts, false, w.my, w.a, w.b);
+  return column_mi(w, w.my, o.n_neighbors, psi);
+}
+
 }  // namespace
 
 std::vector<double> mutual_info_regression(const MatrixView& x, const double* y, const MutualInfoOptions& o) {
   if (x.rows < 0 || x.cols < 0) fail(ErrorCode::Shape, "values", "rows and cols must be non-negative");
   if (o.n_neighbors < 1 || o.n_neighbors > 64) fail(ErrorCode::InvalidArgument, "nNeighbors", "must be in [1, 64]");
+  apply_thread_setting();
   // psi[m] for the integer counts 1..rows (psi[0] unused).
   std::vector<double> psi(static_cast<size_t>(x.rows + 1), kNaN);
   for (int64_t m = 1; m <= x.rows; ++m) psi[m] = digamma(static_cast<double>(m));
+  const SharedTarget shared = shared_target(y, x.rows, o);
   std::vector<double> out(static_cast<size_t>(x.cols), kNaN);
   at::parallel_for(0, x.cols, 1, [&](int64_t c0, int64_t c1) {
-    std::vector<double> xv, yv;
-    std::vector<int64_t> rows;
-    for (int64_t c = c0; c < c1; ++c) {
-      xv.clear(), yv.clear(), rows.clear();
-      for (int64_t r = 0; r < x.rows; ++r) {
-        const double a = value_at(x, r, c);
-        if (std::isfinite(a) && std::isfinite(y[r])) xv.push_back(a), yv.push_back(y[r]), rows.push_back(r);
-      }
-      if (static_cast<int64_t>(xv.size()) <= o.n_neighbors) continue;
-      scale_and_jitter(xv, rows, o.jitter, o.seed, static_cast<uint64_t>(c));
-      scale_and_jitter(yv, rows, o.jitter, o.seed, ~0ull);
-      std::vector<Point> pts(xv.size());
-      for (size_t i = 0; i < pts.size(); ++i) pts[i] = {xv[i], yv[i]};
-      out[c] = column_mi(pts, o.n_neighbors, psi);
-    }
+    Workspace w;
+    for (int64_t c = c0; c < c1; ++c) out[c] = column(x, y, c, shared, o, psi, w);
   });
   return out;
 }
