@@ -90,7 +90,7 @@ struct Point {
 class SlabNeighbours {
  public:
   // Rebuilt for each column; the buffers are kept.
-  void build(const std::vector<Point>& pts, const std::vector<int64_t>& x_order) {
+  void build(const std::vector<Point>& pts, const std::vector<int32_t>& x_order) {
     const int64_t n = static_cast<int64_t>(pts.size());
     m_ = std::max<int64_t>(16, static_cast<int64_t>(std::sqrt(4.0 * static_cast<double>(n))));
     slabs_ = (n + m_ - 1) / m_;
@@ -101,7 +101,7 @@ class SlabNeighbours {
       const int64_t lo = s * m_, hi = std::min(n, lo + m_);
       xmin_[s] = pts[order_[lo]].x, xmax_[s] = pts[order_[hi - 1]].x;
       std::sort(order_.begin() + lo, order_.begin() + hi,
-                [&](int64_t a, int64_t b) { return pts[a].y < pts[b].y || (pts[a].y == pts[b].y && a < b); });
+                [&](int32_t a, int32_t b) { return pts[a].y < pts[b].y || (pts[a].y == pts[b].y && a < b); });
       for (int64_t t = lo; t < hi; ++t) x_[t] = pts[order_[t]].x, y_[t] = pts[order_[t]].y;
     }
   }
@@ -169,15 +169,15 @@ class SlabNeighbours {
   }
 
   int64_t m_ = 16, slabs_ = 0;
-  std::vector<int64_t> order_;
+  std::vector<int32_t> order_;
   std::vector<double> x_, y_, xmin_, xmax_;
 };
 
 // One sorted marginal and where each point sits in it.
 struct Marginal {
   std::vector<double> sorted;
-  std::vector<int64_t> order;     // sorted[j] is point order[j]
-  std::vector<int64_t> position;  // point i -> its index in `sorted`
+  std::vector<int32_t> order;     // sorted[j] is point order[j]
+  std::vector<int32_t> position;  // point i -> its index in `sorted`
 };
 
 // Order-preserving map of a double to an unsigned key (negative values flipped whole, positive ones get the
@@ -189,12 +189,13 @@ uint64_t sort_key(double v) {
 }
 
 // The marginal sorted by an LSD radix sort of (key, point) pairs: 8 passes of 8 bits (small, cache-resident
-// histograms), skipping a pass whose digit every key shares. O(n). `a` and `b` are scratch.
-void marginal(const std::vector<Point>& pts, bool x, Marginal& m, std::vector<std::pair<uint64_t, int64_t>>& a,
-              std::vector<std::pair<uint64_t, int64_t>>& b) {
+// histograms), skipping a pass whose digit every key shares. O(n). `a` and `b` are scratch. Indices are
+// 32-bit so the arrays the neighbour counts read at random stay in cache.
+void marginal(const std::vector<Point>& pts, bool x, Marginal& m, std::vector<std::pair<uint64_t, int32_t>>& a,
+              std::vector<std::pair<uint64_t, int32_t>>& b) {
   const size_t n = pts.size();
   a.resize(n), b.resize(n);
-  for (size_t i = 0; i < n; ++i) a[i] = {sort_key(x ? pts[i].x : pts[i].y), static_cast<int64_t>(i)};
+  for (size_t i = 0; i < n; ++i) a[i] = {sort_key(x ? pts[i].x : pts[i].y), static_cast<int32_t>(i)};
   size_t count[8][256] = {};
   for (const auto& e : a)
     for (int pass = 0; pass < 8; ++pass) ++count[pass][(e.first >> (8 * pass)) & 0xFF];
@@ -211,8 +212,8 @@ void marginal(const std::vector<Point>& pts, bool x, Marginal& m, std::vector<st
   }
   m.sorted.resize(n), m.order.resize(n), m.position.resize(n);
   for (size_t j = 0; j < n; ++j) {
-    const int64_t i = a[j].second;
-    m.sorted[j] = x ? pts[i].x : pts[i].y, m.order[j] = i, m.position[i] = static_cast<int64_t>(j);
+    const int32_t i = a[j].second;
+    m.sorted[j] = x ? pts[i].x : pts[i].y, m.order[j] = i, m.position[i] = static_cast<int32_t>(j);
   }
 }
 
@@ -247,7 +248,7 @@ struct Workspace {
   std::vector<int64_t> rows;
   std::vector<Point> pts;
   Marginal mx, my;
-  std::vector<std::pair<uint64_t, int64_t>> a, b;
+  std::vector<std::pair<uint64_t, int32_t>> a, b;
   SlabNeighbours neighbours;
 };
 
@@ -290,7 +291,7 @@ SharedTarget shared_target(const double* y, int64_t n, const MutualInfoOptions& 
   scale_and_jitter(s.y, o.jitter ? z.data() : nullptr);
   std::vector<Point> pts(s.y.size());
   for (size_t i = 0; i < pts.size(); ++i) pts[i] = {0, s.y[i]};
-  std::vector<std::pair<uint64_t, int64_t>> a, b;
+  std::vector<std::pair<uint64_t, int32_t>> a, b;
   marginal(pts, false, s.marginal, a, b);
   return s;
 }
@@ -328,6 +329,8 @@ double column(const MatrixView& x, const double* y, int64_t c, const SharedTarge
 std::vector<double> mutual_info_regression(const MatrixView& x, const double* y, const MutualInfoOptions& o) {
   if (x.rows < 0 || x.cols < 0) fail(ErrorCode::Shape, "values", "rows and cols must be non-negative");
   if (o.n_neighbors < 1 || o.n_neighbors > 64) fail(ErrorCode::InvalidArgument, "nNeighbors", "must be in [1, 64]");
+  if (x.rows > std::numeric_limits<int32_t>::max())
+    fail(ErrorCode::InvalidArgument, "values", "more than 2^31 - 1 rows; subsample the rows (mutualInfo.maxRows)");
   apply_thread_setting();
   // psi[m] for the integer counts 1..rows (psi[0] unused).
   std::vector<double> psi(static_cast<size_t>(x.rows + 1), kNaN);
