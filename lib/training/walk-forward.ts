@@ -16,6 +16,7 @@
  * whose training ended no later than its own, so no fold trains on a selection made with later data.
  */
 import type { FeaturePanel } from '../data/feature-builder.js';
+import { featureCatalogue } from '../data/feature-catalogue.js';
 import { subsetFeatures } from '../data/feature-subset.js';
 import type { Normalization } from '../data/normalization.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -117,12 +118,27 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
   };
 }
 
-/** The run's config with its panel built from every feature the selection uses. */
+/**
+ * The run's config with its panel built from every feature the selection uses. Feature groups, when the
+ * config names them (the same run config `tft-native select` read), must hold every selected feature.
+ */
 function selectedFeaturesConfig(config: TrainingConfig, selection: TrainingSelection): TrainingConfig {
-  if (config.features.names || config.features.groups) {
-    throw new InvalidArgumentError('features.from replaces features.names and features.groups: give one or the other', 'features.from');
+  if (config.features.names) {
+    throw new InvalidArgumentError('features.from replaces features.names: give one or the other', 'features.from');
   }
-  return { ...config, features: { ...config.features, names: selection.names } };
+  const groups = config.features.groups;
+  if (groups) {
+    const groupOf = new Map(featureCatalogue().map((s) => [s.name, s.group]));
+    const outside = selection.names.filter((n) => groupOf.has(n) && !groups.includes(groupOf.get(n)!));
+    if (outside.length) {
+      throw new InvalidArgumentError(
+        `features.from: ${outside.length} selected feature(s) are outside features.groups (${outside.slice(0, 3).join(', ')}…): ` +
+          'train with the groups the selection ran on, or without features.groups',
+        'features.from',
+      );
+    }
+  }
+  return { ...config, features: { ...config.features, groups: undefined, names: selection.names } };
 }
 
 /** Every step of one fold: prepare, train, evaluate, report, snapshot. The caller owns the returned model. */

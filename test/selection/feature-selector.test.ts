@@ -287,36 +287,17 @@ describe('tft-native select', () => {
     const corrDrops = state.folds[0]!.prefilter.dropped.filter((d) => d.reason.tier === 'correlation');
     expect(corrDrops.length).toBeGreaterThan(0);
     for (const d of corrDrops) expect(Math.abs((d.reason as { r: number }).r)).toBeGreaterThan(0.9);
-    const t = await runCli([
-      'train',
-      '--config',
-      config,
-      '--symbols',
-      'AA,IBM,MSFT,KO',
-      '--features-from',
-      out,
-      '--no-checkpoint',
-      '--no-progress',
-      '--json',
-    ]);
-    expect(t.code, t.err).toBe(1);
-    expect(t.err).toMatch(/features.from replaces features.names and features.groups/);
-    const plain = path.join(dir, 'plain.yaml');
-    writeFileSync(plain, readFileSync(config, 'utf8').replace('features:\n  groups: [rsi, ewma_vol, vol_ratio]\n', ''));
-    const t2 = await runCli([
-      'train',
-      '--config',
-      plain,
-      '--symbols',
-      'AA,IBM,MSFT,KO',
-      '--features-from',
-      out,
-      '--no-checkpoint',
-      '--no-progress',
-      '--json',
-    ]);
-    expect(t2.code, t2.err).toBe(0);
-    const res = JSON.parse(t2.out) as { folds: { vsnImportance: { name: string }[] }[] };
+    // The same run config trains on the selection, each fold on its own fold's features.
+    const trainArgs = ['--symbols', 'AA,IBM,MSFT,KO', '--features-from', out, '--no-checkpoint', '--no-progress'];
+    const t = await runCli(['train', '--config', config, ...trainArgs, '--json']);
+    expect(t.code, t.err).toBe(0);
+    const res = JSON.parse(t.out) as { folds: { vsnImportance: { name: string }[] }[] };
     res.folds.forEach((f, k) => expect(f.vsnImportance.map((w) => w.name).sort()).toEqual([...state.selections[k]!.features].sort()));
+    // A config whose groups cannot hold the selection is refused before any training.
+    const narrow = path.join(dir, 'narrow.yaml');
+    writeFileSync(narrow, readFileSync(config, 'utf8').replace('groups: [rsi, ewma_vol, vol_ratio]', 'groups: [trend]'));
+    const t2 = await runCli(['train', '--config', narrow, ...trainArgs]);
+    expect(t2.code).not.toBe(0);
+    expect(t2.err).toMatch(/selected feature\(s\) are outside features.groups/);
   }, 300_000);
 });
