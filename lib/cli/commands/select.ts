@@ -12,7 +12,7 @@ import { overridesFrom, type TrainFlags } from './train.js';
 
 interface SelectFlags extends Pick<TrainFlags, 'data' | 'symbols' | 'start' | 'end' | 'config' | 'folds' | 'windows' | 'epochs' | 'json'> {
   out?: string;
-  progress?: boolean;
+  quiet?: boolean;
 }
 
 export function registerSelect(program: Command): void {
@@ -30,12 +30,12 @@ export function registerSelect(program: Command): void {
     .option('--epochs <p+f>', 'the run epochs (the exploration uses at most selection.exploration)')
     .option('--windows <n>', 'training windows sampled per epoch (0 = all)')
     .option('--out <file>', 'where to write the selector (default: feature_selector.json)', 'feature_selector.json')
-    .option('--no-progress', 'no per-phase lines on stderr')
+    .option('--quiet', 'no per-phase lines on stderr')
     .option('--json', 'print the whole selector state as JSON on stdout')
     .action(async (flags: SelectFlags) => {
       const base: TrainingConfig = flags.config ? loadTrainingConfig(flags.config) : resolveTrainingConfig({});
       const config = withOverrides(base, overridesFrom(flags));
-      const log = flags.progress !== false && !flags.json ? (s: string) => process.stderr.write(s + '\n') : () => {};
+      const log = !flags.quiet && !flags.json ? (s: string) => process.stderr.write(s + '\n') : () => {};
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
