@@ -5,9 +5,8 @@
  */
 import { z } from 'zod';
 
-import { SchemaError } from '../errors.js';
 import { readYamlFile } from '../io/yaml-file.js';
-import { issuePath } from '../model/config.js';
+import { parseWithSchema } from '../io/schema-parse.js';
 
 const share = z.number().min(0).max(1);
 const int = (min: number) => z.number().int().min(min);
@@ -67,13 +66,7 @@ export const FeatureSelectionConfigSchema = z
 export type FeatureSelectionConfig = z.infer<typeof FeatureSelectionConfigSchema>;
 
 export function resolveFeatureSelectionConfig(input: unknown, source = 'selection'): FeatureSelectionConfig {
-  const r = FeatureSelectionConfigSchema.safeParse(input ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const where = issuePath(issue) || '(root)';
-    throw new SchemaError(`${source}: ${where}: ${issue.message}`, where);
-  }
-  return r.data;
+  return parseWithSchema(FeatureSelectionConfigSchema, input, source);
 }
 
 /** Reads a YAML (or JSON) file holding a FeatureSelectionConfig. */

@@ -40,6 +40,8 @@ export interface ExplorationFold {
   vsnWeights: Record<string, number>;
   mutualInfo?: Record<string, number>;
   permutation?: Record<string, PermutationScore>;
+  /** Mean |attribution| per feature of each method of the exploration model's last attribution analysis. */
+  attribution?: Record<string, Record<string, number>>;
 }
 
 export interface FoldSelection {

@@ -68,7 +68,10 @@ export async function runFeatureSelection(opts: SelectionRunOptions): Promise<Fe
   return selector;
 }
 
-/** The run's config with the exploration epochs (never more than its own), no checkpoint, no attribution. */
+/**
+ * The run's config with the exploration epochs (never more than its own) and no checkpoint or snapshots. The
+ * run's attribution analyses (attribution.everyEpochs) stay: their methods join the agreement and consensus.
+ */
 function explorationConfig(c: TrainingConfig): TrainingConfig {
   const e = c.selection.exploration;
   return resolveTrainingConfig({
@@ -78,7 +81,6 @@ function explorationConfig(c: TrainingConfig): TrainingConfig {
       pretrainEpochs: Math.min(c.training.pretrainEpochs, e.pretrainEpochs),
       finetuneEpochs: Math.min(c.training.finetuneEpochs, e.finetuneEpochs),
     },
-    attribution: { ...c.attribution, everyEpochs: 0 },
     output: { ...c.output, saveCheckpoint: false, stabilityDir: undefined },
   });
 }
@@ -148,6 +150,12 @@ async function exploreFold(
   model.dispose();
   const vsnWeights = Object.fromEntries(result.vsnImportance.map((w) => [w.name, w.weight]));
   const mutualInfo = sc.mutualInfo.enabled ? await foldMutualInfo(sub, fold) : undefined;
+  const last = result.attribution.at(-1)?.analysis;
+  const attribution = last
+    ? Object.fromEntries(
+        last.methods.map((m) => [m.method, Object.fromEntries(sub.features.names.map((n, i) => [n, m.featureImportance[i]!]))]),
+      )
+    : undefined;
   const exploration: ExplorationFold = {
     fold: fold.index,
     trainStart: fold.train.startDate,
@@ -162,6 +170,7 @@ async function exploreFold(
     vsnWeights,
     ...(mutualInfo && { mutualInfo }),
     ...(permutation && { permutation }),
+    ...(attribution && { attribution }),
   };
   emit({ type: 'exploration-end', fold: fold.index, exploration });
   return exploration;
@@ -179,7 +188,10 @@ async function foldMutualInfo(sub: WalkForwardPlan, fold: Fold): Promise<Record<
   return Object.fromEntries(sub.features.names.map((n, i) => [n, mi[i]!]));
 }
 
-/** VSN, MI and permutation scores averaged over the folds that have them (a feature absent from a fold is skipped there). */
+/**
+ * VSN, MI, permutation and (when the run analyses attributions) each attribution method's mean |attribution|,
+ * averaged over the folds that have them (a feature absent from a fold is skipped there).
+ */
 function validationMethods(folds: readonly ExplorationFold[]): MethodScores[] {
   const mean = (pick: (f: ExplorationFold) => Record<string, number> | undefined): Record<string, number> => {
     const sum: Record<string, number> = {};
@@ -201,5 +213,7 @@ function validationMethods(folds: readonly ExplorationFold[]): MethodScores[] {
       scores: mean((f) => f.permutation && Object.fromEntries(Object.entries(f.permutation).map(([k, v]) => [k, v.importance]))),
     });
   }
+  const methods = [...new Set(folds.flatMap((f) => Object.keys(f.attribution ?? {})))];
+  for (const m of methods) out.push({ method: m, scores: mean((f) => f.attribution?.[m]) });
   return out;
 }

@@ -9,10 +9,11 @@
 
 import { z } from 'zod';
 
-import { InvalidArgumentError, SchemaError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
+import { parseWithSchema } from '../io/schema-parse.js';
 import { readYamlFile } from '../io/yaml-file.js';
 import { EXPLAIN_METHODS, METHOD_ALIASES } from '../attribution/run-method.js';
-import { TFTConfigFields, headsDivideHidden, issuePath } from '../model/config.js';
+import { TFTConfigFields, headsDivideHidden } from '../model/config.js';
 import { DEFAULT_SIGMA_TARGET, DEFAULT_VOL_SPAN } from '../defaults.js';
 import { FeatureSelectionConfigSchema } from '../selection/config.js';
 
@@ -170,13 +171,7 @@ export type TrainingConfigInput = z.input<typeof TrainingConfigSchema>;
 
 /** Validates and fills defaults; the first violation raises SchemaError naming its path. */
 export function resolveTrainingConfig(input: unknown, source = 'config'): TrainingConfig {
-  const r = TrainingConfigSchema.safeParse(input ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const where = issuePath(issue) || '(root)';
-    throw new SchemaError(`${source}: ${where}: ${issue.message}`, where);
-  }
-  return r.data;
+  return parseWithSchema(TrainingConfigSchema, input, source);
 }
 
 /** Reads a YAML (or JSON) training config file. */

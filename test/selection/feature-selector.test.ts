@@ -227,7 +227,12 @@ describe('FeatureSelector on planted synthetic panels', () => {
 describe('FeatureSelector state', () => {
   it('serialises to feature_selector.json and back, rejects what is not a selector, and trains a run on it', async () => {
     const ds = planted(5);
-    const sel = await runFeatureSelection({ dataset: { prices: ds.panel, features: ds.features }, config: plantedConfig });
+    // The run's attribution analyses join the methods compared (here saliency, every 4 epochs).
+    const withAttribution = { ...plantedConfig, attribution: { everyEpochs: 4, methods: ['saliency'], samples: 8 } };
+    const sel = await runFeatureSelection({ dataset: { prices: ds.panel, features: ds.features }, config: withAttribution });
+    expect(sel.state.agreement!.methods).toEqual(['vsn', 'mutualInfo', 'permutation', 'saliency']);
+    expect(Object.keys(sel.state.folds[0]!.attribution!.saliency!)).toEqual(sel.state.folds[0]!.prefilter.kept);
+    expect(sel.state.consensus[0]!.percentiles).toHaveProperty('saliency');
     const dir = mkdtempSync(path.join(tmpdir(), 'tft-selector-'));
     const file = await sel.save(path.join(dir, 'feature_selector.json'));
     const back = await FeatureSelector.load(file);
