@@ -64,8 +64,15 @@ export interface FeatureSelectorState {
   selections: FoldSelection[];
   agreement: RankAgreement | null;
   consensus: ConsensusEntry[];
+  /** What makes this selection weak, in words (flat VSN weights, unstable selections across folds). */
+  warnings: string[];
   seconds: number;
 }
+
+/** Below this coefficient of variation a fold's VSN weights are called nearly uniform. */
+export const FLAT_VSN_CV = 0.05;
+/** Below this upper 95% bound of Nogueira's Φ̂ the folds' selections are called unstable. */
+export const UNSTABLE_NOGUEIRA = 0.4;
 
 export class FeatureSelector {
   readonly state: FeatureSelectorState;
@@ -75,10 +82,11 @@ export class FeatureSelector {
   }
 
   /** Builds the per-fold selections from the exploration folds (oldest first). */
-  static fromExploration(base: Omit<FeatureSelectorState, 'format' | 'version' | 'selections'>): FeatureSelector {
+  static fromExploration(base: Omit<FeatureSelectorState, 'format' | 'version' | 'selections' | 'warnings'>): FeatureSelector {
     const groupOf = groupLookup(base.data.features, base.data.groups);
     const selections = base.folds.map((f, k) => selectionFor(base.folds.slice(0, k + 1), f, groupOf, base.config));
-    return new FeatureSelector({ format: SELECTOR_FORMAT, version: 1, ...base, selections });
+    const warnings = selectionWarnings(base.folds, selections);
+    return new FeatureSelector({ format: SELECTOR_FORMAT, version: 1, ...base, selections, warnings });
   }
 
   static fromJSON(value: unknown, source = 'feature selector'): FeatureSelector {
@@ -168,6 +176,34 @@ export class FeatureSelector {
     const set = new Set(this.state.selections.flatMap((s) => s.features));
     return this.state.data.features.filter((n) => set.has(n));
   }
+}
+
+/** Coefficient of variation of a fold's VSN weights (0 = uniform). */
+export function vsnDispersion(weights: Record<string, number>): number {
+  const w = Object.values(weights);
+  const mean = w.reduce((a, b) => a + b, 0) / Math.max(1, w.length);
+  const sd = Math.sqrt(w.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, w.length));
+  return mean > 0 ? sd / mean : 0;
+}
+
+function selectionWarnings(folds: readonly ExplorationFold[], selections: readonly FoldSelection[]): string[] {
+  const out: string[] = [];
+  const flat = folds.filter((f) => vsnDispersion(f.vsnWeights) < FLAT_VSN_CV);
+  if (flat.length) {
+    const cv = flat.map((f) => `fold ${f.fold}: ${vsnDispersion(f.vsnWeights).toFixed(3)}`).join(', ');
+    out.push(
+      `VSN weights are within a few percent of uniform (coefficient of variation ${cv}; below ${FLAT_VSN_CV}): the exploration ` +
+        'models did not learn a selection, so Tier 2 mostly follows noise; train the exploration longer (selection.exploration and the run epochs)',
+    );
+  }
+  const ng = selections.at(-1)?.report.nogueira;
+  if (ng && Number.isFinite(ng.value) && ng.ci95[1] < UNSTABLE_NOGUEIRA) {
+    out.push(
+      `the folds select different features (Nogueira ${ng.value.toFixed(2)}, 95% CI [${ng.ci95[0].toFixed(2)}, ${ng.ci95[1].toFixed(2)}], ` +
+        `below ${UNSTABLE_NOGUEIRA}): no stable subset was found`,
+    );
+  }
+  return out;
 }
 
 function groupLookup(names: readonly string[], groups: readonly string[]): (name: string) => string {

@@ -85,6 +85,7 @@ export function formatSelectionReport(s: FeatureSelector, topN = 15): string {
       }
     }
   }
+  for (const w of st.warnings ?? []) lines.push(`\nwarning: ${w}`);
   lines.push(`\nselection ran in ${num(st.seconds, 0)} s`);
   return lines.join('\n');
 }

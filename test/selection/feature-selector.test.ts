@@ -123,6 +123,42 @@ describe('Tier 2 VSN stability', () => {
   });
 });
 
+describe('selection warnings', () => {
+  const fold = (k: number, weights: Record<string, number>) => ({
+    fold: k,
+    trainStart: '2000-01-01',
+    trainEnd: `200${k + 1}-01-01`,
+    innerTrain: { start: '2000-01-01', end: '2000-06-01' },
+    innerValidation: { start: '2000-08-01', end: '2000-12-01' },
+    epochs: 8,
+    bestValidationLoss: null,
+    testSharpe: null,
+    seconds: 0,
+    prefilter: { trainStart: '', trainEnd: '', rows: 0, candidates: 4, kept: Object.keys(weights), dropped: [], coverage: {}, seconds: 0 },
+    vsnWeights: weights,
+  });
+  const base = (folds: ReturnType<typeof fold>[]) => ({
+    createdAt: '',
+    config: resolveFeatureSelectionConfig({}),
+    data: { symbols: ['X'], firstDate: '', lastDate: '', features: ['a', 'b', 'c', 'd'], groups: ['g', 'g', 'g', 'g'] },
+    folds,
+    agreement: null,
+    consensus: [],
+    seconds: 0,
+  });
+  it('say when the VSN weights are nearly uniform and when the folds disagree', () => {
+    const flat = FeatureSelector.fromExploration(
+      base([fold(0, { a: 0.251, b: 0.25, c: 0.25, d: 0.249 }), fold(1, { a: 0.249, b: 0.25, c: 0.25, d: 0.251 })]),
+    );
+    expect(flat.state.warnings.join('\n')).toMatch(/within a few percent of uniform \(coefficient of variation fold 0: 0\.003/);
+    const sharp = FeatureSelector.fromExploration(
+      base([fold(0, { a: 0.6, b: 0.3, c: 0.05, d: 0.05 }), fold(1, { a: 0.55, b: 0.35, c: 0.05, d: 0.05 })]),
+    );
+    expect(sharp.state.warnings).toEqual([]);
+    expect(sharp.recommendedFeatures).toEqual(['a', 'b']);
+  });
+});
+
 describe('agreement and consensus', () => {
   const methods = [
     { method: 'vsn', scores: { a: 0.5, b: 0.3, c: 0.2, d: 0.0 } },
@@ -186,6 +222,7 @@ describe('FeatureSelector on planted synthetic panels', () => {
       expect(Object.keys(sel.state.folds[0]!.mutualInfo!)).toHaveLength(sel.state.folds[0]!.prefilter.kept.length);
       expect(Object.keys(sel.state.folds[0]!.permutation!)).toHaveLength(4);
       expect(sel.state.agreement!.methods).toEqual(['vsn', 'mutualInfo', 'permutation']);
+      expect(sel.state.warnings.join(' ')).not.toMatch(/uniform/);
     }
     process.stdout.write(
       'planted-feature recovery (recall counts a near-duplicate for its original):\n' +
