@@ -126,13 +126,22 @@ async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'tft-selection-bench-'));
   const fFile = path.join(dir, 'features.f32');
   writeFileSync(fFile, rows.data);
-  const pyArgs = [path.join(ROOT, 'reference/bench/selection_reference.py'), fFile, String(rows.rows), String(rows.cols), String(config.correlationThreshold), String(config.correlationMinPeriods)];
+  const pyArgs = [
+    path.join(ROOT, 'reference/bench/selection_reference.py'),
+    fFile,
+    String(rows.rows),
+    String(rows.cols),
+    String(config.correlationThreshold),
+    String(config.correlationMinPeriods),
+  ];
   if (mi) {
     writeFileSync(path.join(dir, 'mi.f64'), mi.data);
     writeFileSync(path.join(dir, 'y.f64'), mi.y);
     pyArgs.push(path.join(dir, 'mi.f64'), String(mi.rows), path.join(dir, 'y.f64'));
   } else pyArgs.push('-', '0', '-', '--skip-mi');
-  const ref = JSON.parse(execFileSync(python, pyArgs, { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: '1' } })) as {
+  const ref = JSON.parse(
+    execFileSync(python, pyArgs, { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: '1' } }),
+  ) as {
     pandas_corr_s: number;
     keep_rule_s: number;
     kept: number[];
