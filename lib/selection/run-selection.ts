@@ -12,7 +12,8 @@ import { subsetFeatures } from '../data/feature-subset.js';
 import { InvalidArgumentError } from '../errors.js';
 import { resolveTrainingConfig, type TrainingConfig } from '../training/config.js';
 import type { Fold } from '../training/folds.js';
-import { runFold } from '../training/walk-forward.js';
+import type { FoldSession } from '../training/fold-session.js';
+import { runFold, type FoldResult } from '../training/walk-forward.js';
 import { throwIfCancelled, type TrainingEvent } from '../training/walk-forward-events.js';
 import { HORIZON, planWalkForward, type TrainingDataset, type WalkForwardPlan } from '../training/walk-forward-plan.js';
 import { FeatureSelector, type ExplorationFold } from './feature-selector.js';
@@ -137,25 +138,13 @@ async function exploreFold(
     signal: opts.signal,
     onEvent: (event) => emit({ type: 'training', event }),
     inspectFold: async (session) => {
-      if (!sc.permutation.enabled) return;
-      const w = await session.trainer.vsnImportance(session.validationWindows);
-      const ranked = sub.features.names
-        .map((name, i) => ({ name, w: w[i]! }))
-        .sort((a, b) => b.w - a.w)
-        .map((x) => x.name);
-      const top = sc.permutation.maxFeatures > 0 ? ranked.slice(0, sc.permutation.maxFeatures) : ranked;
-      permutation = await permutationImportance(sub, session, top, sc.permutation);
+      if (sc.permutation.enabled) permutation = await topFeaturePermutation(sub, session);
     },
   });
   model.dispose();
   const vsnWeights = Object.fromEntries(result.vsnImportance.map((w) => [w.name, w.weight]));
   const mutualInfo = sc.mutualInfo.enabled ? await foldMutualInfo(sub, fold) : undefined;
-  const last = result.attribution.at(-1)?.analysis;
-  const attribution = last
-    ? Object.fromEntries(
-        last.methods.map((m) => [m.method, Object.fromEntries(sub.features.names.map((n, i) => [n, m.featureImportance[i]!]))]),
-      )
-    : undefined;
+  const attribution = attributionScores(result, sub.features.names);
   const exploration: ExplorationFold = {
     fold: fold.index,
     trainStart: fold.train.startDate,
@@ -174,6 +163,24 @@ async function exploreFold(
   };
   emit({ type: 'exploration-end', fold: fold.index, exploration });
   return exploration;
+}
+
+/** Permutation importance of the fold model's top features by VSN weight on its validation windows. */
+async function topFeaturePermutation(sub: WalkForwardPlan, session: FoldSession): Promise<Record<string, PermutationScore>> {
+  const pc = sub.config.selection.permutation;
+  const w = await session.trainer.vsnImportance(session.validationWindows);
+  const ranked = sub.features.names
+    .map((name, i) => ({ name, w: w[i]! }))
+    .sort((a, b) => b.w - a.w)
+    .map((x) => x.name);
+  return permutationImportance(sub, session, pc.maxFeatures > 0 ? ranked.slice(0, pc.maxFeatures) : ranked, pc);
+}
+
+/** Each method's mean |attribution| per feature from the fold's last attribution analysis, if it ran any. */
+function attributionScores(result: FoldResult, names: readonly string[]): Record<string, Record<string, number>> | undefined {
+  const last = result.attribution.at(-1)?.analysis;
+  if (!last) return undefined;
+  return Object.fromEntries(last.methods.map((m) => [m.method, Object.fromEntries(names.map((n, i) => [n, m.featureImportance[i]!]))]));
 }
 
 async function foldMutualInfo(sub: WalkForwardPlan, fold: Fold): Promise<Record<string, number>> {
