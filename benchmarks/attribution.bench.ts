@@ -35,6 +35,7 @@ import type { TFTConfig } from '../lib/index.js';
 import { randn } from '../test/helpers/random.js';
 import { printMachine } from './machine.js';
 import { peakRssMiB } from './peak-rss.js';
+import { medianSeconds } from './stats.js';
 
 const args = process.argv.slice(2);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -66,7 +67,6 @@ const SALIENCY_REPS = quick ? 3 : 20;
 const RSS_STEPS = [50, 500]; // rows: 1600 and 16000 at B=32, 200 and 2000 with --quick; all many 59-row chunks
 const RSS_BATCH = intOpt('--rss-batch', B);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (s: number) => (s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(1)} ms`);
 const out = (s = '') => process.stdout.write(s + '\n');
 
@@ -88,17 +88,6 @@ function makeModel(): { config: TFTConfig; model: TFTModel } {
 function defaultChunkRows(c: TFTConfig): number {
   const perRow = 4 * c.seqLen * (8 * c.nFeatures * c.dHidden + 48 * c.dHidden);
   return Math.max(1, Math.floor((512 * 2 ** 20) / perRow));
-}
-
-async function timedNative(fn: () => Promise<unknown>, reps: number): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    await fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return median(times);
 }
 
 /** Child process: peak RSS of one IG call with `nSteps` over `batch` inputs (argv: --rss-child nSteps batch). */
@@ -184,22 +173,24 @@ async function main() {
   writeFileSync(path.join(dir, 'native_saliency.f32'), (await ex.saliency(input)).attributions);
   writeFileSync(path.join(dir, 'native_ablation.f32'), (await ex.featureAblation(input)).attributions);
   const native = {
-    ig: await timedNative(() => ex.integratedGradients(input, { nSteps: N_STEPS }), REPS),
-    ntShap: await timedNative(
-      () =>
-        ex.noiseTunnel('gradientShap', input, {
-          type: 'smoothgrad',
-          nSamples: NT_SAMPLES,
-          stdevs: NT_STDEVS,
-          baselines: dist,
-          inner: { nSamples: SHAP_SAMPLES, stdevs: 0.0 },
-          seed: 1,
-        }),
-      REPS,
-    ),
-    saliency: await timedNative(() => ex.saliency(input), SALIENCY_REPS),
-    ablation: await timedNative(() => ex.featureAblation(input), REPS),
-    deepLift: await timedNative(() => ex.deepLift(input), SALIENCY_REPS),
+    ig: (await medianSeconds(() => ex.integratedGradients(input, { nSteps: N_STEPS }), REPS)).seconds,
+    ntShap: (
+      await medianSeconds(
+        () =>
+          ex.noiseTunnel('gradientShap', input, {
+            type: 'smoothgrad',
+            nSamples: NT_SAMPLES,
+            stdevs: NT_STDEVS,
+            baselines: dist,
+            inner: { nSamples: SHAP_SAMPLES, stdevs: 0.0 },
+            seed: 1,
+          }),
+        REPS,
+      )
+    ).seconds,
+    saliency: (await medianSeconds(() => ex.saliency(input), SALIENCY_REPS)).seconds,
+    ablation: (await medianSeconds(() => ex.featureAblation(input), REPS)).seconds,
+    deepLift: (await medianSeconds(() => ex.deepLift(input), SALIENCY_REPS)).seconds,
   };
   const dl = await ex.deepLift(input);
   const dlDelta = Math.max(...Array.from(dl.delta!, Math.abs));

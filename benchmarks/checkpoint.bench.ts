@@ -15,7 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printMachine } from './machine.js';
-import { median, sorted } from './stats.js';
+import { intFlag, median, sorted } from './stats.js';
 
 const F = 64;
 const D = 64;
@@ -124,9 +124,6 @@ async function parent(processes: number): Promise<void> {
 const argv = process.argv.slice(2);
 if (argv[0] === '--child') await child(argv[1]!);
 else {
-  const i = argv.indexOf('--processes');
-  const n = i >= 0 ? Number(argv[i + 1]) : 10;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--processes: expected an integer >= 1, got ${argv[i + 1]}`);
   printMachine();
-  await parent(n);
+  await parent(intFlag(argv, '--processes', 10));
 }

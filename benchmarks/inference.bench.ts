@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { printMachine } from './machine.js';
-import { median, sorted } from './stats.js';
+import { intFlag, median, sorted } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const F = 64;
@@ -173,9 +173,6 @@ async function parent(processes: number): Promise<void> {
 const argv = process.argv.slice(2);
 if (argv[0] === '--child') await child(argv[1]!);
 else {
-  const i = argv.indexOf('--processes');
-  const n = i >= 0 ? Number(argv[i + 1]) : 5;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--processes: expected an integer >= 1, got ${argv[i + 1]}`);
   printMachine();
-  await parent(n);
+  await parent(intFlag(argv, '--processes', 5));
 }

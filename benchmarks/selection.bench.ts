@@ -32,24 +32,13 @@ import {
   type PricePanel,
 } from '../lib/index.js';
 import { printMachine } from './machine.js';
-import { median } from './stats.js';
+import { medianSeconds } from './stats.js';
 
 const args = process.argv.slice(2);
 const skipMi = args.includes('--skip-mi');
 const python = args.includes('--python') ? args[args.indexOf('--python') + 1]! : '/usr/bin/python3';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const fmt = (s: number) => (s >= 1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(0)} ms`);
-
-async function timed<T>(fn: () => Promise<T>, reps: number): Promise<{ value: T; seconds: number }> {
-  let value = await fn();
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    value = await fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return { value, seconds: median(times) };
-}
 
 function completeRows(x: { data: Float32Array; rows: number; cols: number; y: Float64Array }) {
   const keep: number[] = [];
@@ -107,7 +96,7 @@ async function main() {
   let kept: string[] = [];
   for (const threads of [1, cores]) {
     setNumThreads(threads);
-    const t = await timed(() => prefilterFold(features, target, range, config), 2);
+    const t = await medianSeconds(() => prefilterFold(features, target, range, config), 2);
     results[`tier1_${threads}`] = t.seconds;
     kept = t.value.kept;
   }
@@ -116,7 +105,7 @@ async function main() {
   if (mi) {
     for (const threads of [1, cores]) {
       setNumThreads(threads);
-      const t = await timed(() => mutualInfoRegression(mi, mi.y, { nNeighbors: 3 }), 1);
+      const t = await medianSeconds(() => mutualInfoRegression(mi, mi.y, { nNeighbors: 3 }), 1);
       results[`mi_${threads}`] = t.seconds;
       miResults[threads] = t.value;
     }
