@@ -1,0 +1,21 @@
+/** Hyperparameter tuning: an Optuna-compatible study (TPE, median pruning, journal storage) and the TFT HPTuner. */
+export * from './distributions.js';
+export { TrialState, stateName, type Direction, type FrozenTrial, type StudyRecord, type TrialStateName } from './frozen-trial.js';
+export {
+  createStudy,
+  loadStudy,
+  Study,
+  type CreateStudyOptions,
+  type Objective,
+  type OptimizeOptions,
+  type StudyCallback,
+} from './study.js';
+export { Trial, TrialPruned } from './trial.js';
+export { TPESampler, defaultGamma, type TPESamplerOptions } from './samplers/tpe-sampler.js';
+export { RandomSampler } from './samplers/random-sampler.js';
+export { defaultWeights } from './samplers/parzen-estimator.js';
+export type { Sampler, StudyView } from './samplers/sampler.js';
+export { MedianPruner, NopPruner, PercentilePruner, type Pruner, type PercentilePrunerOptions } from './pruners/median-pruner.js';
+export { JournalStorage } from './storage/journal-storage.js';
+export { openStorage, type StorageSpec } from './storage/open-storage.js';
+export type { StudyStorage, NewTrial } from './storage/storage.js';
