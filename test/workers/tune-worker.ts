@@ -12,7 +12,13 @@ if (goFile) {
   process.stdout.write('ready\n');
   while (!existsSync(goFile)) await sleep(1);
 }
-const study = await createStudy({ studyName: name!, storage: `journal:${journal}`, direction: 'minimize', loadIfExists: true, sampler: new TPESampler({ seed: Number(seed), nStartupTrials: 5 }) });
+const study = await createStudy({
+  studyName: name!,
+  storage: `journal:${journal}`,
+  direction: 'minimize',
+  loadIfExists: true,
+  sampler: new TPESampler({ seed: Number(seed), nStartupTrials: 5 }),
+});
 await study.optimize(
   async (trial) => {
     const x = trial.suggestFloat('x', -5, 5);
