@@ -27,6 +27,7 @@ export * from './training/index.js';
 export * from './checkpoint/index.js';
 export * from './stability/index.js';
 export * from './selection/index.js';
+export * from './tuning/index.js';
 // Path-safety helpers for names that become path components (what the checkpoint and snapshot stores use).
 export { assertSafeName, resolveInside } from './io/safe-path.js';
 export * from './defaults.js';

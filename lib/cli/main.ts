@@ -20,6 +20,7 @@ import { registerSelect } from './commands/select.js';
 import { registerServe } from './commands/serve.js';
 import { registerStability } from './commands/stability.js';
 import { registerTrain } from './commands/train.js';
+import { registerTune } from './commands/tune.js';
 
 /**
  * The installed package's version, read from its package.json at run time, which lies two folders above
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerCheckpoints(program);
   registerTrain(program);
   registerSelect(program);
+  registerTune(program);
   registerStability(program);
   registerAttribute(program);
   registerExplain(program);

@@ -103,7 +103,7 @@ export function inputSpecOf(result: Pick<TrainingResult, 'config' | 'featureName
     window: result.modelConfig.seqLen,
     targets: { volSpan: c.targets.volSpan, sigmaTarget: c.targets.sigmaTarget, horizon: 1 },
     maxFillDays: c.data.maxFillDays,
-    positionSizing: { maxPosition: result.modelConfig.maxPosition, volTarget: null, smoothing: 0 },
+    positionSizing: { maxPosition: result.modelConfig.maxPosition, volTarget: null, smoothing: c.training.positionSmooth },
   };
 }
 

@@ -16,6 +16,7 @@ import { EXPLAIN_METHODS, METHOD_ALIASES } from '../attribution/run-method.js';
 import { TFTConfigFields, headsDivideHidden } from '../model/config.js';
 import { DEFAULT_SIGMA_TARGET, DEFAULT_VOL_SPAN } from '../defaults.js';
 import { FeatureSelectionConfigSchema } from '../selection/config.js';
+import { TuningConfigSchema } from '../tuning/tuning-config.js';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -100,6 +101,11 @@ export const TrainingConfigSchema = z
         finetuneLrScale: z.number().positive().default(0.1),
         /** Epochs without a better validation loss before a phase stops. */
         patience: int(1).default(3),
+        /**
+         * Position smoothing p_t = s·p_{t−1} + (1 − s)·z_t (the seed's position_smooth) applied to the
+         * out-of-sample positions and recorded in the checkpoint, so serving smooths the same way.
+         */
+        positionSmooth: z.number().min(0).max(0.99).default(0),
         /** Windows sampled per epoch (0 = all of the fold's training windows). */
         maxWindowsPerEpoch: int(0).default(2048),
         seed: int(0).default(0),
@@ -144,6 +150,8 @@ export const TrainingConfigSchema = z
       .prefault({}),
     /** The feature selector (`tft-native select`): Tier 1 and 2 thresholds, exploration and validation budgets. */
     selection: FeatureSelectionConfigSchema.prefault({}),
+    /** The hyperparameter tuner (`tft-native tune`): budget, sampler, pruner and search space. */
+    tuning: TuningConfigSchema.prefault({}),
     output: z
       .object({
         checkpointRoot: z.string().default('checkpoints'),

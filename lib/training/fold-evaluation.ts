@@ -2,6 +2,7 @@
  * Evaluating a trained fold: the VSN weight of every feature over the validation windows (the feature
  * selector's primary signal) and out-of-sample strategy metrics from rolling prediction over the test range.
  */
+import { sizePositions } from '../inference/position-sizing.js';
 import { backtest, type StrategyMetrics } from './backtest.js';
 import type { FoldSession, WindowSpan } from './fold-session.js';
 import { predictTestPositions } from './oos-prediction.js';
@@ -30,7 +31,9 @@ export async function evaluateFold(plan: WalkForwardPlan, session: FoldSession):
   const vsnImportance = features.names
     .map((name, i) => ({ name, group: features.groups[i]!, weight: weights[i]! }))
     .sort((a, b) => b.weight - a.weight);
-  const position = await predictTestPositions(session, dims, config.model.contextRefreshDays);
+  const raw = await predictTestPositions(session, dims, config.model.contextRefreshDays);
+  const smoothing = config.training.positionSmooth;
+  const position = smoothing > 0 ? sizePositions(raw, dims.assets, dims.days, { maxPosition: config.model.maxPosition, volTarget: null, smoothing }) : raw;
   const oos = backtest({
     ...labels,
     position,

@@ -105,7 +105,12 @@ export function contains(d: Distribution, internal: number): boolean {
 
 /** Same kind and same bounds, step, log flag or choices (what Optuna requires of a parameter across trials). */
 export function sameDistribution(a: Distribution, b: Distribution): boolean {
-  return distributionToJson(a) === distributionToJson(b);
+  if (a === b) return true;
+  if (a.kind === 'categorical' || b.kind === 'categorical') {
+    if (a.kind !== 'categorical' || b.kind !== 'categorical') return false;
+    return a.choices.length === b.choices.length && a.choices.every((c, i) => c === b.choices[i]);
+  }
+  return a.kind === b.kind && a.low === b.low && a.high === b.high && a.log === b.log && a.step === b.step;
 }
 
 /** Optuna's JSON form (optuna.distributions.distribution_to_json). */

@@ -1,6 +1,13 @@
 /** Hyperparameter tuning: an Optuna-compatible study (TPE, median pruning, journal storage) and the TFT HPTuner. */
 export * from './distributions.js';
-export { TrialState, stateName, type Direction, type FrozenTrial, type StudyRecord, type TrialStateName } from './frozen-trial.js';
+export {
+  TrialState,
+  stateName,
+  type Direction as StudyDirectionName,
+  type FrozenTrial,
+  type StudyRecord,
+  type TrialStateName,
+} from './frozen-trial.js';
 export {
   createStudy,
   loadStudy,
@@ -19,3 +26,26 @@ export { MedianPruner, NopPruner, PercentilePruner, type Pruner, type Percentile
 export { JournalStorage } from './storage/journal-storage.js';
 export { openStorage, type StorageSpec } from './storage/open-storage.js';
 export type { StudyStorage, NewTrial } from './storage/storage.js';
+export {
+  DEFAULT_SEARCH_SPACE,
+  resolveTuningConfig,
+  TuningConfigSchema,
+  type SearchParam,
+  type TuningConfig,
+  type TuningConfigInput,
+} from './tuning-config.js';
+export { applyParams, distributionOf, suggestParams, type AppliedParams } from './tft-search-space.js';
+export {
+  defaultStoragePath,
+  HPTuner,
+  makePruner,
+  makeSampler,
+  tuningTrial,
+  type HPTunerOptions,
+  type TuningEvent,
+  type TuningResult,
+  type TuningTrial,
+} from './hp-tuner.js';
+export { runWorkers, threadsPerWorker, WORKER_EVENT_PREFIX, type WorkerLaunch } from './parallel-workers.js';
+export { formatTrialLine, formatTuningSummary } from './tuning-format.js';
+export { studySummary, trainTunedModel } from './tuned-checkpoint.js';

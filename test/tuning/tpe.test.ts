@@ -34,6 +34,7 @@ interface ParzenCase {
   categorical_weights: number[];
   samples: Record<string, number[]>;
   log_pdf: number[];
+  log_pdf_scaled: number[];
 }
 interface PrunerCase {
   direction: 'maximize' | 'minimize';
@@ -123,6 +124,8 @@ describe('Parzen estimator (vs Optuna)', () => {
       close(cat.probs, c.categorical_weights, 1e-12);
       const samples = Object.fromEntries(Object.entries(c.samples).map(([k, v]) => [k, Float64Array.from(v)]));
       close(pe.logPdf(samples), c.log_pdf, 1e-9);
+      const scaled = new ParzenEstimator(obs, fx.space, { ...parzenParams(c.multivariate), scaledKernelDensity: true });
+      close(scaled.logPdf(samples), c.log_pdf_scaled, 1e-9);
     });
   }
 

@@ -33,6 +33,8 @@ export interface TPESamplerOptions {
   seed?: number;
   multivariate?: boolean;
   constantLiar?: boolean;
+  /** Continuous kernels' density with its −log σ (later Optuna) instead of Optuna 3.1's form; default false. */
+  scaledKernelDensity?: boolean;
 }
 
 export const defaultGamma = (n: number): number => Math.min(Math.ceil(0.1 * n), 25);
@@ -56,6 +58,7 @@ export class TPESampler implements Sampler {
       considerEndpoints: o.considerEndpoints ?? false,
       weights: o.weights ?? defaultWeights,
       multivariate: o.multivariate ?? true,
+      scaledKernelDensity: o.scaledKernelDensity ?? false,
     };
     this.#nStartup = o.nStartupTrials ?? 10;
     this.#nEi = o.nEiCandidates ?? 24;
