@@ -33,7 +33,8 @@ export async function evaluateFold(plan: WalkForwardPlan, session: FoldSession):
     .sort((a, b) => b.weight - a.weight);
   const raw = await predictTestPositions(session, dims, config.model.contextRefreshDays);
   const smoothing = config.training.positionSmooth;
-  const position = smoothing > 0 ? sizePositions(raw, dims.assets, dims.days, { maxPosition: config.model.maxPosition, volTarget: null, smoothing }) : raw;
+  const position =
+    smoothing > 0 ? sizePositions(raw, dims.assets, dims.days, { maxPosition: config.model.maxPosition, volTarget: null, smoothing }) : raw;
   const oos = backtest({
     ...labels,
     position,

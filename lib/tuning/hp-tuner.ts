@@ -25,7 +25,7 @@ import { MedianPruner, NopPruner, type Pruner } from './pruners/median-pruner.js
 import { RandomSampler } from './samplers/random-sampler.js';
 import type { Sampler } from './samplers/sampler.js';
 import { TPESampler } from './samplers/tpe-sampler.js';
-import type { StorageSpec } from './storage/open-storage.js';
+import { openStorage, type StorageSpec } from './storage/open-storage.js';
 import { createStudy, type Study } from './study.js';
 import { applyParams, suggestParams } from './tft-search-space.js';
 import { TrialPruned, type Trial } from './trial.js';
@@ -88,8 +88,13 @@ export function defaultStoragePath(config: TrainingConfig): string {
   return path.join(dir, `${assertSafeName(config.tuning.studyName, 'tuning.studyName')}.log`);
 }
 
-export function makeSampler(t: TuningConfig, workerIndex = 0): Sampler {
-  const seed = workerIndex === 0 ? t.seed : mixSeed(t.seed, workerIndex);
+/**
+ * The sampler of one worker. Its seed is tuning.seed for the first worker of a new study; other workers,
+ * and runs that resume a study holding `trialsBefore` trials, draw from their own streams, so no worker
+ * repeats another's (or an earlier run's) random start-up points.
+ */
+export function makeSampler(t: TuningConfig, workerIndex = 0, trialsBefore = 0): Sampler {
+  const seed = workerIndex === 0 && trialsBefore === 0 ? t.seed : mixSeed(t.seed, workerIndex, trialsBefore);
   if (t.sampler.type === 'random') return new RandomSampler({ seed });
   const { nStartupTrials, nEiCandidates, multivariate, constantLiar } = t.sampler;
   return new TPESampler({ seed, nStartupTrials, nEiCandidates, multivariate, constantLiar });
@@ -135,11 +140,14 @@ export class HPTuner {
 
   async open(): Promise<Study> {
     const t = this.config;
+    const storage = await openStorage(this.#opts.storage ?? t.storage ?? `journal:${defaultStoragePath(this.#opts.config)}`);
+    const existing = await storage.findStudy(t.studyName);
+    const trialsBefore = existing ? (await storage.getTrials(existing.studyId)).length : 0;
     const study = await createStudy({
       studyName: t.studyName,
-      storage: this.#opts.storage ?? t.storage ?? `journal:${defaultStoragePath(this.#opts.config)}`,
+      storage,
       direction: 'maximize',
-      sampler: makeSampler(t, this.#opts.workerIndex),
+      sampler: makeSampler(t, this.#opts.workerIndex, trialsBefore),
       pruner: makePruner(t),
       loadIfExists: (this.#opts.mode ?? 'create') !== 'create',
     });
@@ -179,7 +187,8 @@ export class HPTuner {
   async #loadData(): Promise<void> {
     if (this.#dataset) return;
     const touchesFeatures = Object.values(this.config.searchSpace).some((p) => /^(features|data)\./.test(p.path));
-    const plan = await planWalkForward({ config: this.#opts.config });
+    const base = this.#opts.config;
+    const plan = await planWalkForward({ config: { ...base, folds: { ...base.folds, count: this.config.nFoldsPerTrial } } });
     this.#dataset = touchesFeatures ? { prices: plan.prices } : { prices: plan.prices, features: plan.features };
   }
 
@@ -206,7 +215,9 @@ export class HPTuner {
         sharpe,
         seconds: (performance.now() - t0) / 1000,
       });
-      if (await trial.shouldPrune()) throw new TrialPruned(`pruned after fold ${step + 1} of ${plan.folds.length}`);
+      // After the last fold the trial is finished: pruning it then would only discard its result.
+      if (step < plan.folds.length - 1 && (await trial.shouldPrune()))
+        throw new TrialPruned(`pruned after fold ${step + 1} of ${plan.folds.length}`);
     }
     return sharpes.reduce((a, b) => a + b, 0) / sharpes.length;
   }
