@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import {
+  DEFAULT_FEATURE_GROUPS,
   DEFAULT_HEALTH_THRESHOLDS,
   loadHealthThresholds,
   DEFAULT_STABILITY_CONFIG,
@@ -62,7 +63,9 @@ describe('configs/*.yaml', () => {
         continue;
       }
       const c = loadTrainingConfig(full);
-      const builder = new FeatureBuilder({ groups: c.features.groups, names: c.features.names, ohlcv: c.features.ohlcv });
+      // The feature set training builds: the default groups when the config names neither groups nor features.
+      const groups = c.features.names ? c.features.groups : (c.features.groups ?? DEFAULT_FEATURE_GROUPS);
+      const builder = new FeatureBuilder({ groups, names: c.features.names, ohlcv: c.features.ohlcv });
       const lookback = maxLookback(builder.specs(bundled.hasOhlcv));
       const folds = planFolds({
         dates: bundled.dates,
