@@ -10,7 +10,7 @@
  */
 import { hostname } from 'node:os';
 
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { ParamValue } from './distributions.js';
 import { isFinished, TrialState, type Direction, type FrozenTrial, type StudyRecord } from './frozen-trial.js';
 import { MedianPruner, type Pruner } from './pruners/median-pruner.js';
@@ -171,7 +171,11 @@ export class Study {
   }
 
   async #runTrial(objective: Objective, opts: OptimizeOptions): Promise<FrozenTrial> {
+    // With a storage that has heartbeats (PostgreSQL), a dead worker's trial is reclaimed by the next
+    // worker that starts one.
+    if (this.storage.staleRunningTrials) await this.failStaleTrials({ requeue: true });
     const trial = await this.ask();
+    const beat = this.#heartbeat(trial.trialId);
     let result: number | 'pruned' | 'fail';
     let reason: string | undefined;
     try {
@@ -181,12 +185,23 @@ export class Study {
     } catch (err) {
       if (err instanceof TrialPruned) result = 'pruned';
       else {
+        clearInterval(beat);
         await this.tell(trial, 'fail', err instanceof Error ? err.message : String(err));
         if (!opts.catch?.(err)) throw err;
         return this.storage.getTrial(trial.trialId);
       }
     }
+    clearInterval(beat);
     return this.tell(trial, result, reason);
+  }
+
+  /** Stamps a running trial every third of the storage's grace period, off the trial's own work. */
+  #heartbeat(trialId: number): ReturnType<typeof setInterval> | undefined {
+    const grace = this.storage.heartbeatGraceSeconds;
+    if (!this.storage.heartbeat || !grace) return undefined;
+    const timer = setInterval(() => void this.storage.heartbeat!(trialId).catch(() => {}), (grace * 1000) / 3);
+    timer.unref();
+    return timer;
   }
 
   async #liveTrialCount(): Promise<number> {
@@ -194,15 +209,24 @@ export class Study {
   }
 
   /**
-   * RUNNING trials whose worker process on this machine is gone: marked FAIL (fail_reason says why) and,
-   * with requeue, their parameters queued again as a WAITING trial. Trials of workers on other machines
-   * are left alone (a PostgreSQL storage reclaims those through heartbeats).
+   * RUNNING trials whose worker is gone — its process on this machine no longer exists, or (storages with
+   * heartbeats) it stopped stamping the trial — marked FAIL (fail_reason says why) and, with requeue, their
+   * parameters queued again as a WAITING trial.
    */
   async failStaleTrials(opts: { requeue?: boolean } = {}): Promise<FrozenTrial[]> {
-    const stale = (await this.refresh()).filter((t) => t.state === TrialState.RUNNING && isDeadLocalWorker(t.systemAttrs[WORKER_ATTR]));
+    const silent = new Set((await this.storage.staleRunningTrials?.(this.studyId))?.map((t) => t.trialId));
+    const stale = (await this.refresh()).filter(
+      (t) => t.state === TrialState.RUNNING && (silent.has(t.trialId) || isDeadLocalWorker(t.systemAttrs[WORKER_ATTR])),
+    );
     for (const t of stale) {
-      await this.storage.setTrialUserAttr(t.trialId, 'fail_reason', 'its worker process died while the trial ran');
-      await this.storage.setTrialState(t.trialId, TrialState.FAIL);
+      try {
+        await this.storage.setTrialUserAttr(t.trialId, 'fail_reason', 'its worker died while the trial ran');
+        await this.storage.setTrialState(t.trialId, TrialState.FAIL);
+      } catch (err) {
+        // Another worker reclaimed it (or its own worker finished it) in the meantime.
+        if (err instanceof ConflictError) continue;
+        throw err;
+      }
       if (opts.requeue ?? true) await this.enqueueTrial(t.params, { retry_of: t.number });
     }
     await this.refresh();

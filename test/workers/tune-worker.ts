@@ -1,5 +1,5 @@
-// Child process for the tuning tests: joins study `name` in the journal at `journal` and runs `n` TPE
-// trials of a cheap objective (argv: journal, name, n, seed, sleepMs[, goFile]). Each trial sleeps
+// Child process for the tuning tests: joins study `name` in the storage `journal` (a journal file path, or a
+// postgresql:// URL) and runs `n` TPE trials of a cheap objective (argv: journal, name, n, seed, sleepMs[, goFile]). Each trial sleeps
 // sleepMs between its two reports, so workers interleave; prints "done <number>" per finished trial. With
 // goFile it waits for that file first, so that the parent can release every worker at the same moment.
 import { existsSync } from 'node:fs';
@@ -14,7 +14,7 @@ if (goFile) {
 }
 const study = await createStudy({
   studyName: name!,
-  storage: `journal:${journal}`,
+  storage: journal!.includes('://') ? journal! : `journal:${journal}`,
   direction: 'minimize',
   loadIfExists: true,
   sampler: new TPESampler({ seed: Number(seed), nStartupTrials: 5 }),

@@ -143,7 +143,7 @@ export function registerTune(program: Command): void {
     .option('--out <dir>', 'checkpoint root; the default study journal lives in <out>/studies/')
     .option('--trials <n>', 'trials in the study (default 40), counting every worker and earlier runs', integerIn(1))
     .option('--timeout <duration>', 'stop starting trials after this long (e.g. 4h, 30m; default 4h)', parseDuration)
-    .option('--storage <spec>', "study storage: 'journal:<file>' or a .log path (an Optuna journal)")
+    .option('--storage <spec>', "study storage: 'journal:<file>' or a .log path (an Optuna journal), or postgresql://… (many machines)")
     .option('--study <name>', 'study name (default tft-tuning)')
     .option('--workers <n>', 'parallel worker processes sharing the study', integerIn(1, 64), 1)
     .option('--resume', 'continue the study: trials of dead workers are failed and re-queued, the sampler reads every finished trial')
@@ -191,6 +191,7 @@ export function registerTune(program: Command): void {
         rep?.stop();
         process.off('SIGINT', onSigint);
       }
+      await result.study.storage.close();
       if (isWorker) return;
       const trained = flags.train === false ? undefined : await trainTunedModel(result, { signal: abort.signal });
       trained?.training.model.dispose();

@@ -39,5 +39,9 @@ export interface StudyStorage {
   getTrials(studyId: number, states?: readonly TrialState[]): Promise<FrozenTrial[]>;
   /** Marks this worker alive on its running trial (storages that reclaim dead workers' trials use it). */
   heartbeat?(trialId: number): Promise<void>;
+  /** RUNNING trials whose worker stopped sending heartbeats (storages with heartbeats). */
+  staleRunningTrials?(studyId: number): Promise<FrozenTrial[]>;
+  /** Seconds a worker may go without a heartbeat before its trial is taken for dead. */
+  readonly heartbeatGraceSeconds?: number;
   close(): Promise<void>;
 }
