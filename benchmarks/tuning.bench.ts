@@ -83,7 +83,7 @@ function suggestAll(t: Trial): void {
 }
 
 /** Median seconds of one trial's 12 suggestions after `n` completed trials (in memory, as Optuna's side). */
-async function overhead(n: number, multivariate: boolean, reps = 10): Promise<number> {
+async function overhead(n: number, multivariate: boolean, reps = 30): Promise<number> {
   const storage = JournalStorage.memory();
   const study = await createStudy({ storage, direction: 'maximize', sampler: new TPESampler({ seed: 0, multivariate }) });
   const rng = new Xoshiro128(0);

@@ -97,7 +97,7 @@ def suggest_all(trial):
             trial.suggest_float(k, d.low, d.high, log=d.log)
 
 
-def overhead(n_trials, multivariate, reps=10):
+def overhead(n_trials, multivariate, reps=30):
     rng = np.random.default_rng(0)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=0, multivariate=multivariate))
     trials = []
