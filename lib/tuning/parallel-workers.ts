@@ -39,7 +39,7 @@ export async function runWorkers(launch: WorkerLaunch): Promise<void> {
 
 function runOne(launch: WorkerLaunch, index: number): Promise<number | null> {
   const [cmd, ...args] = launch.argv(index);
-  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TFT_TUNING_WORKER: String(index) } });
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const split = (stream: NodeJS.ReadableStream, onLine: (l: string) => void) => {
     let buf = '';
     stream.on('data', (d: Buffer) => {

@@ -121,19 +121,25 @@ describe('HPTuner', () => {
   });
 });
 
+/** A small run config for the CLI tests (one fold per trial, one epoch each phase), its tuning section merged in. */
+function writeRunConfig(root: string, tuning: Record<string, unknown>): string {
+  const config = path.join(root, 'run.yaml');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      model: { dHidden: 8, nHeads: 2, seqLen: 10 },
+      training: { maxWindowsPerEpoch: 128, pretrainEpochs: 1, finetuneEpochs: 1 },
+      folds: { testDays: 120, validationDays: 120 },
+      tuning: { nFoldsPerTrial: 1, pretrainEpochs: 1, finetuneEpochs: 1, searchSpace, ...tuning },
+    }),
+  );
+  return config;
+}
+
 describe('tft-native tune', () => {
   it('runs a study, resumes it with more trials, and refuses to overwrite it without --resume', async () => {
     const root = tmp();
-    const config = path.join(root, 'run.yaml');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        model: { dHidden: 8, nHeads: 2, seqLen: 10 },
-        training: { maxWindowsPerEpoch: 128, pretrainEpochs: 1, finetuneEpochs: 1 },
-        folds: { testDays: 120, validationDays: 120 },
-        tuning: { studyName: 'cli', nFoldsPerTrial: 1, pretrainEpochs: 1, finetuneEpochs: 1, sampler: { nStartupTrials: 2 }, searchSpace },
-      }),
-    );
+    const config = writeRunConfig(root, { studyName: 'cli', sampler: { nStartupTrials: 2 } });
     const common = ['tune', '--config', config, '--symbols', 'AA,IBM,KO', '--start', '1994-01-01', '--out', root, '--no-progress'];
     const first = await runCli([...common, '--trials', '2', '--no-train']);
     expect(first.code, first.err).toBe(0);
@@ -152,16 +158,7 @@ describe('tft-native tune', () => {
 
   it('--workers 2 runs two processes on one study: every trial once, both workers contribute', async () => {
     const root = tmp();
-    const config = path.join(root, 'run.yaml');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        model: { dHidden: 8, nHeads: 2, seqLen: 10 },
-        training: { maxWindowsPerEpoch: 128 },
-        folds: { testDays: 120, validationDays: 120 },
-        tuning: { studyName: 'par', nFoldsPerTrial: 1, pretrainEpochs: 1, finetuneEpochs: 1, pruner: { type: 'none' }, searchSpace },
-      }),
-    );
+    const config = writeRunConfig(root, { studyName: 'par', pruner: { type: 'none' } });
     const r = await spawnCli([
       'tune',
       '--config',
