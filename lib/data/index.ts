@@ -7,5 +7,6 @@ export { requiredHistory } from './required-history.js';
 export * from './targets.js';
 export * from './normalization.js';
 export * from './synthetic.js';
+export * from './synthetic-prices.js';
 export { EWMA_TAIL_WEIGHT, ewmaWindow } from './rolling.js';
 export { Xoshiro128 } from '../random/prng.js';

@@ -103,7 +103,8 @@ export function inputSpecOf(result: Pick<TrainingResult, 'config' | 'featureName
     window: result.modelConfig.seqLen,
     targets: { volSpan: c.targets.volSpan, sigmaTarget: c.targets.sigmaTarget, horizon: 1 },
     maxFillDays: c.data.maxFillDays,
-    positionSizing: { maxPosition: result.modelConfig.maxPosition, volTarget: null, smoothing: c.training.positionSmooth },
+    // A hand-built result (no schema defaults) may lack positionSmooth: no smoothing then.
+    positionSizing: { maxPosition: result.modelConfig.maxPosition, volTarget: null, smoothing: c.training.positionSmooth ?? 0 },
   };
 }
 

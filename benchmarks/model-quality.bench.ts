@@ -1,0 +1,136 @@
+/**
+ * `npm run bench:model-quality`: the yardstick of the default training recipe. On a family of panels —
+ * synthetic trend regimes (several seeds, regime lengths and strengths), mean reversion, random walks
+ * (lib/data/synthetic-prices.ts) and the bundled Dow 30 sample — `tft-native train`'s default config is
+ * trained walk-forward over several training seeds, and its out-of-sample Sharpe, per fold and overall, is
+ * printed beside long-only, TSMOM 21/63/126/252 and MACD on the same test days (same labels, same
+ * volatility scaling). It prints what it measures, model wins or not.
+ *
+ *   --seeds N         training seeds per panel (default 5)
+ *   --panels a,b      among trend-short, trend-long, trend-weak, mean-reversion, random-walk, dow30 (default all)
+ *   --epochs p+f      override the default epochs (a quicker, cheaper look; the default recipe otherwise)
+ *   --windows N       override windows per epoch
+ */
+import { metricsFromReturns, backtest } from '../lib/training/backtest.js';
+import { resolveTrainingConfig, withOverrides } from '../lib/training/config.js';
+import { trainWalkForward } from '../lib/training/walk-forward.js';
+import { trainingLabels } from '../lib/training/walk-forward-plan.js';
+import { baselinePositions } from '../lib/strategy/baselines.js';
+import { MarketDataStore, syntheticPrices, type PricePanel } from '../lib/data/index.js';
+import { printMachine } from './machine.js';
+import { intFlag } from './stats.js';
+
+const args = process.argv.slice(2);
+const seeds = intFlag(args, '--seeds', 5);
+const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const PANELS: Record<string, () => Promise<PricePanel>> = {
+  'trend-short': () => Promise.resolve(syntheticPrices({ seed: 11, process: { kind: 'trend', regimeDays: 63, sharpe: 3 } })),
+  'trend-long': () => Promise.resolve(syntheticPrices({ seed: 12, process: { kind: 'trend', regimeDays: 189, sharpe: 2 } })),
+  'trend-weak': () => Promise.resolve(syntheticPrices({ seed: 13, process: { kind: 'trend', regimeDays: 126, sharpe: 1 } })),
+  'mean-reversion': () => Promise.resolve(syntheticPrices({ seed: 14, process: { kind: 'mean-reversion', phi: 0.1 } })),
+  'random-walk': () => Promise.resolve(syntheticPrices({ seed: 15, process: { kind: 'random-walk' } })),
+  dow30: async () => {
+    const store = await MarketDataStore.bundled();
+    try {
+      return await store.panel();
+    } finally {
+      await store.close();
+    }
+  },
+};
+const chosen = (flag('--panels') ?? Object.keys(PANELS).join(',')).split(',');
+
+/** TSMOM with a lookback the baselines module does not list. */
+function tsmom(p: PricePanel, k: number): Float32Array {
+  const D = p.dates.length;
+  const out = new Float32Array(p.symbols.length * D).fill(Number.NaN);
+  for (let a = 0; a < p.symbols.length; a++)
+    for (let t = k; t < D; t++) {
+      const r = p.close[a * D + t]! / p.close[a * D + t - k]! - 1;
+      if (Number.isFinite(r)) out[a * D + t] = Math.sign(r);
+    }
+  return out;
+}
+
+const RULES: Record<string, (p: PricePanel) => Float32Array> = {
+  'long-only': (p) => baselinePositions(p, 'long-only'),
+  'tsmom-21': (p) => baselinePositions(p, 'tsmom-21'),
+  'tsmom-63': (p) => baselinePositions(p, 'tsmom-63'),
+  'tsmom-126': (p) => tsmom(p, 126),
+  'tsmom-252': (p) => baselinePositions(p, 'tsmom-252'),
+  macd: (p) => baselinePositions(p, 'macd'),
+};
+
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const sd = (v: number[]) => (v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1)) : 0);
+
+printMachine();
+let overrides: Record<string, unknown> = { output: { saveCheckpoint: false } };
+const epochs = flag('--epochs');
+if (epochs) {
+  const [p, f] = epochs.split('+').map(Number);
+  overrides = withOverridesObj(overrides, { training: { pretrainEpochs: p, finetuneEpochs: f ?? 0 } });
+}
+const windows = flag('--windows');
+if (windows) overrides = withOverridesObj(overrides, { training: { maxWindowsPerEpoch: Number(windows) } });
+process.stdout.write(
+  `default training config${epochs || windows ? ` with ${JSON.stringify(overrides)}` : ''}; ${seeds} training seeds per panel\n`,
+);
+
+function withOverridesObj(a: Record<string, unknown>, b: Record<string, Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = { ...((out[k] as object) ?? {}), ...v };
+  return out;
+}
+
+const summary: string[] = [];
+for (const name of chosen) {
+  const prices = await PANELS[name]!();
+  const t0 = performance.now();
+  const perSeed: { folds: number[]; overall: number }[] = [];
+  let ranges: { start: number; end: number; label: string }[] = [];
+  for (let s = 0; s < seeds; s++) {
+    const config = withOverrides(resolveTrainingConfig({}), {
+      ...overrides,
+      model: { seed: s },
+      training: { ...((overrides.training as object) ?? {}), seed: s },
+    });
+    const run = await trainWalkForward({ config, dataset: { prices } });
+    run.model.dispose();
+    perSeed.push({ folds: run.folds.map((f) => f.oos.sharpe), overall: run.oos.sharpe });
+    ranges = run.folds.map((f) => ({
+      start: f.fold.test.start,
+      end: f.fold.test.end,
+      label: `${f.fold.test.startDate}..${f.fold.test.endDate}`,
+    }));
+  }
+  const labels = trainingLabels(prices, resolveTrainingConfig({}).targets);
+  const rules = Object.entries(RULES).map(([rule, make]) => {
+    const position = make(prices);
+    const folds = ranges.map((r) =>
+      backtest({ ...labels, position, assets: prices.symbols.length, days: prices.dates.length, start: r.start, end: r.end }),
+    );
+    const overall = metricsFromReturns(Float64Array.from(folds.flatMap((f) => Array.from(f.returns))), 0).sharpe;
+    return { rule, folds: folds.map((f) => f.sharpe), overall };
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  process.stdout.write(
+    `\n${name}: ${prices.symbols.length} assets × ${prices.dates.length} days; ${seeds} seeds in ${seconds.toFixed(0)} s\n`,
+  );
+  process.stdout.write(`  ${'strategy'.padEnd(16)}${ranges.map((r) => r.label.padStart(24)).join('')}${'overall'.padStart(14)}\n`);
+  const foldCells = ranges.map((_, i) => {
+    const v = perSeed.map((p) => p.folds[i]!);
+    return `${f2(mean(v))} ± ${f2(sd(v))}`.padStart(24);
+  });
+  const overall = perSeed.map((p) => p.overall);
+  process.stdout.write(`  ${'TFT (default)'.padEnd(16)}${foldCells.join('')}${`${f2(mean(overall))} ± ${f2(sd(overall))}`.padStart(14)}\n`);
+  for (const r of rules)
+    process.stdout.write(`  ${r.rule.padEnd(16)}${r.folds.map((v) => f2(v).padStart(24)).join('')}${f2(r.overall).padStart(14)}\n`);
+  const bestTsmom = Math.max(...rules.filter((r) => r.rule.startsWith('tsmom')).map((r) => r.overall));
+  const verdict = mean(overall) >= 0.9 * bestTsmom ? 'reaches' : 'does NOT reach';
+  const line = `${name}: model ${f2(mean(overall))} ± ${f2(sd(overall))} vs best TSMOM ${f2(bestTsmom)} — ${verdict} 90% of it; ${seconds.toFixed(0)} s`;
+  process.stdout.write(`  ${line}\n`);
+  summary.push(line);
+}
+process.stdout.write(`\n${summary.join('\n')}\n`);
