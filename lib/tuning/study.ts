@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { ParamValue } from './distributions.js';
-import { isFinished, TrialState, type Direction, type FrozenTrial, type StudyRecord } from './frozen-trial.js';
+import { TrialState, type Direction, type FrozenTrial, type StudyRecord } from './frozen-trial.js';
 import { MedianPruner, type Pruner } from './pruners/median-pruner.js';
 import type { Sampler } from './samplers/sampler.js';
 import { TPESampler } from './samplers/tpe-sampler.js';
@@ -231,11 +231,6 @@ export class Study {
     }
     await this.refresh();
     return stale;
-  }
-
-  /** Trials that have finished, in number order. */
-  finishedTrials(): FrozenTrial[] {
-    return this.#trials.filter((t) => isFinished(t.state));
   }
 }
 
