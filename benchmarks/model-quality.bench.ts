@@ -10,6 +10,9 @@
  *   --panels a,b      among trend-short, trend-long, trend-weak, mean-reversion, random-walk, dow30 (default all)
  *   --epochs p+f      override the default epochs (a quicker, cheaper look; the default recipe otherwise)
  *   --windows N       override windows per epoch
+ *   --set a.b=v       override any config field (repeatable; v parsed as JSON when it parses), to compare a
+ *                     candidate recipe against the default on the same panels and seeds
+ *   --verbose         print every fold's epochs (train / validation Sharpe, the epoch kept)
  */
 import { metricsFromReturns, backtest } from '../lib/training/backtest.js';
 import { resolveTrainingConfig, withOverrides } from '../lib/training/config.js';
@@ -74,14 +77,45 @@ if (epochs) {
 }
 const windows = flag('--windows');
 if (windows) overrides = withOverridesObj(overrides, { training: { maxWindowsPerEpoch: Number(windows) } });
+const sets = args.flatMap((a, i) => (a === '--set' ? [args[i + 1]!] : []));
+for (const kv of sets) overrides = withOverridesObj(overrides, setting(kv));
+const verbose = args.includes('--verbose');
+
+/** `a.b.c=v` as a nested override object. */
+function setting(kv: string): Record<string, unknown> {
+  const [path, raw] = [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)];
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // a bare string
+  }
+  return path
+    .split('.')
+    .reverse()
+    .reduce<unknown>((acc, key) => ({ [key]: acc }), value) as Record<string, unknown>;
+}
 process.stdout.write(
-  `default training config${epochs || windows ? ` with ${JSON.stringify(overrides)}` : ''}; ${seeds} training seeds per panel\n`,
+  `default training config${epochs || windows || sets.length ? ` with ${[epochs && `epochs ${epochs}`, windows && `windows ${windows}`, ...sets].filter(Boolean).join(', ')}` : ''}; ${seeds} training seeds per panel\n`,
 );
 
-function withOverridesObj(a: Record<string, unknown>, b: Record<string, Record<string, unknown>>): Record<string, unknown> {
+function withOverridesObj(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = { ...((out[k] as object) ?? {}), ...v };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    const nested = v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object';
+    out[k] = nested ? withOverridesObj(prev as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
   return out;
+}
+
+function printEpochs(panel: string, seed: number, folds: Awaited<ReturnType<typeof trainWalkForward>>['folds']): void {
+  for (const f of folds) {
+    const curve = f.epochs.map((e) => `${e.phase[0]}${e.epoch}:${f2(e.trainSharpe)}/${f2(e.validationSharpe)}${e.best ? '*' : ''}`);
+    process.stdout.write(
+      `  ${panel} seed ${seed} fold ${f.fold.index} (train/val Sharpe, * kept): ${curve.join(' ')} → OOS ${f2(f.oos.sharpe)}\n`,
+    );
+  }
 }
 
 const summary: string[] = [];
@@ -93,11 +127,12 @@ for (const name of chosen) {
   for (let s = 0; s < seeds; s++) {
     const config = withOverrides(resolveTrainingConfig({}), {
       ...overrides,
-      model: { seed: s },
+      model: { ...((overrides.model as object) ?? {}), seed: s },
       training: { ...((overrides.training as object) ?? {}), seed: s },
     });
     const run = await trainWalkForward({ config, dataset: { prices } });
     run.model.dispose();
+    if (verbose) printEpochs(name, s, run.folds);
     perSeed.push({ folds: run.folds.map((f) => f.oos.sharpe), overall: run.oos.sharpe });
     ranges = run.folds.map((f) => ({
       start: f.fold.test.start,

@@ -47,10 +47,31 @@ describe('tft-native train', () => {
     expect(r.err).toMatch(/fold 1 finetune epoch 1\/1/);
     expect(r.out).toMatch(/fold\s+test range\s+OOS Sharpe/);
     expect(r.out).toMatch(/^all\s+\d{4}-\d\d-\d\d\.\.\d{4}-\d\d-\d\d\s+-?\d+\.\d\d/m);
+    // the simple rules on the same OOS days, and a plain verdict
+    expect(r.out).toMatch(/OOS Sharpe on the same days\s+fold 0\s+fold 1\s+all/);
+    for (const rule of ['TFT', 'long-only', 'tsmom-21', 'tsmom-63', 'tsmom-126', 'tsmom-252', 'macd'])
+      expect(r.out).toMatch(new RegExp(`^  ${rule}\\s+(-?\\d+\\.\\d\\d\\s+){2}-?\\d+\\.\\d\\d$`, 'm'));
+    expect(r.out).toMatch(
+      /the model (LOSES to [a-z0-9-]+ \(-?\d+\.\d\d\)(, [a-z0-9-]+ \(-?\d+\.\d\d\))*|beats every simple rule) on these days/,
+    );
+    // 63 validation days of 4 assets cannot choose epochs: the run says so
+    expect(r.out).toMatch(
+      /warning: validation too short to choose epochs reliably in 2 of 2 fold\(s\): its Sharpe's standard error reaches ±\d\.\d\d/,
+    );
     const ckpt = /checkpoint: (.+)$/m.exec(r.out)![1]!;
     const loaded = await new CheckpointManager(path.join(dir, 'ckpt')).load(ckpt);
     expect(loaded.metadata.assetNames).toEqual(['AA', 'IBM', 'MSFT', 'KO']);
     expect(loaded.metadata.trainingInfo!.folds).toHaveLength(2);
+    for (const f of loaded.metadata.trainingInfo!.folds) expect(f.validationSharpeSE).toBeGreaterThan(0.5);
+    expect(loaded.metadata.trainingInfo!.baselines!.map((b) => b.name)).toEqual([
+      'long-only',
+      'tsmom-21',
+      'tsmom-63',
+      'tsmom-126',
+      'tsmom-252',
+      'macd',
+    ]);
+    expect(loaded.metadata.trainingInfo!.baselines![0]!.folds).toHaveLength(2);
     expect(loaded.metadata.normalization!.names).toEqual(loaded.metadata.featureNames);
     expect(loaded.metadata.config.dHidden).toBe(8);
     loaded.model.dispose();

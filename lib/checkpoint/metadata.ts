@@ -61,8 +61,13 @@ export const FoldInfoSchema = z
     totalReturn: nullableFinite,
     maxDrawdown: nullableFinite,
     turnover: nullableFinite.optional(),
+    /** Annualised standard error of the validation Sharpe that chose the epoch (lib/training/validation-noise). */
+    validationSharpeSE: nullableFinite.optional(),
   })
   .strict();
+
+/** A simple rule's OOS Sharpe on the run's test days: per fold and over all of them. */
+export const BaselineInfoSchema = z.object({ name: z.string().min(1), sharpe: nullableFinite, folds: z.array(nullableFinite) }).strict();
 
 export const OosMetricsSchema = z.object({ sharpe: nullableFinite, totalReturn: nullableFinite, maxDrawdown: nullableFinite }).strict();
 
@@ -92,6 +97,8 @@ export const TrainingInfoSchema = z
       .optional(),
     lossMode: z.string().optional(),
     seconds: z.number().min(0).optional(),
+    /** Long-only, TSMOM and MACD on the same OOS days as the model. */
+    baselines: z.array(BaselineInfoSchema).optional(),
     /** X-Trend models: days per context sequence, and how often out-of-sample prediction drew a new set. */
     context: z
       .object({ len: z.number().int().min(1), refreshDays: z.number().int().min(1) })

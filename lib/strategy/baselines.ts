@@ -4,7 +4,7 @@
  * in the backtest, exactly as the model's):
  *
  *   long-only        z = 1
- *   TSMOM(k)         z = sign(p_t / p_{t−k} − 1), k = 21, 63, 252   (Moskowitz, Ooi & Pedersen 2012; the
+ *   TSMOM(k)         z = sign(p_t / p_{t−k} − 1), k = 21, 63, 126, 252   (Moskowitz, Ooi & Pedersen 2012; the
  *                    volatility scaling is the backtest's, as for the model — X-Trend's baseline)
  *   MACD             Baz et al. (2015), as in Deep Momentum Networks / X-Trend: for (S, L) in
  *                    {(8, 24), (16, 48), (32, 96)}, m = EWMA_S(p) − EWMA_L(p) (EWMA with α = 1/S, 1/L),
@@ -13,8 +13,8 @@
  */
 import type { PricePanel } from '../data/price-panel.js';
 
-export type BaselineName = 'long-only' | 'tsmom-21' | 'tsmom-63' | 'tsmom-252' | 'macd';
-export const BASELINES: readonly BaselineName[] = ['long-only', 'tsmom-21', 'tsmom-63', 'tsmom-252', 'macd'];
+export type BaselineName = 'long-only' | 'tsmom-21' | 'tsmom-63' | 'tsmom-126' | 'tsmom-252' | 'macd';
+export const BASELINES: readonly BaselineName[] = ['long-only', 'tsmom-21', 'tsmom-63', 'tsmom-126', 'tsmom-252', 'macd'];
 
 function perAsset(p: PricePanel, f: (close: Float64Array, out: Float32Array) => void): Float32Array {
   const D = p.dates.length;
@@ -103,6 +103,8 @@ export function baselinePositions(p: PricePanel, name: BaselineName): Float32Arr
       return perAsset(p, tsmom(21));
     case 'tsmom-63':
       return perAsset(p, tsmom(63));
+    case 'tsmom-126':
+      return perAsset(p, tsmom(126));
     case 'tsmom-252':
       return perAsset(p, tsmom(252));
     case 'macd':

@@ -144,10 +144,16 @@ export async function saveTrainingCheckpoint(
           totalReturn: finiteOrNull(f.oos.totalReturn),
           maxDrawdown: finiteOrNull(f.oos.maxDrawdown),
           turnover: finiteOrNull(f.oos.turnover),
+          validationSharpeSE: finiteOrNull(f.validationNoise.sharpeStandardError),
         })),
         epochs: { pretrain: result.config.training.pretrainEpochs, finetune: result.config.training.finetuneEpochs },
         lossMode: result.config.training.lossMode,
         seconds: result.seconds,
+        baselines: result.baselines.map((b) => ({
+          name: b.name,
+          sharpe: finiteOrNull(b.overall.sharpe),
+          folds: b.folds.map((f) => finiteOrNull(f.sharpe)),
+        })),
         ...(result.config.model.nContext > 0
           ? {
               context: {

@@ -4,3 +4,5 @@ export * from './folds.js';
 export * from './trainer.js';
 export * from './walk-forward.js';
 export * from './checkpoint.js';
+export * from './oos-baselines.js';
+export * from './validation-noise.js';

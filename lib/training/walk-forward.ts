@@ -32,6 +32,8 @@ import { FoldAttribution, type EpochAnalysis } from './fold-attribution.js';
 import { saveAttributionSnapshots, saveFoldSnapshot } from './fold-snapshot.js';
 import { trainFold, type BestEpoch, type EpochRecord } from './fold-training.js';
 import type { Fold } from './folds.js';
+import { oosBaselines, type OosBaseline } from './oos-baselines.js';
+import { validationNoise, type ValidationNoise } from './validation-noise.js';
 import { emitter, throwIfCancelled, type RunContext } from './walk-forward-events.js';
 import { HORIZON, planWalkForward, type TrainingDataset, type WalkForwardPlan } from './walk-forward-plan.js';
 
@@ -55,6 +57,8 @@ export interface FoldResult {
   vsnImportance: FeatureWeight[];
   /** Out-of-sample metrics over the test range (daily returns included). */
   oos: StrategyMetrics;
+  /** The standard error of the validation Sharpe that chose the epoch: is the choice above noise? */
+  validationNoise: ValidationNoise;
   trainWindows: number;
   validationWindows: number;
   /** The attribution analyses made while the fold trained (config.attribution), oldest first. */
@@ -79,6 +83,8 @@ export interface TrainingResult {
   folds: FoldResult[];
   /** OOS metrics over every fold's test range, concatenated in time. */
   oos: StrategyMetrics;
+  /** Long-only, TSMOM and MACD on the same test days, labels and costs as the model. */
+  baselines: OosBaseline[];
   /** The last fold's model, trained on the most recent data: the one the run ships, with its normalisation. */
   model: TFTModel;
   normalization: Normalization;
@@ -111,6 +117,10 @@ export async function trainWalkForward(opts: WalkForwardOptions): Promise<Traini
     maxLookback: plan.features.maxLookback,
     folds,
     oos: overallOos(folds),
+    baselines: oosBaselines(
+      plan,
+      folds.map((f) => f.fold.test),
+    ),
     model: last!.model,
     normalization: last!.normalization,
     ...(selection?.selector && { featureSelector: selection.selector }),
@@ -165,6 +175,7 @@ export async function runFold(plan: WalkForwardPlan, fold: Fold, ctx: RunContext
       normalization: session.normalization,
       vsnImportance: evaluation.vsnImportance,
       oos: evaluation.oos,
+      validationNoise: foldValidationNoise(plan, fold, training.epochs),
       trainWindows: session.trainWindows.size,
       validationWindows: session.validationWindows.size,
       attribution: training.analyses,
@@ -183,6 +194,12 @@ export async function runFold(plan: WalkForwardPlan, fold: Fold, ctx: RunContext
   } finally {
     closeFold(session, kept);
   }
+}
+
+/** The validation noise at the Sharpe of the epoch the fold kept. */
+function foldValidationNoise(plan: WalkForwardPlan, fold: Fold, epochs: readonly EpochRecord[]): ValidationNoise {
+  const kept = epochs.filter((e) => e.best).at(-1);
+  return validationNoise(plan.labels, plan.prices.symbols.length, plan.prices.dates.length, fold.validation, kept?.validationSharpe ?? 0);
 }
 
 /** The folds' test ranges as one series (they are consecutive), with the folds' mean turnover. */

@@ -216,7 +216,7 @@ describe('tft-native predict and backtest', () => {
       baselines: { name: string; metrics: { days: number } }[];
       beatenBy: string[];
     };
-    expect(b.baselines.map((x) => x.name)).toEqual(['long-only', 'tsmom-21', 'tsmom-63', 'tsmom-252', 'macd']);
+    expect(b.baselines.map((x) => x.name)).toEqual(['long-only', 'tsmom-21', 'tsmom-63', 'tsmom-126', 'tsmom-252', 'macd']);
     for (const x of b.baselines) expect(x.metrics.days).toBe(b.model.days); // the same days for every row
     const btText = await runCli(['backtest', '--checkpoint', ckpt]);
     expect(btText.out).toMatch(/^ {2}model .*\n {2}long-only /m);

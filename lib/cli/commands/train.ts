@@ -12,6 +12,8 @@ import { formatFoldPlan } from '../../training/folds.js';
 import { loadTrainingConfig, resolveTrainingConfig, withOverrides, type TrainingConfig } from '../../training/config.js';
 import { trainWalkForward, type TrainingEvent, type TrainingResult } from '../../training/walk-forward.js';
 import { saveTrainingCheckpoint } from '../../training/checkpoint.js';
+import { rulesBeatingModel } from '../../training/oos-baselines.js';
+import { VALIDATION_SE_LIMIT } from '../../training/validation-noise.js';
 import { TrainingProgress } from '../../training/training-progress.js';
 
 export interface TrainFlags {
@@ -185,14 +187,13 @@ function reporter(enabled: boolean, training: TrainingConfig['training']): { onE
 }
 
 export function formatTrainingSummary(r: TrainingResult, checkpoint?: string): string {
-  const lines: string[] = [];
-  lines.push('');
-  lines.push('fold  test range                 OOS Sharpe  total return  max drawdown  turnover  epochs  top VSN features');
+  const lines: string[] = [''];
+  lines.push('fold  test range                 OOS Sharpe  total return  max drawdown  turnover  epochs  val. SE  top VSN features');
   for (const f of r.folds) {
     lines.push(
       `${String(f.fold.index).padEnd(6)}${`${f.fold.test.startDate}..${f.fold.test.endDate}`.padEnd(27)}` +
         `${num(f.oos.sharpe).padStart(10)}  ${pct(f.oos.totalReturn).padStart(12)}  ${pct(f.oos.maxDrawdown).padStart(12)}  ` +
-        `${num(f.oos.turnover, 3).padStart(8)}  ${String(f.epochs.length).padStart(6)}  ${f.vsnImportance
+        `${num(f.oos.turnover, 3).padStart(8)}  ${String(f.epochs.length).padStart(6)}  ${`±${num(f.validationNoise.sharpeStandardError)}`.padStart(7)}  ${f.vsnImportance
           .slice(0, 4)
           .map((w) => w.name)
           .join(', ')}`,
@@ -205,8 +206,52 @@ export function formatTrainingSummary(r: TrainingResult, checkpoint?: string): s
   lines.push(
     `\nannualised OOS return ${pct(r.oos.annualReturn)}, volatility ${pct(r.oos.annualVolatility)}, ${r.oos.days} test days; trained in ${num(r.seconds, 0)} s`,
   );
+  lines.push(...baselineLines(r), ...validationWarning(r));
   if (checkpoint) lines.push(`checkpoint: ${checkpoint}`);
   return lines.join('\n');
+}
+
+/** The simple rules' OOS Sharpe on the same days, fold by fold, and a plain verdict. */
+function baselineLines(r: TrainingResult): string[] {
+  const lines = [
+    '',
+    `${'OOS Sharpe on the same days'.padEnd(30)}${r.folds.map((f) => `fold ${f.fold.index}`.padStart(9)).join('')}${'all'.padStart(9)}`,
+  ];
+  const row = (name: string, folds: number[], all: number) =>
+    `  ${name.padEnd(28)}${folds.map((v) => num(v).padStart(9)).join('')}${num(all).padStart(9)}`;
+  lines.push(
+    row(
+      'TFT',
+      r.folds.map((f) => f.oos.sharpe),
+      r.oos.sharpe,
+    ),
+  );
+  for (const b of r.baselines)
+    lines.push(
+      row(
+        b.name,
+        b.folds.map((f) => f.sharpe),
+        b.overall.sharpe,
+      ),
+    );
+  const beaten = rulesBeatingModel(r.baselines, r.oos.sharpe);
+  lines.push(
+    beaten.length
+      ? `the model LOSES to ${beaten.map((b) => `${b.name} (${num(b.overall.sharpe)})`).join(', ')} on these days`
+      : 'the model beats every simple rule on these days',
+  );
+  return lines;
+}
+
+function validationWarning(r: TrainingResult): string[] {
+  const noisy = r.folds.filter((f) => !f.validationNoise.reliable);
+  if (!noisy.length) return [];
+  const worst = Math.max(...noisy.map((f) => f.validationNoise.sharpeStandardError));
+  return [
+    `warning: validation too short to choose epochs reliably in ${noisy.length} of ${r.folds.length} fold(s): ` +
+      `its Sharpe's standard error reaches ±${num(worst)} (above ±${num(VALIDATION_SE_LIMIT)}), so epochs whose validation ` +
+      'Sharpes differ by less than twice that are indistinguishable; lengthen folds.validationDays or add assets',
+  ];
 }
 
 export function registerTrain(program: Command): void {
@@ -257,8 +302,10 @@ export function registerTrain(program: Command): void {
                 oos: { ...f.oos, returns: undefined },
                 epochs: f.epochs.length,
                 bestValidationLoss: f.bestValidationLoss,
+                validationNoise: f.validationNoise,
                 vsnImportance: f.vsnImportance,
               })),
+              baselines: result.baselines,
               seconds: result.seconds,
             },
             null,
