@@ -126,6 +126,50 @@ describe('early stopping', () => {
   });
 });
 
+describe('weight averaging over the finetune phase (training.averageWeights)', () => {
+  const ds = syntheticDataset({ seed: 6, symbols: 4, days: 400, informative: 2, noise: 3, duplicates: 0, nanRate: 0, signalStrength: 0.2 });
+  const config = (averageWeights: boolean) =>
+    resolveTrainingConfig({
+      model: { dHidden: 8, nHeads: 2, seqLen: 10, dropout: 0, seed: 3 },
+      training: {
+        pretrainEpochs: 2,
+        finetuneEpochs: 3,
+        maxWindowsPerEpoch: 128,
+        batchSize: 32,
+        warmupSteps: 2,
+        patience: 1,
+        averageWeights,
+      },
+      folds: { count: 1, testDays: 60, validationDays: 60 },
+      output: { saveCheckpoint: false },
+    });
+
+  it('keeps the mean of every finetune epoch’s weights, trains all of them, and reports its validation loss', async () => {
+    // Patience 1 would stop a plain finetune phase at its first worse epoch; averaging trains every epoch.
+    const events: TrainingEvent[] = [];
+    const r = await trainWalkForward({
+      config: config(true),
+      dataset: { prices: ds.panel, features: ds.features },
+      onEvent: (e) => e.type !== 'step' && events.push(e),
+    });
+    const fold = r.folds[0]!;
+    expect(fold.epochs.filter((e) => e.phase === 'finetune')).toHaveLength(3);
+    expect(events.some((e) => e.type === 'early-stop' && e.phase === 'finetune')).toBe(false);
+    expect(fold.bestEpoch).toEqual({ phase: 'finetune', epoch: 2, averaged: 3 });
+    const recomputed = await finalValidationLoss(r, ds);
+    expect(Math.abs(recomputed - fold.bestValidationLoss)).toBeLessThanOrEqual(1e-6);
+    // the same run without averaging ends on one epoch's weights: a different model from the same streams
+    const plain = await trainWalkForward({ config: config(false), dataset: { prices: ds.panel, features: ds.features } });
+    expect(plain.folds[0]!.bestEpoch!.averaged).toBeUndefined();
+    const a = r.model.stateDict();
+    const b = plain.model.stateDict();
+    const name = [...a.keys()][0]!;
+    expect(Array.from(a.get(name)!.data)).not.toEqual(Array.from(b.get(name)!.data));
+    r.model.dispose();
+    plain.model.dispose();
+  });
+});
+
 describe('walk-forward windows and normalisation', () => {
   // Real features (RSI, longest lookback 63) on synthetic prices, so the purge gap is more than the horizon.
   const ds = syntheticDataset({ seed: 8, symbols: 3, days: 520, informative: 1, noise: 1, duplicates: 0, nanRate: 0 });

@@ -102,6 +102,11 @@ export const TrainingConfigSchema = z
         /** Epochs without a better validation loss before a phase stops. */
         patience: int(1).default(3),
         /**
+         * Stochastic Weight Averaging over the finetune phase: the fold's model is the mean of the weights
+         * after each finetune epoch (which then runs all its epochs), not the epoch with the best validation loss.
+         */
+        averageWeights: z.boolean().default(false),
+        /**
          * Position smoothing p_t = s·p_{t−1} + (1 − s)·z_t (the seed's position_smooth) applied to the
          * out-of-sample positions and recorded in the checkpoint, so serving smooths the same way.
          */

@@ -13,6 +13,7 @@ import { windowSpan, type FoldSession, type WindowSpan } from './fold-session.js
 import type { EpochStats, EvalStats, LayerGradient, WindowSet } from './trainer.js';
 import { emitter, throwIfCancelled, type Phase, type RunContext } from './walk-forward-events.js';
 import { HORIZON } from './walk-forward-plan.js';
+import { WeightAverage } from './weight-average.js';
 
 export interface EpochRecord {
   phase: Phase;
@@ -34,6 +35,8 @@ export interface EpochRecord {
 export interface BestEpoch {
   phase: Phase;
   epoch: number;
+  /** With training.averageWeights: the model is the mean of this many finetune epochs' weights (SWA). */
+  averaged?: number;
 }
 
 export interface FoldTraining {
@@ -113,9 +116,11 @@ async function trainPhase(
   emit({ type: 'phase-start', fold: fold.index, phase, epochs: plan.epochs, learningRate });
   let phaseBest = Number.POSITIVE_INFINITY;
   let stale = 0;
+  const average = phase === 'finetune' && tc.averageWeights ? new WeightAverage() : undefined;
   for (let e = 0; e < plan.epochs; e++) {
     throwIfCancelled(ctx.signal);
     const { train, validation } = await trainEpoch(session, tc, phase, e, progress, ctx);
+    average?.add(session.model);
     const improved = validation.loss < phaseBest - 1e-9;
     if (improved) {
       phaseBest = validation.loss;
@@ -135,15 +140,36 @@ async function trainPhase(
       const { analysis } = await attribution.analyze(phase, e, train.gradients);
       emit({ type: 'attribution', fold: fold.index, phase, epoch: e, analysis, budgetExhausted: attribution.budgetExhausted });
     }
-    if (stale >= tc.patience) {
+    if (stale >= tc.patience && !average) {
       emit({ type: 'early-stop', fold: fold.index, phase, epoch: e, bestValidationLoss: phaseBest });
       break;
     }
   }
-  if (progress.bestEpoch) {
+  if (average && average.count > 0) {
+    await keepAverage(session, average, plan, progress, ctx);
+  } else if (progress.bestEpoch) {
     trainer.restoreBest();
     emit({ type: 'restore', fold: fold.index, phase, bestValidationLoss: progress.best, bestEpoch: progress.bestEpoch });
   }
+}
+
+/**
+ * Loads the mean of the phase's weights and makes it the fold's model whatever its validation loss: a
+ * validation Sharpe noisier than the differences between epochs is no reason to prefer one epoch to it.
+ */
+async function keepAverage(session: FoldSession, average: WeightAverage, plan: PhasePlan, progress: FoldProgress, ctx: RunContext) {
+  session.model.loadStateDict(average.mean());
+  session.trainer.saveBest();
+  const validation = await session.trainer.evaluate(session.validationWindows);
+  progress.best = validation.loss;
+  progress.bestEpoch = { phase: plan.phase, epoch: plan.epochs - 1, averaged: average.count };
+  emitter(ctx)({
+    type: 'restore',
+    fold: session.fold.index,
+    phase: plan.phase,
+    bestValidationLoss: validation.loss,
+    bestEpoch: progress.bestEpoch,
+  });
 }
 
 /** One epoch over a fresh sample of the training windows, then the validation loss. */

@@ -166,7 +166,9 @@ function reporter(enabled: boolean, training: TrainingConfig['training']): { onE
         case 'restore':
           if (!multi)
             log(
-              `fold ${e.fold} ${e.phase}: weights of ${e.bestEpoch.phase} epoch ${e.bestEpoch.epoch + 1} kept (validation loss ${num(e.bestValidationLoss, 3)})`,
+              e.bestEpoch.averaged
+                ? `fold ${e.fold} ${e.phase}: mean weights of ${e.bestEpoch.averaged} ${e.bestEpoch.phase} epochs kept (validation loss ${num(e.bestValidationLoss, 3)})`
+                : `fold ${e.fold} ${e.phase}: weights of ${e.bestEpoch.phase} epoch ${e.bestEpoch.epoch + 1} kept (validation loss ${num(e.bestValidationLoss, 3)})`,
             );
           break;
         case 'early-stop':
