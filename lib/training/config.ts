@@ -113,6 +113,12 @@ export const TrainingConfigSchema = z
         positionSmooth: z.number().min(0).max(0.99).default(0),
         /** Windows sampled per epoch (0 = all of the fold's training windows). */
         maxWindowsPerEpoch: int(0).default(2048),
+        /**
+         * Each epoch trains on the windows whose last day falls on a fresh random offset modulo this stride
+         * (1 = every window; 0 = seqLen − warmupSteps, so the loss steps of one asset's windows tile its
+         * days and each label counts once per epoch), before maxWindowsPerEpoch samples from them.
+         */
+        windowStride: int(0).default(1),
         seed: int(0).default(0),
       })
       .strict()

@@ -172,6 +172,11 @@ async function keepAverage(session: FoldSession, average: WeightAverage, plan: P
   });
 }
 
+/** training.windowStride, with 0 meaning one window per seqLen − warmupSteps days (loss steps that tile the days). */
+export function windowStride(tc: TrainingOptions, window: number): number {
+  return tc.windowStride > 0 ? tc.windowStride : Math.max(1, window - tc.warmupSteps);
+}
+
 /** One epoch over a fresh sample of the training windows, then the validation loss. */
 async function trainEpoch(
   session: FoldSession,
@@ -184,10 +189,10 @@ async function trainEpoch(
   const emit = emitter(ctx);
   const { fold, trainer } = session;
   const n = progress.epochCounter++;
-  const sample =
-    tc.maxWindowsPerEpoch > 0
-      ? session.trainWindows.sample(tc.maxWindowsPerEpoch, windowSampleSeed(tc.seed, fold.index, n))
-      : session.trainWindows;
+  const seed = windowSampleSeed(tc.seed, fold.index, n);
+  const stride = windowStride(tc, session.window);
+  const windows = session.trainWindows.strided(stride, seed % stride);
+  const sample = tc.maxWindowsPerEpoch > 0 ? windows.sample(tc.maxWindowsPerEpoch, seed) : windows;
   progress.trained.push(sample);
   const train = await trainer.trainEpoch(sample, {
     shuffleSeed: shuffleSeed(tc.seed, fold.index, n),

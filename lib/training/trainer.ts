@@ -48,6 +48,23 @@ export class WindowSet {
   get size(): number {
     return this.pairs.length / 2;
   }
+  /**
+   * The windows whose last day ≡ offset (mod stride): with stride = seqLen − warmupSteps, windows of one
+   * asset tile its days, so each label enters the loss once per epoch instead of in ~stride overlapping
+   * windows (Deep Momentum Networks trains on such non-overlapping segments).
+   */
+  strided(stride: number, offset: number): WindowSet {
+    if (!Number.isInteger(stride) || stride < 1) throw new InvalidArgumentError('stride: must be an integer >= 1', 'stride');
+    if (stride === 1) return this;
+    const r = ((offset % stride) + stride) % stride;
+    const out: number[] = [];
+    for (let w = 0; w < this.size; w++) {
+      const day = this.pairs[2 * w + 1]!;
+      if (day % stride === r) out.push(this.pairs[2 * w]!, day);
+    }
+    return new WindowSet(Int32Array.from(out));
+  }
+
   /** A seeded random subset of n windows (all of them when n ≥ size). */
   sample(n: number, seed: number): WindowSet {
     if (n >= this.size) return this;
