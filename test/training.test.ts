@@ -174,7 +174,7 @@ describe('run progress (the CLI ETA)', () => {
       }) as const;
     p.update({ type: 'plan', folds });
     expect(p.etaSeconds()).toBeUndefined();
-    p.update({ type: 'fold-start', fold: 0, trainWindows: 250, validationWindows: 50 });
+    p.update({ type: 'fold-start', fold: 0, trainWindows: 250, validationWindows: 50, epochWindows: 100 });
     // 2 folds x (2 + 2) epochs x 100 sampled windows / 10 per batch
     expect(p.stepsTotal).toBe(80);
     p.update({ type: 'phase-start', fold: 0, phase: 'pretrain', epochs: 2, learningRate: 1e-3 });
@@ -200,7 +200,7 @@ describe('run progress (the CLI ETA)', () => {
     p.update({ type: 'early-stop', fold: 0, phase: 'pretrain', epoch: 0, bestValidationLoss: 0 });
     expect(p.stepsTotal).toBe(70);
     // a fold with fewer windows than the sample size trains on all of them
-    p.update({ type: 'fold-start', fold: 1, trainWindows: 45, validationWindows: 50 });
+    p.update({ type: 'fold-start', fold: 1, trainWindows: 45, validationWindows: 50, epochWindows: 45 });
     expect(p.stepsTotal).toBe(10 + 4 * 5);
   });
 });
@@ -227,7 +227,8 @@ describe('training config', () => {
 // The planted-signal tests below train this small model on a synthetic panel.
 const plantedConfig = resolveTrainingConfig({
   model: { dHidden: 16, nHeads: 2, seqLen: 21, dropout: 0.1, seed: 3 },
-  training: { pretrainEpochs: 4, finetuneEpochs: 2, maxWindowsPerEpoch: 2048, warmupSteps: 5, learningRate: 3e-3 },
+  // Every overlapping window: this few epochs of non-overlapping ones would barely train.
+  training: { pretrainEpochs: 4, finetuneEpochs: 2, maxWindowsPerEpoch: 2048, warmupSteps: 5, learningRate: 3e-3, windowStride: 1 },
   folds: { count: 2, testDays: 150, validationDays: 100 },
   output: { saveCheckpoint: false },
 });

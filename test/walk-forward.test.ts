@@ -176,7 +176,7 @@ describe('walk-forward windows and normalisation', () => {
   const features = new FeatureBuilder({ groups: ['rsi'] }).build(ds.panel);
   const config = resolveTrainingConfig({
     model: { dHidden: 8, nHeads: 2, seqLen: 10, seed: 2 },
-    training: { pretrainEpochs: 2, finetuneEpochs: 1, maxWindowsPerEpoch: 128, warmupSteps: 2 },
+    training: { pretrainEpochs: 2, finetuneEpochs: 1, maxWindowsPerEpoch: 128, warmupSteps: 2, windowStride: 1 },
     folds: { count: 2, testDays: 40, validationDays: 30 },
     output: { saveCheckpoint: false },
   });

@@ -89,6 +89,7 @@ export async function trainFold(
     fold: session.fold.index,
     trainWindows: session.trainWindows.size,
     validationWindows: session.validationWindows.size,
+    epochWindows: epochWindows(tc, session.trainWindows.size, session.window),
   });
   const progress: FoldProgress = { epochs: [], trained: [], best: Number.POSITIVE_INFINITY, bestEpoch: undefined, epochCounter: 0 };
   for (const phase of phasesOf(tc)) await trainPhase(session, tc, phase, progress, ctx, attribution);
@@ -175,6 +176,12 @@ async function keepAverage(session: FoldSession, average: WeightAverage, plan: P
 /** training.windowStride, with 0 meaning one window per seqLen − warmupSteps days (loss steps that tile the days). */
 export function windowStride(tc: TrainingOptions, window: number): number {
   return tc.windowStride > 0 ? tc.windowStride : Math.max(1, window - tc.warmupSteps);
+}
+
+/** About how many windows an epoch trains on: a stride's share of the fold's windows, capped by maxWindowsPerEpoch. */
+export function epochWindows(tc: TrainingOptions, trainWindows: number, window: number): number {
+  const strided = Math.round(trainWindows / windowStride(tc, window));
+  return tc.maxWindowsPerEpoch > 0 ? Math.min(tc.maxWindowsPerEpoch, strided) : strided;
 }
 
 /** One epoch over a fresh sample of the training windows, then the validation loss. */

@@ -38,8 +38,7 @@ export class TrainingProgress {
       case 'fold-start': {
         this.#startedAt ??= this.#now();
         this.#foldsLeft--;
-        const max = this.#tc.maxWindowsPerEpoch;
-        this.#stepsPerEpoch = Math.ceil((max > 0 ? Math.min(max, e.trainWindows) : e.trainWindows) / this.#tc.batchSize);
+        this.#stepsPerEpoch = Math.ceil(e.epochWindows / this.#tc.batchSize);
         this.#epochsLeftInFold = this.#epochsPerFold();
         break;
       }

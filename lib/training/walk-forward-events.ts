@@ -15,7 +15,14 @@ export type Phase = 'pretrain' | 'finetune';
 export type TrainingEvent =
   | { type: 'data'; symbols: number; days: number; features: number; maxLookback: number; firstDate: string; lastDate: string }
   | { type: 'plan'; folds: Fold[] }
-  | { type: 'fold-start'; fold: number; trainWindows: number; validationWindows: number }
+  | {
+      type: 'fold-start';
+      fold: number;
+      trainWindows: number;
+      validationWindows: number;
+      /** Windows each epoch trains on (after windowStride and maxWindowsPerEpoch), about. */
+      epochWindows: number;
+    }
   | { type: 'phase-start'; fold: number; phase: Phase; epochs: number; learningRate: number }
   | { type: 'step'; fold: number; phase: Phase; epoch: number; progress: StepProgress }
   /** improved: the phase's best validation loss so far (resets patience); best: the fold's best so far (weights kept). */

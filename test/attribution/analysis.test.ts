@@ -248,7 +248,7 @@ describe('on a panel with planted features', () => {
     });
     const config = resolveTrainingConfig({
       model: { dHidden: 16, nHeads: 2, seqLen: 21, dropout: 0.1, seed: 3 },
-      training: { pretrainEpochs: 4, finetuneEpochs: 2, maxWindowsPerEpoch: 2048, warmupSteps: 5, learningRate: 3e-3 },
+      training: { pretrainEpochs: 4, finetuneEpochs: 2, maxWindowsPerEpoch: 2048, warmupSteps: 5, learningRate: 3e-3, windowStride: 1 },
       folds: { count: 2, testDays: 150, validationDays: 100 },
       output: { saveCheckpoint: false },
     });

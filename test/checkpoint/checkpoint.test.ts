@@ -616,6 +616,7 @@ describe('saveTrainingCheckpoint', () => {
     bestValidationLoss: -0.1,
     vsnImportance: names.map((name, i) => ({ name, group: name.split('_')[0]!, weight: weights[i]! })).sort((a, b) => b.weight - a.weight),
     oos: { sharpe: 0.5 + index, totalReturn: 0.1, maxDrawdown: 0.05, turnover: 0.2 },
+    validationNoise: { sharpeStandardError: 0.4 + index },
   });
   const result = (folds: ReturnType<typeof fold>[], m: TFTModel) =>
     ({
@@ -642,6 +643,7 @@ describe('saveTrainingCheckpoint', () => {
       },
       folds,
       oos: { sharpe: 1.1, totalReturn: 0.3, maxDrawdown: 0.1 },
+      baselines: [{ name: 'tsmom-63', folds: [{ sharpe: 0.2 }, { sharpe: Number.NaN }], overall: { sharpe: 0.3 } }],
       model: m,
       seconds: 12,
     }) as unknown as TrainingResult;
@@ -676,6 +678,9 @@ describe('saveTrainingCheckpoint', () => {
     expect(loaded.metadata.hpTuning).toBeNull();
     expect((loaded.featureSelector as { perFold: unknown[] }).perFold).toHaveLength(3);
     expect(loaded.metadata.trainingInfo!.folds.map((f) => f.sharpe)).toEqual([0.5, 1.5, 2.5]);
+    expect(loaded.metadata.trainingInfo!.folds.map((f) => f.validationSharpeSE)).toEqual([0.4, 1.4, 2.4]);
+    // the baselines' non-finite Sharpes are stored as null, not dropped
+    expect(loaded.metadata.trainingInfo!.baselines).toEqual([{ name: 'tsmom-63', sharpe: 0.3, folds: [0.2, null] }]);
     // what serving needs to rebuild the inputs (lib/inference)
     expect(loaded.metadata.inputSpec).toMatchObject({
       clip: 4,

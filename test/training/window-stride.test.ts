@@ -24,7 +24,7 @@ describe('WindowSet.strided', () => {
     const tc = resolveTrainingConfig({ training: { windowStride: 0, warmupSteps: 10 } }).training;
     expect(windowStride(tc, 63)).toBe(53);
     expect(windowStride({ ...tc, windowStride: 5 }, 63)).toBe(5);
-    expect(resolveTrainingConfig({}).training.windowStride).toBe(1);
+    expect(resolveTrainingConfig({}).training.windowStride).toBe(0);
   });
 });
 
