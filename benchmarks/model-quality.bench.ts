@@ -14,11 +14,9 @@
  *                     candidate recipe against the default on the same panels and seeds
  *   --verbose         print every fold's epochs (train / validation Sharpe, the epoch kept)
  */
-import { metricsFromReturns, backtest } from '../lib/training/backtest.js';
 import { resolveTrainingConfig, withOverrides } from '../lib/training/config.js';
 import { trainWalkForward } from '../lib/training/walk-forward.js';
-import { trainingLabels } from '../lib/training/walk-forward-plan.js';
-import { baselinePositions } from '../lib/strategy/baselines.js';
+import type { OosBaseline } from '../lib/training/oos-baselines.js';
 import { MarketDataStore, syntheticPrices, type PricePanel } from '../lib/data/index.js';
 import { printMachine } from './machine.js';
 import { intFlag } from './stats.js';
@@ -42,27 +40,6 @@ const PANELS: Record<string, () => Promise<PricePanel>> = {
   },
 };
 const chosen = (flag('--panels') ?? Object.keys(PANELS).join(',')).split(',');
-
-/** TSMOM with a lookback the baselines module does not list. */
-function tsmom(p: PricePanel, k: number): Float32Array {
-  const D = p.dates.length;
-  const out = new Float32Array(p.symbols.length * D).fill(Number.NaN);
-  for (let a = 0; a < p.symbols.length; a++)
-    for (let t = k; t < D; t++) {
-      const r = p.close[a * D + t]! / p.close[a * D + t - k]! - 1;
-      if (Number.isFinite(r)) out[a * D + t] = Math.sign(r);
-    }
-  return out;
-}
-
-const RULES: Record<string, (p: PricePanel) => Float32Array> = {
-  'long-only': (p) => baselinePositions(p, 'long-only'),
-  'tsmom-21': (p) => baselinePositions(p, 'tsmom-21'),
-  'tsmom-63': (p) => baselinePositions(p, 'tsmom-63'),
-  'tsmom-126': (p) => tsmom(p, 126),
-  'tsmom-252': (p) => baselinePositions(p, 'tsmom-252'),
-  macd: (p) => baselinePositions(p, 'macd'),
-};
 
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
@@ -124,6 +101,7 @@ for (const name of chosen) {
   const t0 = performance.now();
   const perSeed: { folds: number[]; overall: number }[] = [];
   let ranges: { start: number; end: number; label: string }[] = [];
+  let baselines: OosBaseline[] = [];
   for (let s = 0; s < seeds; s++) {
     const config = withOverrides(resolveTrainingConfig({}), {
       ...overrides,
@@ -134,21 +112,15 @@ for (const name of chosen) {
     run.model.dispose();
     if (verbose) printEpochs(name, s, run.folds);
     perSeed.push({ folds: run.folds.map((f) => f.oos.sharpe), overall: run.oos.sharpe });
+    baselines = run.baselines;
     ranges = run.folds.map((f) => ({
       start: f.fold.test.start,
       end: f.fold.test.end,
       label: `${f.fold.test.startDate}..${f.fold.test.endDate}`,
     }));
   }
-  const labels = trainingLabels(prices, resolveTrainingConfig({}).targets);
-  const rules = Object.entries(RULES).map(([rule, make]) => {
-    const position = make(prices);
-    const folds = ranges.map((r) =>
-      backtest({ ...labels, position, assets: prices.symbols.length, days: prices.dates.length, start: r.start, end: r.end }),
-    );
-    const overall = metricsFromReturns(Float64Array.from(folds.flatMap((f) => Array.from(f.returns))), 0).sharpe;
-    return { rule, folds: folds.map((f) => f.sharpe), overall };
-  });
+  // The rules need no training: every seed's run backtests them on the same test days.
+  const rules = baselines.map((b) => ({ rule: b.name, folds: b.folds.map((f) => f.sharpe), overall: b.overall.sharpe }));
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(
     `\n${name}: ${prices.symbols.length} assets × ${prices.dates.length} days; ${seeds} seeds in ${seconds.toFixed(0)} s\n`,
