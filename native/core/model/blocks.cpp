@@ -1,6 +1,7 @@
 #include "core/model/blocks.h"
 
 #include "core/model/dense_kernel.h"
+#include "core/model/gate_kernel.h"
 #include "core/model/nonlinear.h"
 #include "core/model/vsn_kernel.h"
 
@@ -8,6 +9,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace tft::model {
 
@@ -96,12 +98,84 @@ static at::Tensor maybe_dropout(const at::Tensor& x, const Mode& m) {
   return m.rng ? dropout(x, m.dropout, *m.rng) : at::dropout(x, m.dropout, true);
 }
 
+// CPU float32 inference without autograd: the fused row kernels (gate_kernel.h) apply.
+static bool fused_rows(const Mode& m, const at::Tensor& x) {
+  return m.dense && !m.training && !m.input_gradients && !m.deeplift && x.is_cpu() &&
+         x.scalar_type() == at::kFloat && !at::GradMode::is_enabled();
+}
+
+// x as [rows, width] with unit column stride (a view when possible).
+static at::Tensor as_rows(const at::Tensor& x, int64_t width) {
+  at::Tensor r = x.reshape({-1, width});
+  return r.stride(1) == 1 ? r : r.contiguous();
+}
+
+static std::vector<int64_t> with_last(const at::Tensor& x, int64_t n) {
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = n;
+  return shape;
+}
+
+static at::Tensor gate_add_norm_fused(const GateParams& p, const at::Tensor& x, const at::Tensor& skip, const Mode& m) {
+  const int64_t d = p.norm_w.size(0);
+  const at::Tensor xr = as_rows(x, d), sr = as_rows(skip, d);
+  const at::Tensor gb = p.glu_b.contiguous(), nw = p.norm_w.contiguous(), nb = p.norm_b.contiguous();
+  at::Tensor out = at::empty({xr.size(0), d}, x.options());
+  gate_add_norm_rows({xr.data_ptr<float>(), xr.stride(0), sr.data_ptr<float>(), sr.stride(0), xr.size(0), d,
+                      m.dense->transposed(p.glu_w).data_ptr<float>(), gb.data_ptr<float>(), nw.data_ptr<float>(),
+                      nb.data_ptr<float>(), out.data_ptr<float>()});
+  return out.view(with_last(x, d));
+}
+
 at::Tensor gate_add_norm(const GateParams& p, const at::Tensor& x, const at::Tensor& skip, const Mode& m) {
+  const int64_t d = p.norm_w.size(0);
+  if (fused_rows(m, x) && x.size(-1) == d && p.glu_w.size(1) == d && skip.sizes() == x.sizes())
+    return gate_add_norm_fused(p, x, skip, m);
   const at::Tensor g = nl::glu(m, lin(m, maybe_dropout(x, m), p.glu_w, p.glu_b));
   return nl::layer_norm(m, skip + g, p.norm_w.size(0), p.norm_w, p.norm_b, kLayerNormEps);
 }
 
+// The context term as one [d] row per `group` consecutive rows of a, when its broadcast has that form:
+// per row (same shape as a), per sequence ([B, 1, d] against [B, T, d]) or one row for all ([1, d]).
+static bool context_rows(const at::Tensor& a, const at::Tensor& c, int64_t d, at::Tensor& rows, int64_t& group) {
+  if (!c.defined()) return true;
+  if (c.sizes() == a.sizes()) {
+    rows = as_rows(c, d).contiguous();
+    group = 1;
+  } else if (a.dim() == 3 && c.dim() == 3 && c.size(0) == a.size(0) && c.size(1) == 1 && c.size(2) == d) {
+    rows = c.reshape({a.size(0), d}).contiguous();
+    group = a.size(1);
+  } else if (c.numel() == d) {
+    rows = c.reshape({1, d}).contiguous();
+    group = std::max<int64_t>(1, a.numel() / d);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+static at::Tensor grn_fused(const GrnParams& p, const at::Tensor& a, const at::Tensor& ctx, int64_t group,
+                            const Mode& m) {
+  const int64_t d = p.n_out;
+  const at::Tensor ar = as_rows(a, d);
+  const at::Tensor b1 = p.fc1_b.contiguous(), b2 = p.fc2_b.contiguous(), gb = p.glu_b.contiguous();
+  const at::Tensor nw = p.norm_w.contiguous(), nb = p.norm_b.contiguous();
+  at::Tensor out = at::empty({ar.size(0), d}, a.options());
+  grn_rows({ar.data_ptr<float>(), ar.stride(0), ctx.defined() ? ctx.data_ptr<float>() : nullptr, group, ar.size(0), d,
+            m.dense->transposed(p.fc1_w).data_ptr<float>(), b1.data_ptr<float>(),
+            m.dense->transposed(p.fc2_w).data_ptr<float>(), b2.data_ptr<float>(),
+            m.dense->transposed(p.glu_w).data_ptr<float>(), gb.data_ptr<float>(), nw.data_ptr<float>(),
+            nb.data_ptr<float>(), out.data_ptr<float>()});
+  return out.view(with_last(a, d));
+}
+
 at::Tensor grn(const GrnParams& p, const at::Tensor& a, const at::Tensor& context_term, const Mode& m) {
+  const int64_t d = p.n_out;
+  if (fused_rows(m, a) && !p.skip_w.defined() && a.size(-1) == d && p.fc1_w.size(0) == d && p.fc2_w.size(0) == d) {
+    at::Tensor ctx;
+    int64_t group = 1;
+    if (context_rows(a, context_term, d, ctx, group)) return grn_fused(p, a, ctx, group, m);
+  }
   at::Tensor h = lin(m, a, p.fc1_w, p.fc1_b);
   if (context_term.defined()) h = h + context_term;
   h = lin(m, nl::elu(m, h), p.fc2_w, p.fc2_b);

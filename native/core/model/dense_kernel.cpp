@@ -69,6 +69,7 @@ void dense_rows(const float* x, int64_t M, int64_t K, int64_t ldx, const float* 
 }
 
 const at::Tensor& DenseCache::transposed(const at::Tensor& w) {
+  std::lock_guard<std::mutex> lock(mutex_);
   auto it = transposed_.find(w.data_ptr());
   if (it != transposed_.end()) return it->second;
   return transposed_.emplace(w.data_ptr(), w.detach().t().contiguous()).first->second;

@@ -11,6 +11,7 @@
 #include <ATen/ATen.h>
 
 #include <map>
+#include <mutex>
 
 namespace tft::model {
 
@@ -25,7 +26,8 @@ void dense_rows(const float* x, int64_t M, int64_t K, int64_t ldx, const float* 
                 float* y);
 
 // Transposed ([in, out]) copies of the model's weights, built on first use and dropped when the weights
-// change (keyed by the parameter-store version).
+// change (keyed by the parameter-store version). `transposed` may be called from the threads of one
+// parallel loop (rolling prediction runs its window chunks concurrently); `reset` only outside one.
 class DenseCache {
  public:
   void reset(uint64_t version) {
@@ -37,7 +39,8 @@ class DenseCache {
   const at::Tensor& transposed(const at::Tensor& w);
 
  private:
-  std::map<const void*, at::Tensor> transposed_;
+  std::map<const void*, at::Tensor> transposed_;  // nodes are stable: references outlive later inserts
+  std::mutex mutex_;
   uint64_t version_ = ~uint64_t{0};
 };
 

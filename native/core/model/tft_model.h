@@ -112,6 +112,7 @@ class TftModel {
                        const Mode& m);
   at::Tensor context_keys(const at::Tensor& context, const at::Tensor& context_entity, const Mode& m);
   int64_t default_chunk(int64_t T) const;
+  int64_t rolling_chunk(int64_t requested, int64_t W, int64_t T, int64_t threads, bool cpu) const;
 
   TftConfig config_;
   at::Device device_;
