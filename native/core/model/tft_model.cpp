@@ -351,6 +351,10 @@ ForwardOutput TftModel::forward(const ModelInput& in, const ForwardOptions& opt)
       fail(ErrorCode::Internal, "deepLift", "needs an eval pass over an even batch [inputs; baselines]");
     m = Mode{false, 0.0, nullptr, nullptr, true, true};
   }
+  return run_forward(in, opt, m);
+}
+
+ForwardOutput TftModel::run_forward(const ModelInput& in, const ForwardOptions& opt, const Mode& m) {
   const Statics s = statics(in.entity, m);
   const Encoded enc = encode(in.x, s, m);
   at::Tensor kappa;
@@ -410,22 +414,40 @@ ForwardOutput TftModel::predict_batch(const ModelInput& raw, const BatchOptions&
   out.sigma = at::empty(shape, cpu);
   if (opt.forward.vsn_weights) out.vsn_weights = at::empty({B, T, F}, cpu);
   if (opt.forward.attention) out.attention = all ? at::empty({B, T, T}, cpu) : at::empty({B, T}, cpu);
-  const int64_t chunk = opt.chunk_size > 0 ? opt.chunk_size : default_chunk(T);
+  int64_t chunk = opt.chunk_size > 0 ? opt.chunk_size : default_chunk(T);
   ForwardOptions fo = opt.forward;
   fo.training = false;
-  for (int64_t b0 = 0; b0 < B; b0 += chunk) {
+  // Large CPU batches run their chunks concurrently, each on one thread through the whole forward pass, as
+  // rolling prediction does: no parallel region per LSTM step, no serial stretches between kernels. Small
+  // batches (serving a date: one window per asset) keep both threads inside each kernel instead.
+  const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
+  const bool plain = !fo.input_gradients && !fo.deeplift;  // attribution passes take forward()'s own mode
+  const bool chunk_parallel = plain && device_.is_cpu() && threads > 1 && B >= kMinChunkParallel * threads;
+  if (chunk_parallel) chunk = std::min(chunk, (B + 2 * threads - 1) / (2 * threads));
+  const Mode m = inference_mode();
+  folded(false);  // builds the folded VSN once, before any thread reads it
+  auto run_chunk = [&](int64_t b0) {
+    c10::InferenceMode chunk_guard;  // thread-local: the loop's worker threads need their own
     const int64_t n = std::min(chunk, B - b0);
     ModelInput part;
     part.x = in.x.narrow(0, b0, n);
     if (in.entity.defined()) part.entity = in.entity.narrow(0, b0, n);
     if (in.context.defined()) part.context = in.context.narrow(0, b0, n);
     if (in.context_entity.defined()) part.context_entity = in.context_entity.narrow(0, b0, n);
-    const ForwardOutput r = forward(part, fo);
+    const ForwardOutput r = plain ? run_forward(part, fo, m) : forward(part, fo);
     out.position.narrow(0, b0, n).copy_(r.position);
     out.mu.narrow(0, b0, n).copy_(r.mu);
     out.sigma.narrow(0, b0, n).copy_(r.sigma);
     if (fo.vsn_weights) out.vsn_weights.narrow(0, b0, n).copy_(r.vsn_weights);
     if (fo.attention) out.attention.narrow(0, b0, n).copy_(r.attention);
+  };
+  const int64_t n_chunks = (B + chunk - 1) / chunk;
+  if (chunk_parallel) {
+    at::parallel_for(0, n_chunks, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t ci = c0; ci < c1; ++ci) run_chunk(ci * chunk);
+    });
+  } else {
+    for (int64_t ci = 0; ci < n_chunks; ++ci) run_chunk(ci * chunk);
   }
   require_finite_outputs(out.position, out.mu, out.sigma, at::Tensor(), "x");
   return out;

@@ -107,11 +107,16 @@ class TftModel {
   std::vector<at::Tensor> lstm_biases_;  // b_ih + b_hh per layer, inference cache (same version as dense_cache_)
   uint64_t lstm_biases_version_ = ~uint64_t{0};
   at::Tensor layer0_projection(const at::Tensor& xi_rows, const Mode& m);  // [rows, d] -> [rows, 4d]
+  // The forward pass under a given mode; reads the model's caches, never builds them (thread-safe once
+  // inference_mode() and folded(false) have run).
+  ForwardOutput run_forward(const ModelInput& in, const ForwardOptions& opt, const Mode& m);
   Encoded encode(const at::Tensor& x, const Statics& s, const Mode& m);
   ForwardOutput decode(const at::Tensor& gated, const Statics& s, const at::Tensor& kappa, const ForwardOptions& opt,
                        const Mode& m);
   at::Tensor context_keys(const at::Tensor& context, const at::Tensor& context_entity, const Mode& m);
   int64_t default_chunk(int64_t T) const;
+  // Sequences per thread from which a CPU batch runs its chunks concurrently.
+  static constexpr int64_t kMinChunkParallel = 8;
   int64_t rolling_chunk(int64_t requested, int64_t W, int64_t T, int64_t threads, bool cpu) const;
 
   TftConfig config_;
