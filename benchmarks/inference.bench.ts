@@ -164,6 +164,13 @@ async function parent(processes: number): Promise<void> {
   w(
     `  predictBatch over every day: ${served.toLocaleString()} (asset, date) positions in ${batchS.toFixed(2)} s = ${Math.round(batchRate).toLocaleString()}/s (goal >= 50,000/s)`,
   );
+  // The physical limit: each position is one rolling window, none of whose LSTM can be shared.
+  const flops = lib.rollingFlops(lib.resolveConfig({ nFeatures: F, dHidden: 64, nHeads: 4, seqLen: 63, nEntities: b.symbols.length }));
+  const gflops = lib.measureSgemmGflops();
+  const ceiling = (gflops * 1e9) / (flops.perWindow + flops.perDay);
+  w(
+    `    FLOP ceiling: ${(flops.perWindow / 1e6).toFixed(2)} MFLOP per window + ${(flops.perDay / 1e6).toFixed(2)} per day; sgemm ${gflops.toFixed(0)} GFLOP/s -> at most ${Math.round(ceiling).toLocaleString()} positions/s on this machine; predictBatch reaches ${((100 * batchRate) / ceiling).toFixed(0)}%`,
+  );
   w(
     `  predict per date (${perDates.length} dates): ${Math.round(perRate).toLocaleString()}/s — predictBatch is ${(batchRate / perRate).toFixed(0)}× faster; max |difference| ${worst.toExponential(1)}`,
   );

@@ -64,8 +64,23 @@ async function openPipeline(f: SourceFlags): Promise<TFTInferencePipeline> {
 }
 
 async function withServing<T>(f: SourceFlags, run: (p: TFTInferencePipeline, s: MarketDataStore) => Promise<T>): Promise<T> {
-  const pipeline = await openPipeline(f);
-  const store = f.data ? await MarketDataStore.open(f.data) : await MarketDataStore.bundled();
+  // The store's first query (DuckDB reading the price file, on its own threads) runs while the checkpoint is
+  // verified and the native core loads: in a fresh process those are the two longest waits.
+  const opening = f.data ? MarketDataStore.open(f.data) : MarketDataStore.bundled();
+  let pipeline: TFTInferencePipeline;
+  try {
+    pipeline = await openPipeline(f);
+  } catch (e) {
+    await opening.then((s) => s.close()).catch(() => undefined);
+    throw e;
+  }
+  let store: MarketDataStore;
+  try {
+    store = await opening;
+  } catch (e) {
+    pipeline.dispose();
+    throw e;
+  }
   try {
     return await run(pipeline, store);
   } finally {
