@@ -100,8 +100,8 @@ static at::Tensor maybe_dropout(const at::Tensor& x, const Mode& m) {
 
 // CPU float32 inference without autograd: the fused row kernels (gate_kernel.h) apply.
 static bool fused_rows(const Mode& m, const at::Tensor& x) {
-  return m.dense && !m.training && !m.input_gradients && !m.deeplift && x.is_cpu() &&
-         x.scalar_type() == at::kFloat && !at::GradMode::is_enabled();
+  return m.dense && !m.training && !m.input_gradients && !m.deeplift && x.is_cpu() && x.scalar_type() == at::kFloat &&
+         !at::GradMode::is_enabled();
 }
 
 // x as [rows, width] with unit column stride (a view when possible).

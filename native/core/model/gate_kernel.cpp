@@ -88,8 +88,8 @@ namespace tft::model {
 namespace {
 
 // The scalar path: std::expm1 for ELU, double-precision LayerNorm statistics (as the VSN kernel's).
-void glu_add_norm_portable(const float* y, const float* skip, int64_t ldskip, int64_t rows, int64_t d,
-                           const float* nw, const float* nb, float* out) {
+void glu_add_norm_portable(const float* y, const float* skip, int64_t ldskip, int64_t rows, int64_t d, const float* nw,
+                           const float* nb, float* out) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* yr = y + r * 2 * d;
     const float* sr = skip + r * ldskip;

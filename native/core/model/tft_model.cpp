@@ -385,7 +385,8 @@ void require_finite_outputs(const at::Tensor& position, const at::Tensor& mu, co
 
 // Windows per rolling chunk. CPU: ~16 MiB of activations per chunk (~260 windows of 63 steps at d = 64;
 // measured: 2 MiB chunks lose 25% to per-op overheads and page faults, 32 MiB ones 12% to cache misses),
-// and at least two chunks per thread so an asset's windows balance over the threads. CUDA: ~32 MiB of activations per chunk, enough to fill the device.
+// and at least two chunks per thread so an asset's windows balance over the threads. CUDA: ~32 MiB of activations per
+// chunk, enough to fill the device.
 int64_t TftModel::rolling_chunk(int64_t requested, int64_t W, int64_t T, int64_t threads, bool cpu) const {
   if (requested > 0) return requested;
   const int64_t bytes_per_window = std::max<int64_t>(1, T * config_.d_hidden * 4 * 4);
