@@ -22,23 +22,3 @@ describe('tft-native --version', () => {
     expect([r.code, r.out, r.err]).toEqual([0, `${version}\n`, '']);
   });
 });
-
-describe('native core preload', () => {
-  it('starts for commands that use the core, not for help, version or data', async () => {
-    const { needsNativeCore } = await import('../lib/cli/main.js');
-    expect(needsNativeCore(['predict', '--date', '2000-01-03'])).toBe(true);
-    expect(needsNativeCore(['train'])).toBe(true);
-    expect(needsNativeCore([])).toBe(false);
-    expect(needsNativeCore(['--help'])).toBe(false);
-    expect(needsNativeCore(['-V'])).toBe(false);
-    expect(needsNativeCore(['help', 'predict'])).toBe(false);
-    expect(needsNativeCore(['data', 'info'])).toBe(false);
-  });
-
-  it('a worker loading the core alongside the main thread leaves the command working (fresh process)', async () => {
-    const r = await spawnCli(['info', '--json']);
-    expect(r.code).toBe(0);
-    const info = JSON.parse(r.out) as { cpuIsa?: string };
-    expect(typeof info.cpuIsa).toBe('string');
-  });
-});

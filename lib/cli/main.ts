@@ -10,7 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 
 import { TftError } from '../errors.js';
-import { preloadNativeCore } from '../native/preload.js';
+import { registerAttribute } from './commands/attribute.js';
+import { registerCheckpoints } from './commands/checkpoints.js';
+import { registerData } from './commands/data.js';
+import { registerExplain } from './commands/explain.js';
+import { registerInfo } from './commands/info.js';
+import { registerRank } from './commands/rank.js';
+import { registerSelect } from './commands/select.js';
+import { registerServe } from './commands/serve.js';
+import { registerStability } from './commands/stability.js';
+import { registerTrain } from './commands/train.js';
+import { registerTune } from './commands/tune.js';
 
 /**
  * The installed package's version, read from its package.json at run time, which lies two folders above
@@ -21,37 +31,7 @@ export function packageVersion(): string {
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
-/** The capabilities' command modules, imported when a command line is parsed (see preloadNativeCore). */
-async function registrations(): Promise<((program: Command) => void)[]> {
-  const [info, data, rank, checkpoints, train, select, tune, stability, attribute, explain, serve] = await Promise.all([
-    import('./commands/info.js'),
-    import('./commands/data.js'),
-    import('./commands/rank.js'),
-    import('./commands/checkpoints.js'),
-    import('./commands/train.js'),
-    import('./commands/select.js'),
-    import('./commands/tune.js'),
-    import('./commands/stability.js'),
-    import('./commands/attribute.js'),
-    import('./commands/explain.js'),
-    import('./commands/serve.js'),
-  ]);
-  return [
-    info.registerInfo,
-    data.registerData,
-    rank.registerRank,
-    checkpoints.registerCheckpoints,
-    train.registerTrain,
-    select.registerSelect,
-    tune.registerTune,
-    stability.registerStability,
-    attribute.registerAttribute,
-    explain.registerExplain,
-    serve.registerServe,
-  ];
-}
-
-export async function buildProgram(): Promise<Command> {
+export function buildProgram(): Command {
   const program = new Command();
   program
     .name('tft-native')
@@ -59,21 +39,22 @@ export async function buildProgram(): Promise<Command> {
     .description('Train, checkpoint, serve and explain TFT / X-Trend trading models natively from Node.')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of await registrations()) register(program);
+  registerInfo(program);
+  registerData(program);
+  registerRank(program);
+  registerCheckpoints(program);
+  registerTrain(program);
+  registerSelect(program);
+  registerTune(program);
+  registerStability(program);
+  registerAttribute(program);
+  registerExplain(program);
+  registerServe(program);
   return program;
 }
 
-/** Commands that never touch the native core (and help / version), for which no preload is started. */
-const CORELESS = new Set(['help', 'data']);
-
-/** Whether the command line will load the native core: then it starts loading now (preloadNativeCore). */
-export function needsNativeCore(argv: readonly string[]): boolean {
-  const first = argv[0];
-  return first !== undefined && !first.startsWith('-') && !CORELESS.has(first);
-}
-
 export async function main(argv: string[]): Promise<number> {
-  const program = await buildProgram();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -102,7 +83,6 @@ function isEntryPoint(): boolean {
 
 const invokedDirectly = isEntryPoint();
 if (invokedDirectly || process.env.TFT_NATIVE_CLI === '1') {
-  if (needsNativeCore(process.argv.slice(2))) preloadNativeCore();
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -64,23 +64,8 @@ async function openPipeline(f: SourceFlags): Promise<TFTInferencePipeline> {
 }
 
 async function withServing<T>(f: SourceFlags, run: (p: TFTInferencePipeline, s: MarketDataStore) => Promise<T>): Promise<T> {
-  // The store's first query (DuckDB reading the price file, on its own threads) runs while the checkpoint is
-  // verified and the native core loads: in a fresh process those are the two longest waits.
-  const opening = f.data ? MarketDataStore.open(f.data) : MarketDataStore.bundled();
-  let pipeline: TFTInferencePipeline;
-  try {
-    pipeline = await openPipeline(f);
-  } catch (e) {
-    await opening.then((s) => s.close()).catch(() => undefined);
-    throw e;
-  }
-  let store: MarketDataStore;
-  try {
-    store = await opening;
-  } catch (e) {
-    pipeline.dispose();
-    throw e;
-  }
+  const pipeline = await openPipeline(f);
+  const store = f.data ? await MarketDataStore.open(f.data) : await MarketDataStore.bundled();
   try {
     return await run(pipeline, store);
   } finally {
