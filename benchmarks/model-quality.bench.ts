@@ -4,7 +4,8 @@
  * (lib/data/synthetic-prices.ts) and the bundled Dow 30 sample — `tft-native train`'s default config is
  * trained walk-forward over several training seeds, and its out-of-sample Sharpe, per fold and overall, is
  * printed beside long-only, TSMOM 21/63/126/252 and MACD on the same test days (same labels, same
- * volatility scaling). It prints what it measures, model wins or not.
+ * volatility scaling). It prints what it measures, model wins or not. With two or more seeds it also prints
+ * the seed ensemble: the Sharpe of the seeds' mean position (what averaging N trained models would earn).
  *
  *   --seeds N         training seeds per panel (default 5)
  *   --panels a,b      among trend-short, trend-long, trend-weak, mean-reversion, random-walk, dow30 (default all)
@@ -14,6 +15,7 @@
  *                     candidate recipe against the default on the same panels and seeds
  *   --verbose         print every fold's epochs (train / validation Sharpe, the epoch kept)
  */
+import { metricsFromReturns } from '../lib/training/backtest.js';
 import { resolveTrainingConfig, withOverrides } from '../lib/training/config.js';
 import { trainWalkForward } from '../lib/training/walk-forward.js';
 import type { OosBaseline } from '../lib/training/oos-baselines.js';
@@ -86,6 +88,23 @@ function withOverridesObj(a: Record<string, unknown>, b: Record<string, unknown>
   return out;
 }
 
+/**
+ * The Sharpe of the seeds' mean position: with costBps 0 (the default) a day's portfolio return is linear
+ * in the positions, so the mean of the seeds' daily returns is the averaged positions' return (with costs
+ * it would be a lower bound: averaging lowers turnover). Undefined when the seeds traded different days.
+ */
+function seedEnsemble(runs: { returns: Float64Array[]; all: Float64Array }[]): { folds: number[]; overall: number } | undefined {
+  if (runs.length < 2) return undefined;
+  const average = (series: Float64Array[]): Float64Array | undefined =>
+    series.every((r) => r.length === series[0]!.length)
+      ? Float64Array.from(series[0]!, (_, t) => series.reduce((a, r) => a + r[t]!, 0) / series.length)
+      : undefined;
+  const all = average(runs.map((r) => r.all));
+  const folds = runs[0]!.returns.map((_, i) => average(runs.map((r) => r.returns[i]!)));
+  if (!all || folds.some((f) => !f)) return undefined;
+  return { folds: folds.map((f) => metricsFromReturns(f!, 0).sharpe), overall: metricsFromReturns(all, 0).sharpe };
+}
+
 function printEpochs(panel: string, seed: number, folds: Awaited<ReturnType<typeof trainWalkForward>>['folds']): void {
   for (const f of folds) {
     const curve = f.epochs.map((e) => `${e.phase[0]}${e.epoch}:${f2(e.trainSharpe)}/${f2(e.validationSharpe)}${e.best ? '*' : ''}`);
@@ -99,7 +118,7 @@ const summary: string[] = [];
 for (const name of chosen) {
   const prices = await PANELS[name]!();
   const t0 = performance.now();
-  const perSeed: { folds: number[]; overall: number }[] = [];
+  const perSeed: { folds: number[]; overall: number; returns: Float64Array[]; all: Float64Array }[] = [];
   let ranges: { start: number; end: number; label: string }[] = [];
   let baselines: OosBaseline[] = [];
   for (let s = 0; s < seeds; s++) {
@@ -111,7 +130,12 @@ for (const name of chosen) {
     const run = await trainWalkForward({ config, dataset: { prices } });
     run.model.dispose();
     if (verbose) printEpochs(name, s, run.folds);
-    perSeed.push({ folds: run.folds.map((f) => f.oos.sharpe), overall: run.oos.sharpe });
+    perSeed.push({
+      folds: run.folds.map((f) => f.oos.sharpe),
+      overall: run.oos.sharpe,
+      returns: run.folds.map((f) => f.oos.returns),
+      all: run.oos.returns,
+    });
     baselines = run.baselines;
     ranges = run.folds.map((f) => ({
       start: f.fold.test.start,
@@ -132,6 +156,11 @@ for (const name of chosen) {
   });
   const overall = perSeed.map((p) => p.overall);
   process.stdout.write(`  ${'TFT (default)'.padEnd(16)}${foldCells.join('')}${`${f2(mean(overall))} ± ${f2(sd(overall))}`.padStart(14)}\n`);
+  const ensemble = seedEnsemble(perSeed);
+  if (ensemble)
+    process.stdout.write(
+      `  ${`ensemble of ${seeds}`.padEnd(16)}${ensemble.folds.map((v) => f2(v).padStart(24)).join('')}${f2(ensemble.overall).padStart(14)}\n`,
+    );
   for (const r of rules)
     process.stdout.write(`  ${r.rule.padEnd(16)}${r.folds.map((v) => f2(v).padStart(24)).join('')}${f2(r.overall).padStart(14)}\n`);
   const bestTsmom = Math.max(...rules.filter((r) => r.rule.startsWith('tsmom')).map((r) => r.overall));

@@ -29,29 +29,18 @@ void GluAddNorm(const float* y, const float* skip, int64_t ldskip, int64_t rows,
   const sm::DF df;
   using V = sm::VF;
   const int64_t L = static_cast<int64_t>(hn::Lanes(df));
-  const V zero = hn::Zero(df), inv_d = hn::Set(df, 1.0f / static_cast<float>(d));
   for (int64_t r = 0; r < rows; ++r) {
     const float* yr = y + r * 2 * d;
     const float* sr = skip + r * ldskip;
     float* z = out + r * d;
-    V sum = zero;
     for (int64_t k = 0; k < d; k += L) {
-      const int64_t left = d - k;  // lanes past d load as 0, so z is 0 there
+      const int64_t left = d - k;
       const V zk = hn::MulAdd(sm::LoadPart(df, yr + k, left), sm::Sigmoid(df, sm::LoadPart(df, yr + d + k, left)),
                               sm::LoadPart(df, sr + k, left));
       sm::StorePart(df, zk, z + k, left);
-      sum = hn::Add(sum, zk);
     }
-    const V mean = hn::Set(df, hn::GetLane(hn::SumOfLanes(df, sum)) / static_cast<float>(d));
-    V sq = zero;
-    for (int64_t k = 0; k < d; k += L) {
-      const int64_t left = d - k;
-      V dz = hn::Sub(sm::LoadPart(df, z + k, left), mean);
-      if (left < L) dz = hn::IfThenElseZero(hn::FirstN(df, static_cast<size_t>(left)), dz);
-      sq = hn::MulAdd(dz, dz, sq);
-    }
-    const float var = hn::GetLane(hn::SumOfLanes(df, hn::Mul(sq, inv_d)));
-    const V rstd = hn::Set(df, 1.0f / std::sqrt(var + static_cast<float>(kLayerNormEps)));
+    V mean, rstd;
+    sm::RowMeanRstd(df, z, d, static_cast<float>(kLayerNormEps), mean, rstd);
     for (int64_t k = 0; k < d; k += L) {
       const int64_t left = d - k;
       const V zn = hn::Mul(hn::Sub(sm::LoadPart(df, z + k, left), mean), rstd);

@@ -31,7 +31,6 @@ void VsnBlock(const VsnKernelArgs& a, int64_t r0, int64_t rows, float* h, float*
   const int64_t L = static_cast<int64_t>(hn::Lanes(df));
   const int64_t F = a.f, d = a.d, d2 = 2 * d;
   std::fill(acc, acc + rows * d, 0.0f);
-  const V zero = hn::Zero(df);
   for (int64_t v = 0; v < F; ++v) {
     const float* u = a.u + v * d;
     const float* c = a.c + v * d;
@@ -47,31 +46,20 @@ void VsnBlock(const VsnKernelArgs& a, int64_t r0, int64_t rows, float* h, float*
     const float* b = a.pre_b + v * d;
     const float* nw = a.norm_w + v * d;
     const float* nb = a.norm_b + v * d;
-    const V inv_d = hn::Set(df, 1.0f / static_cast<float>(d));
     for (int64_t r = 0; r < rows; ++r) {
       const V xv = hn::Set(df, a.x[(r0 + r) * F + v]);
       const V wv = hn::Set(df, a.w[(r0 + r) * F + v]);
       float* z = h + r * d;  // h of this row is no longer needed: reuse it for z
       const float* gr = gamma + r * d2;
-      V sum = zero;
       for (int64_t k = 0; k < d; k += L) {
-        const int64_t left = d - k;  // lanes past d load as 0, so z is 0 there
+        const int64_t left = d - k;
         const V gate = sm::Sigmoid(df, sm::LoadPart(df, gr + d + k, left));
         const V zk = hn::MulAdd(sm::LoadPart(df, gr + k, left), gate,
                                 hn::MulAdd(xv, sm::LoadPart(df, p + k, left), sm::LoadPart(df, b + k, left)));
         sm::StorePart(df, zk, z + k, left);
-        sum = hn::Add(sum, zk);
       }
-      const V mean = hn::Set(df, hn::GetLane(hn::SumOfLanes(df, sum)) / static_cast<float>(d));
-      V sq = zero;
-      for (int64_t k = 0; k < d; k += L) {
-        const int64_t left = d - k;
-        V dz = hn::Sub(sm::LoadPart(df, z + k, left), mean);
-        if (left < L) dz = hn::IfThenElseZero(hn::FirstN(df, static_cast<size_t>(left)), dz);
-        sq = hn::MulAdd(dz, dz, sq);
-      }
-      const float var = hn::GetLane(hn::SumOfLanes(df, hn::Mul(sq, inv_d)));
-      const V rstd = hn::Set(df, 1.0f / std::sqrt(var + static_cast<float>(kLayerNormEps)));
+      V mean, rstd;
+      sm::RowMeanRstd(df, z, d, static_cast<float>(kLayerNormEps), mean, rstd);
       float* ar = acc + r * d;
       for (int64_t k = 0; k < d; k += L) {
         const int64_t left = d - k;

@@ -14,6 +14,7 @@
 #define TFT_SIMD_MATH_INL_H_
 #endif
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -76,6 +77,12 @@ HWY_INLINE V Elu(D d, V t) {
   return hn::IfThenElse(hn::Gt(t, zero), t, neg);
 }
 
+// LayerNorm's statistics of the n floats at z: their mean and 1 / sqrt(population variance + eps), each
+// broadcast to every lane. Lanes are summed in a fixed order, so a row's result does not depend on where
+// it sits in a batch.
+template <class D>
+HWY_INLINE void RowMeanRstd(D d, const float* HWY_RESTRICT z, int64_t n, float eps, hn::Vec<D>& mean, hn::Vec<D>& rstd);
+
 // The first min(Lanes, left) floats at p, zeros beyond; never reads past p + left.
 template <class D>
 HWY_INLINE hn::Vec<D> LoadPart(D d, const float* HWY_RESTRICT p, int64_t left) {
@@ -90,6 +97,25 @@ HWY_INLINE void StorePart(D d, hn::Vec<D> v, float* HWY_RESTRICT p, int64_t left
     hn::StoreU(v, d, p);
   else
     hn::BlendedStore(v, hn::FirstN(d, static_cast<size_t>(left)), d, p);
+}
+
+template <class D>
+HWY_INLINE void RowMeanRstd(D d, const float* HWY_RESTRICT z, int64_t n, float eps, hn::Vec<D>& mean,
+                            hn::Vec<D>& rstd) {
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  const hn::Vec<D> zero = hn::Zero(d);
+  hn::Vec<D> sum = zero;
+  for (int64_t k = 0; k < n; k += L) sum = hn::Add(sum, LoadPart(d, z + k, n - k));  // lanes past n load as 0
+  mean = hn::Set(d, hn::GetLane(hn::SumOfLanes(d, sum)) / static_cast<float>(n));
+  hn::Vec<D> sq = zero;
+  for (int64_t k = 0; k < n; k += L) {
+    const int64_t left = n - k;
+    hn::Vec<D> dz = hn::Sub(LoadPart(d, z + k, left), mean);
+    if (left < L) dz = hn::IfThenElseZero(hn::FirstN(d, static_cast<size_t>(left)), dz);
+    sq = hn::MulAdd(dz, dz, sq);
+  }
+  const float var = hn::GetLane(hn::SumOfLanes(d, hn::Mul(sq, hn::Set(d, 1.0f / static_cast<float>(n)))));
+  rstd = hn::Set(d, 1.0f / std::sqrt(var + eps));
 }
 
 }  // namespace HWY_NAMESPACE
