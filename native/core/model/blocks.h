@@ -5,6 +5,8 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
+
 #include <string>
 
 #include "core/model/parameters.h"
@@ -63,6 +65,18 @@ struct Mode {
 at::Tensor dropout(const at::Tensor& x, double p, DropoutRng& rng);
 
 constexpr double kLayerNormEps = 1e-5;
+
+// LayerNorm's statistics of the d floats at z for the kernels' scalar paths, summed in double precision:
+// mean (rounded to float) and 1 / sqrt(population variance + eps).
+inline void layer_norm_stats(const float* z, int64_t d, float& mean, float& rstd) {
+  double m = 0;
+  for (int64_t k = 0; k < d; ++k) m += z[k];
+  m /= static_cast<double>(d);
+  double var = 0;
+  for (int64_t k = 0; k < d; ++k) var += (z[k] - m) * (z[k] - m);
+  rstd = static_cast<float>(1.0 / std::sqrt(var / static_cast<double>(d) + kLayerNormEps));
+  mean = static_cast<float>(m);
+}
 constexpr double kSigmaFloor = 1e-6;
 
 // LayerNorm(skip + GLU(dropout(x))).

@@ -83,16 +83,9 @@ void glu_add_norm_portable(const float* y, const float* skip, int64_t ldskip, in
     const float* yr = y + r * 2 * d;
     const float* sr = skip + r * ldskip;
     float* z = out + r * d;
-    double mean = 0;
-    for (int64_t k = 0; k < d; ++k) {
-      z[k] = sr[k] + yr[k] / (1.0f + std::exp(-yr[d + k]));
-      mean += z[k];
-    }
-    mean /= static_cast<double>(d);
-    double var = 0;
-    for (int64_t k = 0; k < d; ++k) var += (z[k] - mean) * (z[k] - mean);
-    const float rstd = static_cast<float>(1.0 / std::sqrt(var / static_cast<double>(d) + kLayerNormEps));
-    const float fm = static_cast<float>(mean);
+    for (int64_t k = 0; k < d; ++k) z[k] = sr[k] + yr[k] / (1.0f + std::exp(-yr[d + k]));
+    float fm, rstd;
+    layer_norm_stats(z, d, fm, rstd);
     for (int64_t k = 0; k < d; ++k) z[k] = (z[k] - fm) * rstd * nw[k] + nb[k];
   }
 }
@@ -123,11 +116,15 @@ void for_row_blocks(int64_t m, int64_t scratch_per_row, const Body& body) {
   });
 }
 
+decltype(&glu_add_norm_portable) glu_add_norm_kernel() {
+  auto* vec = TFT_SIMD_PICK(GluAddNorm);
+  return vec ? vec : &glu_add_norm_portable;
+}
+
 }  // namespace
 
 void gate_add_norm_rows(const GateRowsArgs& a) {
-  auto* vec = TFT_SIMD_PICK(GluAddNorm);
-  auto* finish = vec ? vec : &glu_add_norm_portable;
+  auto* finish = glu_add_norm_kernel();
   const DenseRowsFn product = dense_rows_kernel();
   const int64_t d = a.d;
   for_row_blocks(a.m, 2 * d, [&](int64_t r0, int64_t rows, float* y) {
@@ -137,8 +134,7 @@ void gate_add_norm_rows(const GateRowsArgs& a) {
 }
 
 void grn_rows(const GrnRowsArgs& a) {
-  auto* vec_finish = TFT_SIMD_PICK(GluAddNorm);
-  auto* finish = vec_finish ? vec_finish : &glu_add_norm_portable;
+  auto* finish = glu_add_norm_kernel();
   auto* vec_elu = TFT_SIMD_PICK(AddElu);
   auto* elu = vec_elu ? vec_elu : &add_elu_portable;
   const DenseRowsFn product = dense_rows_kernel();

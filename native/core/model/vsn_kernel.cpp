@@ -114,16 +114,9 @@ void block_portable(const VsnKernelArgs& a, int64_t r0, int64_t rows, float* h, 
       const float xv = a.x[(r0 + r) * F + v], wv = a.w[(r0 + r) * F + v];
       float* z = h + r * d;  // h of this row is no longer needed: reuse it for z
       const float* gr = gamma + r * d2;
-      double mean = 0;
-      for (int64_t k = 0; k < d; ++k) {
-        z[k] = xv * p[k] + b[k] + gr[k] / (1.0f + std::exp(-gr[d + k]));
-        mean += z[k];
-      }
-      mean /= static_cast<double>(d);
-      double var = 0;
-      for (int64_t k = 0; k < d; ++k) var += (z[k] - mean) * (z[k] - mean);
-      const float rstd = static_cast<float>(1.0 / std::sqrt(var / static_cast<double>(d) + kLayerNormEps));
-      const float fm = static_cast<float>(mean);
+      for (int64_t k = 0; k < d; ++k) z[k] = xv * p[k] + b[k] + gr[k] / (1.0f + std::exp(-gr[d + k]));
+      float fm, rstd;
+      layer_norm_stats(z, d, fm, rstd);
       for (int64_t k = 0; k < d; ++k) acc[r * d + k] += wv * ((z[k] - fm) * rstd * nw[k] + nb[k]);
     }
   }
