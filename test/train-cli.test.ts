@@ -74,6 +74,11 @@ describe('tft-native train', () => {
     expect(loaded.metadata.trainingInfo!.baselines![0]!.folds).toHaveLength(2);
     expect(loaded.metadata.normalization!.names).toEqual(loaded.metadata.featureNames);
     expect(loaded.metadata.config.dHidden).toBe(8);
+    // the gradient flow of the epoch whose weights were saved (fold 1's best), for `explain`
+    const flow = loaded.metadata.trainingInfo!.gradientFlow!;
+    expect(flow.fold).toBe(1);
+    expect(flow.layers.length).toBeGreaterThan(0);
+    for (const l of flow.layers) expect(l.norm).toBeGreaterThan(0);
     loaded.model.dispose();
     // one tft_vsn snapshot per fold in the stability store
     const { snapshots } = await new SnapshotStore(path.join(dir, 'fi')).list({ targetName: 'scaled_next_day_return', method: 'tft_vsn' });
@@ -118,8 +123,13 @@ describe('tft-native train', () => {
       consensus: { meanCorrelation: number };
       quality: { sparsity: number; concentration: number; infidelity: number; sensitivity: number };
       health: { metric: string; level: string }[];
+      gradientFlow: { layers: { layer: string; norm: number }[] };
+      gradientFlowSource: { fold: number; phase: string; epoch: number };
     };
     expect(an.windows).toBe(16);
+    expect(an.gradientFlow.layers).toEqual(flow.layers);
+    expect(an.gradientFlowSource).toEqual({ fold: flow.fold, phase: flow.phase, epoch: flow.epoch });
+    expect(an.health.map((h) => h.metric)).toContain('gradientFlow');
     expect(an.methods.map((m) => m.method)).toEqual(['integratedGradients', 'gradientShap', 'deepLift', 'saliency']);
     expect(an.rankings.byGroup.map((g) => g.group).sort()).toEqual(['ewma_vol', 'rsi']);
     expect(an.rankings.byGroup.reduce((t, g) => t + g.share, 0)).toBeCloseTo(1, 9);
@@ -140,6 +150,10 @@ describe('tft-native train', () => {
     expect(exText.out).toMatch(/windows ending 2000-12-29 … 2000-12-29/);
     expect(exText.out).toMatch(/Attribution consensus: -?\d\.\d{3}/);
     expect(exText.out).toMatch(/Attribution quality - Sparsity: \d\.\d{3}, Concentration: \d\.\d{3}/);
+    expect(exText.out).toMatch(/Gradient flow: \d+ vanishing, \d+ exploding layers/);
+    expect(exText.out).toContain(
+      `(gradient flow as training measured it: fold 1, ${flow.phase} epoch ${flow.epoch}, the epoch of these weights)`,
+    );
     expect((await capture(['explain', '--checkpoint', ckpt, '--methods', 'ig,magic'])).code).toBe(2);
     expect((await capture(['explain', '--checkpoint', ckpt, '--date', '1980-01-02'])).code).toBe(1);
     const bad = await capture(['attribute', '--checkpoint', ckpt, '--method', 'deepLiftX']);

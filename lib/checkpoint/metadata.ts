@@ -88,6 +88,21 @@ export const FeatureSelectionSchema = z
 
 export const HpTuningSchema = z.object({ bestParams: z.record(z.string(), z.unknown()), bestValue: nullableFinite.optional() }).strict();
 
+/** One layer's gradient over a training epoch (the trainer's measure: lib/training/trainer). */
+export const LayerGradientSchema = z
+  .object({ layer: z.string(), norm: finite, meanAbs: finite, maxNorm: finite, vanishing: z.boolean(), exploding: z.boolean() })
+  .strict();
+
+/** The per-layer gradient flow of the epoch whose weights the checkpoint holds (the last fold's best epoch). */
+export const GradientFlowInfoSchema = z
+  .object({
+    fold: z.number().int().min(0),
+    phase: z.enum(['pretrain', 'finetune']),
+    epoch: z.number().int().min(0),
+    layers: z.array(LayerGradientSchema),
+  })
+  .strict();
+
 export const TrainingInfoSchema = z
   .object({
     folds: z.array(FoldInfoSchema),
@@ -104,6 +119,7 @@ export const TrainingInfoSchema = z
       .object({ len: z.number().int().min(1), refreshDays: z.number().int().min(1) })
       .strict()
       .optional(),
+    gradientFlow: GradientFlowInfoSchema.optional(),
   })
   .strict();
 

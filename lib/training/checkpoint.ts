@@ -65,6 +65,22 @@ export function featureSelectionOf(result: Pick<TrainingResult, 'featureNames' |
 }
 
 /** The last fold's last attribution analysis, as the checkpoint stores it; null when training ran none. */
+/**
+ * The gradient flow of the epoch whose weights the checkpoint holds: the last fold's best epoch (its last
+ * epoch when none beat the first validation loss). Per layer as the trainer measured it over that epoch, so
+ * `tft-native explain` can report it with the attributions of the same model.
+ */
+export function gradientFlowOf(result: Pick<TrainingResult, 'folds'>): NonNullable<CheckpointMetadata['trainingInfo']>['gradientFlow'] {
+  const fold = result.folds.at(-1);
+  if (!fold) return undefined;
+  const best = fold.bestEpoch;
+  const record = (best && fold.epochs.find((e) => e.phase === best.phase && e.epoch === best.epoch)) ?? fold.epochs.at(-1);
+  if (!record || record.gradients.length === 0) return undefined;
+  const finiteLayer = (l: (typeof record.gradients)[number]) => [l.norm, l.meanAbs, l.maxNorm].every(Number.isFinite);
+  if (!record.gradients.every(finiteLayer)) return undefined;
+  return { fold: fold.fold.index, phase: record.phase, epoch: record.epoch, layers: record.gradients.map((l) => ({ ...l })) };
+}
+
 export function attributionSummaryOf(result: Pick<TrainingResult, 'folds'>): CheckpointMetadata['attribution'] {
   // (results assembled by hand before the field existed have no analyses)
   const fold = [...result.folds].reverse().find((f) => (f.attribution ?? []).length > 0);
@@ -115,6 +131,7 @@ export async function saveTrainingCheckpoint(
 ): Promise<string> {
   const m = manager ?? new CheckpointManager(result.config.output.checkpointRoot);
   const norm = normalizationToJSON(result.normalization);
+  const flow = gradientFlowOf(result);
   return m.save(
     result.model,
     {
@@ -162,6 +179,7 @@ export async function saveTrainingCheckpoint(
               },
             }
           : {}),
+        ...(flow ? { gradientFlow: flow } : {}),
       },
       featureSelection: featureSelectionOf(result),
       hpTuning: opts.hpTuning ?? null,

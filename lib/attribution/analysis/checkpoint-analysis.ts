@@ -30,6 +30,8 @@ export interface CheckpointAnalysis extends AttributionAnalysis {
   firstDate: string;
   lastDate: string;
   symbols: string[];
+  /** Where `gradientFlow` was measured: the training epoch of the checkpoint's weights (absent if not recorded). */
+  gradientFlowSource?: { fold: number; phase: 'pretrain' | 'finetune'; epoch: number };
 }
 
 function dayIndex(dates: readonly string[], d: string, side: 'first' | 'last', name: string): number {
@@ -83,6 +85,14 @@ export async function analyzeCheckpoint(o: CheckpointAnalysisOptions): Promise<C
     // one explain run judges dead features over its own windows
     deadFeatures: { minWindows: Math.min(200, s.batch), ...o.deadFeatures },
   });
-  const analysis = await analyzer.analyze(input);
-  return { ...analysis, firstDate: w.firstDate, lastDate: w.lastDate, symbols: o.symbols ?? prices.symbols };
+  // Gradients need labels and a loss: the trainer measured them over the epoch these weights come from.
+  const flow = o.checkpoint.metadata.trainingInfo?.gradientFlow;
+  const analysis = await analyzer.analyze(input, flow ? { gradientFlow: flow.layers } : {});
+  return {
+    ...analysis,
+    firstDate: w.firstDate,
+    lastDate: w.lastDate,
+    symbols: o.symbols ?? prices.symbols,
+    ...(flow ? { gradientFlowSource: { fold: flow.fold, phase: flow.phase, epoch: flow.epoch } } : {}),
+  };
 }

@@ -85,6 +85,12 @@ export function registerExplain(program: Command): void {
         else {
           process.stdout.write(`windows ending ${a.firstDate} … ${a.lastDate}, ${a.symbols.length} symbols\n`);
           for (const line of formatAnalysis(a)) process.stdout.write(line + '\n');
+          const g = a.gradientFlowSource;
+          process.stdout.write(
+            g
+              ? `(gradient flow as training measured it: fold ${g.fold}, ${g.phase} epoch ${g.epoch}, the epoch of these weights)\n`
+              : 'Gradient flow: not recorded in this checkpoint (no training record of it)\n',
+          );
         }
       } finally {
         checkpoint.model.dispose();
