@@ -75,7 +75,8 @@ export function gradientFlowOf(result: Pick<TrainingResult, 'folds'>): NonNullab
   if (!fold) return undefined;
   const best = fold.bestEpoch;
   const record = (best && fold.epochs.find((e) => e.phase === best.phase && e.epoch === best.epoch)) ?? fold.epochs.at(-1);
-  if (!record || record.gradients.length === 0) return undefined;
+  // (results assembled by hand may have epochs without gradients)
+  if (!record?.gradients || record.gradients.length === 0) return undefined;
   const finiteLayer = (l: (typeof record.gradients)[number]) => [l.norm, l.meanAbs, l.maxNorm].every(Number.isFinite);
   if (!record.gradients.every(finiteLayer)) return undefined;
   return { fold: fold.fold.index, phase: record.phase, epoch: record.epoch, layers: record.gradients.map((l) => ({ ...l })) };
