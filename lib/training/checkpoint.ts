@@ -64,7 +64,6 @@ export function featureSelectionOf(result: Pick<TrainingResult, 'featureNames' |
   return { selected: [...result.featureNames], stabilityScores, method: 'tft_vsn', folds: folds.length, rankStability };
 }
 
-/** The last fold's last attribution analysis, as the checkpoint stores it; null when training ran none. */
 /**
  * The gradient flow of the epoch whose weights the checkpoint holds: the last fold's best epoch (its last
  * epoch when none beat the first validation loss). Per layer as the trainer measured it over that epoch, so
@@ -82,6 +81,7 @@ export function gradientFlowOf(result: Pick<TrainingResult, 'folds'>): NonNullab
   return { fold: fold.fold.index, phase: record.phase, epoch: record.epoch, layers: record.gradients.map((l) => ({ ...l })) };
 }
 
+/** The last fold's last attribution analysis, as the checkpoint stores it; null when training ran none. */
 export function attributionSummaryOf(result: Pick<TrainingResult, 'folds'>): CheckpointMetadata['attribution'] {
   // (results assembled by hand before the field existed have no analyses)
   const fold = [...result.folds].reverse().find((f) => (f.attribution ?? []).length > 0);
