@@ -12,3 +12,9 @@ export const DEFAULT_SIGMA_TARGET = 0.15;
 
 /** Size of the top sets the stability metrics compare (top-k overlap, selection frequency, Nogueira, RBO's p). */
 export const DEFAULT_TOP_K = 20;
+
+/**
+ * Trading days before an X-Trend window in which serving and `explain` draw its context sequences: a year of
+ * every asset's history is what the model saw as context in training's later folds, and bounds the read.
+ */
+export const DEFAULT_CONTEXT_POOL_DAYS = 252;

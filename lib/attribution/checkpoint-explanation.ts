@@ -10,6 +10,9 @@ import { MarketDataStore } from '../data/market-data-store.js';
 import { applyNormalization, normalizationFromJSON } from '../data/normalization.js';
 import type { PricePanel } from '../data/price-panel.js';
 import { DataError, InvalidArgumentError } from '../errors.js';
+import { resolveInputSpec } from '../inference/input-spec.js';
+import { ContextSampler, dateKey } from '../model/context-sampler.js';
+import type { ModelInput } from '../model/tft-model.js';
 import { sampleDistinct, Xoshiro128 } from '../random/index.js';
 import { Explainer } from './explainer.js';
 import { rankFeatures } from './summary.js';
@@ -48,6 +51,9 @@ export interface Windows {
   x: Float32Array;
   batch: number;
   entityIds: Int32Array;
+  /** Per window: its asset (index in the feature panel) and its last day (index in the panel's dates). */
+  assets: Int32Array;
+  ends: Int32Array;
   firstDate: string;
   lastDate: string;
 }
@@ -79,6 +85,8 @@ export function windowsEnding(
   const F = fp.names.length;
   const rows: Float32Array[] = [];
   const ids: number[] = [];
+  const assets: number[] = [];
+  const ends: number[] = [];
   let first = D;
   let last = -1;
   fp.symbols.forEach((symbol, a) => {
@@ -88,6 +96,8 @@ export function windowsEnding(
       if (!w.every(Number.isFinite)) continue;
       rows.push(w);
       ids.push(assetIds.get(symbol) ?? 0);
+      assets.push(a);
+      ends.push(end);
       first = Math.min(first, end);
       last = Math.max(last, end);
     }
@@ -99,7 +109,43 @@ export function windowsEnding(
     );
   const x = new Float32Array(rows.length * T * F);
   rows.forEach((w, i) => x.set(w, i * T * F));
-  return { x, batch: rows.length, entityIds: Int32Array.from(ids), firstDate: fp.dates[first]!, lastDate: fp.dates[last]! };
+  return {
+    x,
+    batch: rows.length,
+    entityIds: Int32Array.from(ids),
+    assets: Int32Array.from(assets),
+    ends: Int32Array.from(ends),
+    firstDate: fp.dates[first]!,
+    lastDate: fp.dates[last]!,
+  };
+}
+
+/**
+ * The model input of some windows: their features, entity ids where the model embeds assets, and for
+ * X-Trend models each window's context set, drawn as serving draws it (the checkpoint's context spec,
+ * keyed by the window's last date), so an explanation explains the decision the pipeline serves.
+ */
+export function windowsInput(c: LoadedCheckpoint, fp: FeaturePanel, w: Windows, assetIds: Map<string, number>): ModelInput {
+  const cfg = c.model.config;
+  const input: ModelInput = { x: w.x, batch: w.batch, ...(cfg.nEntities > 0 ? { entityIds: w.entityIds } : {}) };
+  if (cfg.nContext === 0) return input;
+  const spec = resolveInputSpec(c.metadata).spec.context!;
+  const F = fp.names.length;
+  const sampler = new ContextSampler(
+    { values: fp.values, assets: fp.symbols.length, days: fp.dates.length, features: F },
+    cfg.nContext,
+    spec,
+  );
+  const row = cfg.nContext * spec.len * F;
+  const context = new Float32Array(w.batch * row);
+  const contextIds = new Int32Array(w.batch * cfg.nContext);
+  for (let k = 0; k < w.batch; k++) {
+    const end = w.ends[k]!;
+    const set = sampler.sample(end - cfg.seqLen + 1, dateKey(fp.dates[end]!));
+    context.set(set.values, k * row);
+    set.assets.forEach((a, j) => (contextIds[k * cfg.nContext + j] = assetIds.get(fp.symbols[a]!) ?? 0));
+  }
+  return { ...input, context, contextLen: spec.len, ...(cfg.nEntities > 0 ? { contextEntityIds: contextIds } : {}) };
 }
 
 export function entityMap(c: LoadedCheckpoint, prices: PricePanel): Map<string, number> {
@@ -144,15 +190,11 @@ export async function explainCheckpoint(o: CheckpointExplanationOptions): Promis
   const days = o.days ?? 21;
   if (!Number.isInteger(days) || days < 1) throw new InvalidArgumentError(`days: must be an integer >= 1, got ${days}`, 'days');
   const model = o.checkpoint.model;
-  if (model.config.nContext > 0)
-    throw new InvalidArgumentError(
-      'checkpoint: X-Trend models need a context set; explain them with Explainer and `context`',
-      'checkpoint',
-    );
   const prices = o.prices ?? (await pricesForCheckpoint(o.checkpoint));
   const fp = normalizedFeatures(o.checkpoint, prices);
-  const w = recentWindows(fp, model.config.seqLen, days, entityMap(o.checkpoint, prices));
-  const input = { x: w.x, batch: w.batch, ...(model.config.nEntities > 0 ? { entityIds: w.entityIds } : {}) };
+  const ids = entityMap(o.checkpoint, prices);
+  const w = recentWindows(fp, model.config.seqLen, days, ids);
+  const input = windowsInput(o.checkpoint, fp, w, ids);
   const baselineCount = o.baselineWindows ?? 16;
   if (!Number.isInteger(baselineCount) || baselineCount < 1)
     throw new InvalidArgumentError(`baselineWindows: must be an integer >= 1, got ${baselineCount}`, 'baselineWindows');

@@ -146,6 +146,14 @@ export const InputSpecSchema = z
         smoothing: z.number().min(0).max(0.999),
       })
       .strict(),
+    /**
+     * X-Trend models: how serving draws a window's context set (lib/model/context-sampler): sequences of
+     * `len` days ending in the `poolDays` trading days before the window starts, seeded by `seed` and the date.
+     */
+    context: z
+      .object({ len: z.number().int().min(1), poolDays: z.number().int().min(1), seed: z.number().int() })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -5,7 +5,7 @@
  */
 import type { CheckpointMetadata } from '../checkpoint/metadata.js';
 import { featureCatalogue } from '../data/feature-catalogue.js';
-import { DEFAULT_SIGMA_TARGET, DEFAULT_VOL_SPAN } from '../defaults.js';
+import { DEFAULT_CONTEXT_POOL_DAYS, DEFAULT_SIGMA_TARGET, DEFAULT_VOL_SPAN } from '../defaults.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export type InputSpec = NonNullable<CheckpointMetadata['inputSpec']>;
@@ -19,11 +19,17 @@ export interface ResolvedInputSpec {
 export function resolveInputSpec(m: CheckpointMetadata): ResolvedInputSpec {
   if (m.normalization === null)
     throw new InvalidArgumentError('checkpoint: it stores no normalisation statistics, so its inputs cannot be rebuilt', 'checkpoint');
-  if (m.config.nContext > 0)
-    throw new InvalidArgumentError(
-      'checkpoint: serving X-Trend models (with a context set) is not supported by this pipeline',
-      'checkpoint',
-    );
+  const r = resolveFeatureSpec(m);
+  if (m.config.nContext === 0 || r.spec.context) return r;
+  // An X-Trend checkpoint that does not say how serving draws its context sets: the training defaults.
+  const context = { len: m.trainingInfo?.context?.len ?? m.config.seqLen, poolDays: DEFAULT_CONTEXT_POOL_DAYS, seed: 0 };
+  return {
+    spec: { ...r.spec, context },
+    assumed: [...r.assumed, `context sets of ${context.len}-day sequences from the ${context.poolDays} days before each window, seed 0`],
+  };
+}
+
+function resolveFeatureSpec(m: CheckpointMetadata): ResolvedInputSpec {
   if (m.inputSpec) return { spec: m.inputSpec, assumed: [] };
   const catalogue = new Map(featureCatalogue().map((s) => [s.name, s] as const));
   const unknown = m.featureNames.filter((n) => !catalogue.has(n));
@@ -51,7 +57,11 @@ export function resolveInputSpec(m: CheckpointMetadata): ResolvedInputSpec {
   };
 }
 
-/** Trading days of history before a date that the features and the window read. */
+/**
+ * Trading days of history before a date that the features and the window read, and for X-Trend models the
+ * context sequences, which end in the pool before the window and need their own features' lookback.
+ */
 export function requiredLookback(spec: InputSpec): number {
-  return Math.max(0, ...spec.features.map((f) => f.lookback)) + spec.window - 1;
+  const context = spec.context ? spec.context.poolDays + spec.context.len - 1 : 0;
+  return Math.max(0, ...spec.features.map((f) => f.lookback)) + spec.window - 1 + context;
 }

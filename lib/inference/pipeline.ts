@@ -3,7 +3,9 @@
  * the features and the window need, rebuilds the checkpoint's features exactly as training did (its input
  * spec), normalises them with the stored statistics, predicts every window with one rolling pass, sizes
  * the positions and attaches a confidence. `predict(d)` reads nothing after d, so it is causal; symbols
- * without a position on a day are reported with the reason, never served as 0.
+ * without a position on a day are reported with the reason, never served as 0. An X-Trend checkpoint's
+ * windows each get the causal context set of their date (lib/model/context-sampler), drawn from the
+ * history the read already covers.
  */
 import path from 'node:path';
 
@@ -14,6 +16,7 @@ import { applyNormalization, normalizationFromJSON } from '../data/normalization
 import type { PricePanel } from '../data/price-panel.js';
 import { buildTargets } from '../data/targets.js';
 import { DataError, InvalidArgumentError } from '../errors.js';
+import { ContextSampler, dateKey, type ContextSet } from '../model/context-sampler.js';
 import type { Device } from '../model/tft-model.js';
 import { requiredLookback, resolveInputSpec, type InputSpec } from './input-spec.js';
 import { confidenceOf, convictionOf, sizePositions, smoothingWarmup, type PositionSizing } from './position-sizing.js';
@@ -89,6 +92,20 @@ interface RollOutputs {
 function emptyOutputs(A: number, D: number, F: number): RollOutputs {
   const nan = (n: number) => new Float32Array(n).fill(Number.NaN);
   return { position: nan(A * D), mu: nan(A * D), sigma: nan(A * D), vsnWeights: nan(A * D * F) };
+}
+
+/** Windows per model call when every window carries its own context set (bounds the copy of the sets). */
+const CONTEXT_BATCH = 128;
+
+/** Per (asset, day): how many days in a row up to and including it have only finite features. */
+function finiteRuns(values: Float32Array, A: number, D: number, F: number): Int32Array {
+  const run = new Int32Array(A * D);
+  for (let a = 0; a < A; a++)
+    for (let t = 0; t < D; t++) {
+      const row = values.subarray((a * D + t) * F, (a * D + t + 1) * F);
+      run[a * D + t] = row.every(Number.isFinite) ? (t > 0 ? run[a * D + t - 1]! : 0) + 1 : 0;
+    }
+  return run;
 }
 
 function calendarDaysBefore(date: string, tradingDays: number): string {
@@ -238,9 +255,11 @@ export class TFTInferencePipeline {
     const F = names.length;
     const entityIds = model.config.nEntities > 0 ? Int32Array.from(panel.symbols, (s) => ids.get(s)!) : undefined;
     const rolled =
-      first === D - 1 && smoothingWarmup(this.sizing.smoothing) === 0
-        ? await this.#lastWindows(fp.values, A, D, F, entityIds)
-        : await this.#rolling(fp.values, A, D, F, first, entityIds);
+      model.config.nContext > 0
+        ? await this.#contextWindows(fp.values, panel.dates, { A, D, F, first }, entityIds)
+        : first === D - 1 && smoothingWarmup(this.sizing.smoothing) === 0
+          ? await this.#lastWindows(fp.values, A, D, F, entityIds)
+          : await this.#rolling(fp.values, A, D, F, first, entityIds);
     const leverage =
       this.sizing.volTarget !== null
         ? buildTargets(panel, { horizons: [1], volSpan: this.spec.targets.volSpan, sigmaTarget: this.sizing.volTarget }).leverage
@@ -302,6 +321,66 @@ export class TFTInferencePipeline {
       return out;
     };
     return { position: widen(part.position), mu: widen(part.mu), sigma: widen(part.sigma), vsnWeights: widen(part.vsnWeights!, F) };
+  }
+
+  /**
+   * X-Trend: every window ending from the smoothing warm-up before `first` on, each with the context set of
+   * its date (lib/model/context-sampler: drawn from the pool before the window, keyed by the date, so a date
+   * gets the same set whatever range is served). Windows go to the model in batches of whole dates.
+   */
+  async #contextWindows(
+    values: Float32Array,
+    dates: string[],
+    dims: { A: number; D: number; F: number; first: number },
+    entityIds: Int32Array | undefined,
+  ): Promise<RollOutputs> {
+    const { A, D, F, first } = dims;
+    const T = this.spec.window;
+    const model = this.checkpoint.model;
+    const C = model.config.nContext;
+    const sampler = new ContextSampler({ values, assets: A, days: D, features: F }, C, this.spec.context!);
+    const L = sampler.spec.len;
+    const finiteRun = finiteRuns(values, A, D, F);
+    const out = emptyOutputs(A, D, F);
+    let batch: { a: number; t: number; set: ContextSet }[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const B = batch.length;
+      const x = new Float32Array(B * T * F);
+      const context = new Float32Array(B * C * L * F);
+      const contextIds = new Int32Array(B * C);
+      batch.forEach(({ a, t, set }, k) => {
+        x.set(values.subarray((a * D + t - T + 1) * F, (a * D + t + 1) * F), k * T * F);
+        context.set(set.values, k * C * L * F);
+        if (entityIds) set.assets.forEach((ca, c) => (contextIds[k * C + c] = entityIds[ca]!));
+      });
+      const p = await model.predictBatch(
+        {
+          x,
+          batch: B,
+          steps: T,
+          context,
+          contextLen: L,
+          ...(entityIds ? { entityIds: Int32Array.from(batch, ({ a }) => entityIds[a]!), contextEntityIds: contextIds } : {}),
+        },
+        { vsnWeights: true },
+      );
+      batch.forEach(({ a, t }, k) => {
+        out.position[a * D + t] = p.position[k]!;
+        out.mu[a * D + t] = p.mu[k]!;
+        out.sigma[a * D + t] = p.sigma[k]!;
+        out.vsnWeights.set(p.vsnWeights!.subarray(k * T * F, (k + 1) * T * F), (a * D + t - T + 1) * F);
+      });
+      batch = [];
+    };
+    for (let t = Math.max(T - 1, first - smoothingWarmup(this.sizing.smoothing)); t < D; t++) {
+      if (sampler.poolSize(t - T + 1) === 0) continue;
+      const set = sampler.sample(t - T + 1, dateKey(dates[t]!));
+      for (let a = 0; a < A; a++) if (finiteRun[a * D + t]! >= T) batch.push({ a, t, set });
+      if (batch.length >= CONTEXT_BATCH) await flush();
+    }
+    await flush();
+    return out;
   }
 
   #confidence(r: Rolled, i: number): number {

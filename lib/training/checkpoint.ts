@@ -8,6 +8,7 @@ import { CheckpointManager, type SaveOptions } from '../checkpoint/checkpoint-ma
 import type { CheckpointMetadata } from '../checkpoint/metadata.js';
 import { featureCatalogue } from '../data/feature-catalogue.js';
 import { normalizationToJSON } from '../data/normalization.js';
+import { DEFAULT_CONTEXT_POOL_DAYS } from '../defaults.js';
 import { meanUpperTriangle } from '../rank/pairwise-summary.js';
 import { kendallTauMatrixSync } from '../rank/rank-correlation.js';
 import type { TrainingResult } from './walk-forward.js';
@@ -122,6 +123,9 @@ export function inputSpecOf(result: Pick<TrainingResult, 'config' | 'featureName
     maxFillDays: c.data.maxFillDays,
     // A hand-built result (no schema defaults) may lack positionSmooth: no smoothing then.
     positionSizing: { maxPosition: result.modelConfig.maxPosition, volTarget: null, smoothing: c.training.positionSmooth ?? 0 },
+    ...(result.modelConfig.nContext > 0
+      ? { context: { len: c.model.contextLen || result.modelConfig.seqLen, poolDays: DEFAULT_CONTEXT_POOL_DAYS, seed: c.training.seed } }
+      : {}),
   };
 }
 

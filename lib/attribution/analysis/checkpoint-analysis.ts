@@ -6,9 +6,16 @@
 import type { LoadedCheckpoint } from '../../checkpoint/checkpoint-manager.js';
 import type { PricePanel } from '../../data/price-panel.js';
 import { DataError, InvalidArgumentError } from '../../errors.js';
-import type { ModelInput } from '../../model/tft-model.js';
 import { sampleDistinct, Xoshiro128 } from '../../random/index.js';
-import { entityMap, historyWindows, normalizedFeatures, pricesForCheckpoint, windowsEnding } from '../checkpoint-explanation.js';
+import {
+  entityMap,
+  historyWindows,
+  normalizedFeatures,
+  pricesForCheckpoint,
+  windowsEnding,
+  windowsInput,
+  type Windows,
+} from '../checkpoint-explanation.js';
 import { AttributionAnalyzer, type AnalyzerOptions, type AttributionAnalysis } from './analyzer.js';
 
 export interface CheckpointAnalysisOptions extends Omit<AnalyzerOptions, 'featureNames' | 'distribution'> {
@@ -45,21 +52,17 @@ function dayIndex(dates: readonly string[], d: string, side: 'first' | 'last', n
   return -1;
 }
 
-function sampleRows(x: Float32Array, ids: Int32Array, batch: number, k: number, rowLen: number, seed: number) {
-  if (batch <= k) return { x, ids, batch };
-  const rows = sampleDistinct(batch, k, new Xoshiro128(seed));
-  const out = new Float32Array(k * rowLen);
-  rows.forEach((r, i) => out.set(x.subarray(r * rowLen, (r + 1) * rowLen), i * rowLen));
-  return { x: out, ids: Int32Array.from(rows, (r) => ids[r]!), batch: k };
+function sampleRows(w: Windows, k: number, rowLen: number, seed: number): Windows {
+  if (w.batch <= k) return w;
+  const rows = sampleDistinct(w.batch, k, new Xoshiro128(seed));
+  const x = new Float32Array(k * rowLen);
+  rows.forEach((r, i) => x.set(w.x.subarray(r * rowLen, (r + 1) * rowLen), i * rowLen));
+  const pick = (v: Int32Array) => Int32Array.from(rows, (r) => v[r]!);
+  return { ...w, x, batch: k, entityIds: pick(w.entityIds), assets: pick(w.assets), ends: pick(w.ends) };
 }
 
 export async function analyzeCheckpoint(o: CheckpointAnalysisOptions): Promise<CheckpointAnalysis> {
   const model = o.checkpoint.model;
-  if (model.config.nContext > 0)
-    throw new InvalidArgumentError(
-      'checkpoint: X-Trend models need a context set; analyse them with AttributionAnalyzer and `context`',
-      'checkpoint',
-    );
   if (o.date && (o.start || o.end)) throw new InvalidArgumentError('date: give either a date or a start/end range', 'date');
   const samples = o.samples ?? 64;
   if (!Number.isInteger(samples) || samples < 1)
@@ -74,9 +77,10 @@ export async function analyzeCheckpoint(o: CheckpointAnalysisOptions): Promise<C
   const D = fp.dates.length;
   const first = o.date ? dayIndex(fp.dates, o.date, 'first', 'date') : o.start ? dayIndex(fp.dates, o.start, 'first', 'start') : D - 21;
   const last = o.date ? dayIndex(fp.dates, o.date, 'last', 'date') : o.end ? dayIndex(fp.dates, o.end, 'last', 'end') : D - 1;
-  const w = windowsEnding(fp, T, first, last, entityMap(o.checkpoint, prices), o.symbols ? new Set(o.symbols) : undefined);
-  const s = sampleRows(w.x, w.entityIds, w.batch, samples, T * fp.names.length, o.seed ?? 0);
-  const input: ModelInput = { x: s.x, batch: s.batch, ...(model.config.nEntities > 0 ? { entityIds: s.ids } : {}) };
+  const ids = entityMap(o.checkpoint, prices);
+  const w = windowsEnding(fp, T, first, last, ids, o.symbols ? new Set(o.symbols) : undefined);
+  const s = sampleRows(w, samples, T * fp.names.length, o.seed ?? 0);
+  const input = windowsInput(o.checkpoint, fp, s, ids);
   const distribution = historyWindows(fp, T, o.baselineWindows ?? 16, o.seed ?? 0);
   const analyzer = new AttributionAnalyzer(model, {
     ...o,
