@@ -25,11 +25,9 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr int64_t kBlockRows = 8192;
 
-at::Tensor block_of(const MatrixView& x, int64_t r0, int64_t r1) {
-  const auto dtype = x.f32 ? at::kFloat : at::kDouble;
-  const size_t elem = x.f32 ? sizeof(float) : sizeof(double);
-  void* base = const_cast<char*>(static_cast<const char*>(x.data) + static_cast<size_t>(r0 * x.cols) * elem);
-  return at::from_blob(base, {r1 - r0, x.cols}, at::TensorOptions().dtype(dtype)).to(at::kDouble);
+double value_at(const MatrixView& x, int64_t r, int64_t c) {
+  const size_t i = static_cast<size_t>(r * x.cols + c);
+  return x.f32 ? static_cast<const float*>(x.data)[i] : static_cast<const double*>(x.data)[i];
 }
 
 // Average ranks (1-based, ties share their mean rank) of each column over its finite values; NaN elsewhere.
@@ -60,79 +58,146 @@ std::vector<double> column_ranks(const MatrixView& x) {
 }
 
 struct Moments {
-  at::Tensor count, mean, variance;
+  std::vector<double> count, mean, variance;
 };
 
-// Finite count, mean and (ddof = 1) variance of each column, two passes over row blocks.
+// Finite count, mean and (ddof = 1) variance of each column: two passes over the rows, each thread summing
+// a slab of rows into its own accumulators (added in slab order, so the result does not depend on threads).
 Moments column_moments(const MatrixView& x) {
+  const int64_t R = x.rows, C = x.cols;
+  const int64_t slabs = std::max<int64_t>(1, (R + kBlockRows - 1) / kBlockRows);
+  std::vector<double> sum(static_cast<size_t>(slabs * C)), cnt(static_cast<size_t>(slabs * C));
+  std::vector<double> ss(static_cast<size_t>(slabs * C));
+  at::parallel_for(0, slabs, 1, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s)
+      for (int64_t r = s * kBlockRows; r < std::min(R, (s + 1) * kBlockRows); ++r)
+        for (int64_t c = 0; c < C; ++c) {
+          const double v = value_at(x, r, c);
+          if (std::isfinite(v)) sum[s * C + c] += v, cnt[s * C + c] += 1;
+        }
+  });
+  Moments m{std::vector<double>(C, 0), std::vector<double>(C, 0), std::vector<double>(C, kNaN)};
+  for (int64_t s = 0; s < slabs; ++s)
+    for (int64_t c = 0; c < C; ++c) m.count[c] += cnt[s * C + c], m.mean[c] += sum[s * C + c];
+  for (int64_t c = 0; c < C; ++c) m.mean[c] = m.count[c] > 0 ? m.mean[c] / m.count[c] : kNaN;
+  at::parallel_for(0, slabs, 1, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s)
+      for (int64_t r = s * kBlockRows; r < std::min(R, (s + 1) * kBlockRows); ++r)
+        for (int64_t c = 0; c < C; ++c) {
+          const double v = value_at(x, r, c);
+          if (std::isfinite(v)) ss[s * C + c] += (v - m.mean[c]) * (v - m.mean[c]);
+        }
+  });
+  for (int64_t c = 0; c < C; ++c) {
+    double t = 0;
+    for (int64_t s = 0; s < slabs; ++s) t += ss[s * C + c];
+    if (m.count[c] >= 2) m.variance[c] = t / (m.count[c] - 1);
+  }
+  return m;
+}
+
+// One block of rows, centred with missing values set to 0: every row in x0, and the rows with a gap again
+// in gx (centred), gq (squared) and gm (the finite mask), compacted, for the three mask products.
+struct Block {
+  std::vector<double> x0, gx, gq, gm;
+  std::vector<double> full_sum, full_sq;  // over the block's rows without a gap
+  std::vector<char> full;                 // per row of the block: no value missing
+  int64_t rows = 0, gaps = 0, full_rows = 0;
+};
+
+void fill_block(const MatrixView& x, int64_t r0, int64_t r1, const std::vector<double>& centre, Block& b) {
+  const int64_t C = x.cols;
+  b.rows = r1 - r0, b.gaps = 0, b.full_rows = 0;
+  b.x0.resize(static_cast<size_t>(b.rows * C));
+  b.full.resize(static_cast<size_t>(b.rows));
+  at::parallel_for(r0, r1, 256, [&](int64_t a, int64_t e) {
+    for (int64_t r = a; r < e; ++r) {
+      double* row = b.x0.data() + (r - r0) * C;
+      bool full = true;
+      for (int64_t c = 0; c < C; ++c) {
+        const double v = value_at(x, r, c);
+        const bool ok = std::isfinite(v);
+        row[c] = ok ? v - centre[c] : 0.0;
+        full = full && ok;
+      }
+      b.full[r - r0] = full;
+    }
+  });
+  b.full_sum.assign(static_cast<size_t>(C), 0), b.full_sq.assign(static_cast<size_t>(C), 0);
+  for (int64_t r = r0; r < r1; ++r) {
+    const double* row = b.x0.data() + (r - r0) * C;
+    if (b.full[r - r0]) {
+      for (int64_t c = 0; c < C; ++c) b.full_sum[c] += row[c], b.full_sq[c] += row[c] * row[c];
+      ++b.full_rows;
+      continue;
+    }
+    const size_t at = static_cast<size_t>(b.gaps * C);
+    b.gx.resize(at + C), b.gq.resize(at + C), b.gm.resize(at + C);
+    for (int64_t c = 0; c < C; ++c) {
+      b.gx[at + c] = row[c], b.gq[at + c] = row[c] * row[c];
+      b.gm[at + c] = std::isfinite(value_at(x, r, c)) ? 1.0 : 0.0;
+    }
+    ++b.gaps;
+  }
+}
+
+at::Tensor view(std::vector<double>& v, int64_t rows, int64_t cols) {
+  return at::from_blob(v.data(), {rows, cols}, at::TensorOptions().dtype(at::kDouble));
+}
+
+// The four sums of every pair (docs at the top), accumulated block by block (the GEMMs are threaded).
+struct PairSums {
+  at::Tensor P, S, Q, N;  // S, Q, N undefined when no value is missing
+};
+
+PairSums pair_sums(const MatrixView& x, const Moments& mo, bool complete) {
+  const int64_t C = x.cols;
   auto opts = at::TensorOptions().dtype(at::kDouble);
-  const at::Tensor zero = at::zeros({}, opts);
-  at::Tensor sum = at::zeros({x.cols}, opts), count = at::zeros({x.cols}, opts), ss = at::zeros({x.cols}, opts);
+  PairSums p{at::zeros({C, C}, opts), {}, {}, {}};
+  std::vector<double> centre(mo.mean);
+  for (double& c : centre) c = std::isfinite(c) ? c : 0.0;
+  std::vector<double> full_sum(static_cast<size_t>(C), 0), full_sq(static_cast<size_t>(C), 0);
+  double full_rows = 0;
+  if (!complete) p.S = at::zeros({C, C}, opts), p.Q = at::zeros({C, C}, opts), p.N = at::zeros({C, C}, opts);
+  Block b;
   for (int64_t r0 = 0; r0 < x.rows; r0 += kBlockRows) {
-    const at::Tensor b = block_of(x, r0, std::min(x.rows, r0 + kBlockRows));
-    const at::Tensor m = at::isfinite(b);
-    sum += at::where(m, b, zero).sum(0);
-    count += m.sum(0).to(at::kDouble);
+    fill_block(x, r0, std::min(x.rows, r0 + kBlockRows), centre, b);
+    const at::Tensor x0 = view(b.x0, b.rows, C);
+    p.P.addmm_(x0.t(), x0);
+    if (complete) continue;
+    for (int64_t c = 0; c < C; ++c) full_sum[c] += b.full_sum[c], full_sq[c] += b.full_sq[c];
+    full_rows += static_cast<double>(b.full_rows);
+    if (b.gaps == 0) continue;
+    const at::Tensor gm = view(b.gm, b.gaps, C);
+    p.S.addmm_(view(b.gx, b.gaps, C).t(), gm);
+    p.Q.addmm_(view(b.gq, b.gaps, C).t(), gm);
+    p.N.addmm_(gm.t(), gm);
   }
-  const at::Tensor mean = sum / count.clamp_min(1);
-  for (int64_t r0 = 0; r0 < x.rows; r0 += kBlockRows) {
-    const at::Tensor b = block_of(x, r0, std::min(x.rows, r0 + kBlockRows));
-    ss += at::where(at::isfinite(b), (b - mean).square(), zero).sum(0);
+  if (!complete) {
+    const at::Tensor fs = at::from_blob(full_sum.data(), {C, 1}, opts),
+                     fq = at::from_blob(full_sq.data(), {C, 1}, opts);
+    p.S += fs, p.Q += fq, p.N += full_rows;
+    p.S = p.S.contiguous(), p.Q = p.Q.contiguous(), p.N = p.N.contiguous();
   }
-  const at::Tensor variance = at::where(count >= 2, ss / (count - 1).clamp_min(1), at::full({}, kNaN, opts));
-  return {count, at::where(count > 0, mean, at::full({}, kNaN, opts)), variance};
+  return p;
 }
 
 CorrelationResult pearson(const MatrixView& x, int64_t min_periods) {
   const int64_t C = x.cols;
-  auto opts = at::TensorOptions().dtype(at::kDouble);
   if (C == 0) return {};
   const Moments mo = column_moments(x);
-  const bool complete = mo.count.min().item<double>() == static_cast<double>(x.rows);
-  at::Tensor P = at::zeros({C, C}, opts), S, Q, N;
-  const at::Tensor centre = at::nan_to_num(mo.mean, 0.0);
-  // Rows with every feature finite add the same to every pair: their sums go into S, Q and N as vectors,
-  // and only rows with a gap go through the three mask GEMMs.
-  at::Tensor full_sum, full_sq;
-  double full_rows = 0;
-  if (!complete) {
-    S = at::zeros({C, C}, opts), Q = at::zeros({C, C}, opts), N = at::zeros({C, C}, opts);
-    full_sum = at::zeros({C}, opts), full_sq = at::zeros({C}, opts);
-  }
-  for (int64_t r0 = 0; r0 < x.rows; r0 += kBlockRows) {
-    const at::Tensor b = block_of(x, r0, std::min(x.rows, r0 + kBlockRows));
-    const at::Tensor m = at::isfinite(b);
-    const at::Tensor x0 = at::where(m, b - centre, at::zeros({}, opts));
-    P.addmm_(x0.t(), x0);
-    if (complete) continue;
-    const at::Tensor full = m.all(1);
-    const at::Tensor fx = x0.index_select(0, full.nonzero().squeeze(1));
-    full_sum += fx.sum(0), full_sq += fx.square().sum(0), full_rows += static_cast<double>(fx.size(0));
-    const at::Tensor gaps = (~full).nonzero().squeeze(1);
-    if (gaps.numel() == 0) continue;
-    const at::Tensor gx = x0.index_select(0, gaps), gm = m.index_select(0, gaps).to(at::kDouble);
-    S.addmm_(gx.t(), gm);
-    Q.addmm_(gx.square().t(), gm);
-    N.addmm_(gm.t(), gm);
-  }
-  if (!complete) S += full_sum.unsqueeze(1), Q += full_sq.unsqueeze(1), N += full_rows;
+  const bool complete = *std::min_element(mo.count.begin(), mo.count.end()) == static_cast<double>(x.rows);
+  const PairSums sums = pair_sums(x, mo, complete);
   CorrelationResult res;
   res.r.assign(static_cast<size_t>(C * C), kNaN);
   res.nobs.assign(static_cast<size_t>(C * C), 0);
-  res.mean.resize(static_cast<size_t>(C));
-  res.variance.resize(static_cast<size_t>(C));
+  res.mean = mo.mean, res.variance = mo.variance;
   res.finite.resize(static_cast<size_t>(C));
-  const auto p = P.accessor<double, 2>();
-  const double* cnt = mo.count.data_ptr<double>();
-  for (int64_t i = 0; i < C; ++i) {
-    res.mean[i] = mo.mean.data_ptr<double>()[i];
-    res.finite[i] = static_cast<int64_t>(cnt[i]);
-    res.variance[i] = mo.variance.data_ptr<double>()[i];
-  }
-  if (!complete) S = S.contiguous(), Q = Q.contiguous(), N = N.contiguous();
-  const double* s = complete ? nullptr : S.data_ptr<double>();
-  const double* q = complete ? nullptr : Q.data_ptr<double>();
-  const double* nn = complete ? nullptr : N.data_ptr<double>();
+  for (int64_t i = 0; i < C; ++i) res.finite[i] = static_cast<int64_t>(mo.count[i]);
+  const auto p = sums.P.accessor<double, 2>();
+  const double* s = complete ? nullptr : sums.S.data_ptr<double>();
+  const double* q = complete ? nullptr : sums.Q.data_ptr<double>();
+  const double* nn = complete ? nullptr : sums.N.data_ptr<double>();
   const int64_t need = std::max<int64_t>(min_periods, 2);
   for (int64_t i = 0; i < C; ++i) {
     for (int64_t j = i; j < C; ++j) {
@@ -166,10 +231,7 @@ CorrelationResult pairwise_correlation(const MatrixView& x, CorrelationMethod me
   CorrelationResult res = pearson(MatrixView{ranks.data(), x.rows, x.cols, false}, min_periods);
   // Mean and variance describe the features, not their ranks.
   const Moments mo = column_moments(x);
-  for (int64_t i = 0; i < x.cols; ++i) {
-    res.mean[i] = mo.mean.data_ptr<double>()[i];
-    res.variance[i] = mo.variance.data_ptr<double>()[i];
-  }
+  res.mean = mo.mean, res.variance = mo.variance;
   return res;
 }
 
