@@ -177,10 +177,6 @@ export const TrainingConfigSchema = z
       .prefault({}),
   })
   .strict()
-  .refine((c) => c.attribution.everyEpochs === 0 || c.model.nContext === 0, {
-    message: 'attribution during training is for TFT models without a context set (model.nContext 0)',
-    path: ['attribution', 'everyEpochs'],
-  })
   .refine((c) => !c.attribution.methods.some((m) => m.toLowerCase() === 'deepliftshap'), {
     message: 'deepLiftShap needs a baseline distribution: use deepLift during training',
     path: ['attribution', 'methods'],

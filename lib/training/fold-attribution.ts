@@ -21,22 +21,49 @@ export interface EpochAnalysis {
   analysis: AttributionAnalysis;
 }
 
-/** The buffer: `samples` validation windows drawn with the seed, as one model input. */
+/**
+ * The buffer: `samples` validation windows drawn with the seed, as one model input. An X-Trend model's
+ * windows each get the trainer's own context set for them (`Trainer.sampleContext` from the window's first
+ * day, keyed by its last day): sequences that end before the window starts, as in training.
+ */
 export function validationBuffer(session: FoldSession, samples: number, seed: number): ModelInput {
   const chosen = session.validationWindows.sample(samples, seed);
   const T = session.window;
   const F = session.model.config.nFeatures;
-  const days = session.days;
   const n = chosen.size;
   const x = new Float32Array(n * T * F);
   const ids = new Int32Array(n);
   for (let k = 0; k < n; k++) {
     const a = chosen.pairs[2 * k]!;
-    const end = chosen.pairs[2 * k + 1]!;
-    x.set(session.features.subarray((a * days + end - T + 1) * F, (a * days + end + 1) * F), k * T * F);
+    x.set(sequence(session, a, chosen.pairs[2 * k + 1]!, T), k * T * F);
     ids[k] = session.entityIds ? session.entityIds[a]! : 0;
   }
-  return { x, batch: n, ...(session.entityIds ? { entityIds: ids } : {}) };
+  const input: ModelInput = { x, batch: n, ...(session.entityIds ? { entityIds: ids } : {}) };
+  return session.model.config.nContext > 0 ? { ...input, ...contextSets(session, chosen.pairs, n) } : input;
+}
+
+/** Features of asset a over the `len` days ending on `end`. */
+function sequence(session: FoldSession, a: number, end: number, len: number): Float32Array {
+  const F = session.model.config.nFeatures;
+  return session.features.subarray((a * session.days + end - len + 1) * F, (a * session.days + end + 1) * F);
+}
+
+function contextSets(session: FoldSession, pairs: Int32Array, n: number): Pick<ModelInput, 'context' | 'contextLen' | 'contextEntityIds'> {
+  const C = session.model.config.nContext;
+  const L = session.trainer.contextLength;
+  const F = session.model.config.nFeatures;
+  const context = new Float32Array(n * C * L * F);
+  const contextIds = new Int32Array(n * C);
+  for (let k = 0; k < n; k++) {
+    const end = pairs[2 * k + 1]!;
+    const set = session.trainer.sampleContext(end - session.window + 1, end);
+    for (let j = 0; j < C; j++) {
+      const ca = set.pairs[2 * j]!;
+      context.set(sequence(session, ca, set.pairs[2 * j + 1]!, L), (k * C + j) * L * F);
+      contextIds[k * C + j] = session.entityIds ? session.entityIds[ca]! : 0;
+    }
+  }
+  return { context, contextLen: L, ...(session.entityIds ? { contextEntityIds: contextIds } : {}) };
 }
 
 export class FoldAttribution {

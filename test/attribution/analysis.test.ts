@@ -357,7 +357,39 @@ describe('analysis while training (config.attribution)', () => {
     for (const f of r2.folds) expect(f.attribution).toHaveLength(1);
     r2.model.dispose();
     expect(() => resolveTrainingConfig({ attribution: { everyEpochs: 1, methods: ['magic'] } })).toThrow(SchemaError);
-    expect(() => resolveTrainingConfig({ attribution: { everyEpochs: 1 }, model: { nContext: 2 } })).toThrow(SchemaError);
+  }, 300_000);
+
+  it('analyses an X-Trend model with the trainer’s context sets for its windows', async () => {
+    const ds = syntheticDataset({
+      seed: 5,
+      symbols: 3,
+      days: 500,
+      informative: 2,
+      noise: 2,
+      duplicates: 0,
+      nanRate: 0,
+      signalStrength: 0.3,
+    });
+    const config = resolveTrainingConfig({
+      model: { dHidden: 8, nHeads: 2, seqLen: 10, seed: 1, nContext: 2, contextLen: 8 },
+      training: { pretrainEpochs: 1, finetuneEpochs: 1, maxWindowsPerEpoch: 128 },
+      folds: { count: 1, testDays: 60, validationDays: 60 },
+      attribution: { everyEpochs: 1, methods: ['ig', 'deeplift'], samples: 8, steps: 16, deadFeatureWindows: 8 },
+      output: { saveCheckpoint: false },
+    });
+    const r = await trainWalkForward({ config, dataset: { prices: ds.panel, features: ds.features } });
+    try {
+      const f = r.folds[0]!;
+      expect(f.attribution).toHaveLength(f.epochs.length);
+      const last = f.attribution.at(-1)!.analysis;
+      expect(last.windows).toBe(8);
+      // DeepLift is exactly complete only if both of its passes saw each window's context set.
+      const dl = last.methods.find((m) => m.method === 'deepLift')!;
+      expect(dl.maxAbsDelta!).toBeLessThan(1e-4);
+      expect(Number.isFinite(last.consensus!.meanCorrelation)).toBe(true);
+    } finally {
+      r.model.dispose();
+    }
   }, 300_000);
 });
 
