@@ -114,10 +114,20 @@ export class Study {
 
   /** Starts a trial: a WAITING one if any is queued, else a new one. */
   async ask(): Promise<Trial> {
+    return (await this.#askBelow(Infinity))!;
+  }
+
+  /**
+   * ask, unless the study already holds `maxLive` trials that did not fail (a queued trial is already
+   * counted, so claiming one is always allowed): the check and the creation are one atomic storage step,
+   * so workers sharing `maxTrialsInStudy` never overshoot it.
+   */
+  async #askBelow(maxLive: number): Promise<Trial | undefined> {
     const worker = { host: hostname(), pid: process.pid };
     const frozen =
       (await this.storage.claimWaitingTrial(this.studyId)) ??
-      (await this.storage.createTrial(this.studyId, { systemAttrs: { [WORKER_ATTR]: worker } }));
+      (await this.storage.createTrialBelow(this.studyId, maxLive, { systemAttrs: { [WORKER_ATTR]: worker } }));
+    if (!frozen) return undefined;
     if (frozen.systemAttrs[WORKER_ATTR] === undefined) await this.storage.setTrialSystemAttr(frozen.trialId, WORKER_ATTR, worker);
     const trials = await this.refresh();
     return new Trial(
@@ -165,16 +175,19 @@ export class Study {
       if (opts.timeout !== undefined && (Date.now() - t0) / 1000 >= opts.timeout) break;
       if (opts.maxTrialsInStudy !== undefined && (await this.#liveTrialCount()) >= opts.maxTrialsInStudy) break;
       const frozen = await this.#runTrial(objective, opts);
+      if (!frozen) break;
       for (const cb of opts.callbacks ?? []) await cb(this, frozen);
     }
     await this.refresh();
   }
 
-  async #runTrial(objective: Objective, opts: OptimizeOptions): Promise<FrozenTrial> {
+  /** One trial from ask to tell; undefined when the study's trial budget was used up meanwhile. */
+  async #runTrial(objective: Objective, opts: OptimizeOptions): Promise<FrozenTrial | undefined> {
     // With a storage that has heartbeats (PostgreSQL), a dead worker's trial is reclaimed by the next
     // worker that starts one.
     if (this.storage.staleRunningTrials) await this.failStaleTrials({ requeue: true });
-    const trial = await this.ask();
+    const trial = await this.#askBelow(opts.maxTrialsInStudy ?? Infinity);
+    if (!trial) return undefined;
     const beat = this.#heartbeat(trial.trialId);
     let result: number | 'pruned' | 'fail';
     let reason: string | undefined;

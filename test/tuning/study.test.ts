@@ -150,6 +150,21 @@ describe('Study', () => {
     await expect(study.optimize(() => 1)).rejects.toThrow(InvalidArgumentError);
   });
 
+  it('workers sharing maxTrialsInStudy never overshoot it: the budget check and the creation are one step', async () => {
+    const file = path.join(tmp(), 'budget.log');
+    const a = await createStudy({ studyName: 'budget', storage: JournalStorage.file(file) });
+    const b = await loadStudy({ studyName: 'budget', storage: JournalStorage.file(file) });
+    // Both workers see the same count before either creates its trial: without the atomic step, both would.
+    const objective = async (t: { suggestFloat: (n: string, lo: number, hi: number) => number }) => {
+      await new Promise((r) => setTimeout(r, 5));
+      return t.suggestFloat('x', 0, 1);
+    };
+    await Promise.all([a.optimize(objective, { maxTrialsInStudy: 7 }), b.optimize(objective, { maxTrialsInStudy: 7 })]);
+    const trials = await a.refresh();
+    expect(trials.map((t) => t.number)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(trials.every((t) => t.state === TrialState.COMPLETE)).toBe(true);
+  });
+
   it('enqueued trials run first with their fixed parameters; names, directions and distributions are checked', async () => {
     const storage = JournalStorage.memory();
     const study = await createStudy({ studyName: 's', storage, direction: 'maximize' });

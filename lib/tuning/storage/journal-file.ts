@@ -17,7 +17,12 @@ import { JournalFileLock, type FileLockOptions } from './file-lock.js';
 export interface JournalBackend {
   /** Operations appended since the previous call, in file order. */
   readNew(): Record<string, unknown>[];
-  append(ops: readonly object[]): Promise<void>;
+  /**
+   * Appends the ops; with `guard`, only if it returns true when called under the writers' lock (after
+   * every line other writers appended has been read), so a check and its write are one atomic step.
+   * Resolves to whether the ops were written.
+   */
+  append(ops: readonly object[], guard?: () => boolean): Promise<boolean>;
   readonly description: string;
 }
 
@@ -66,9 +71,10 @@ export class JournalFile implements JournalBackend {
     }
   }
 
-  async append(ops: readonly object[]): Promise<void> {
+  async append(ops: readonly object[], guard?: () => boolean): Promise<boolean> {
     const text = Buffer.from(ops.map((op) => encodeLine(op) + '\n').join(''), 'utf8');
-    await this.#lock.withLock(() => {
+    return this.#lock.withLock(() => {
+      if (guard && !guard()) return false;
       const fd = openSync(this.path, 'r+');
       try {
         const size = repairTornTail(fd);
@@ -77,6 +83,7 @@ export class JournalFile implements JournalBackend {
       } finally {
         closeSync(fd);
       }
+      return true;
     });
   }
 }
@@ -117,9 +124,10 @@ export class MemoryJournal implements JournalBackend {
     this.#read = this.#ops.length;
     return out;
   }
-  append(ops: readonly object[]): Promise<void> {
+  append(ops: readonly object[], guard?: () => boolean): Promise<boolean> {
+    if (guard && !guard()) return Promise.resolve(false);
     // Round-trip through the codec so an in-memory study behaves exactly as a file one.
     for (const op of ops) this.#ops.push(decodeLine(encodeLine(op)));
-    return Promise.resolve();
+    return Promise.resolve(true);
   }
 }

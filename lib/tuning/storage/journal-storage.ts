@@ -41,8 +41,21 @@ export class JournalStorage implements StudyStorage {
   }
 
   async #write(opCode: number, fields: Record<string, unknown>): Promise<void> {
-    await this.#backend.append([{ op_code: opCode, worker_id: this.#replay.workerId, ...fields }]);
+    await this.#writeIf(opCode, fields);
+  }
+
+  /** Writes the op unless `guard`, checked under the writers' lock over the whole journal, says no. */
+  async #writeIf(opCode: number, fields: Record<string, unknown>, guard?: () => boolean): Promise<boolean> {
+    const written = await this.#backend.append(
+      [{ op_code: opCode, worker_id: this.#replay.workerId, ...fields }],
+      guard &&
+        (() => {
+          this.#sync();
+          return guard();
+        }),
+    );
     this.#sync();
+    return written;
   }
 
   async createStudy(name: string, directions: Direction[]): Promise<StudyRecord> {
@@ -69,6 +82,10 @@ export class JournalStorage implements StudyStorage {
   }
 
   async createTrial(studyId: number, init: NewTrial = {}): Promise<FrozenTrial> {
+    return (await this.createTrialBelow(studyId, Infinity, init))!;
+  }
+
+  async createTrialBelow(studyId: number, maxLive: number, init: NewTrial = {}): Promise<FrozenTrial | undefined> {
     const fields: Record<string, unknown> = { study_id: studyId, datetime_start: init.state === TrialState.WAITING ? null : nowIso() };
     if (init.state !== undefined || init.params || init.systemAttrs || init.userAttrs) {
       fields.state = init.state ?? TrialState.RUNNING;
@@ -80,8 +97,10 @@ export class JournalStorage implements StudyStorage {
       fields.system_attrs = init.systemAttrs ?? {};
       fields.intermediate_values = Object.fromEntries(init.intermediateValues ?? []);
     }
-    await this.#write(JournalOp.CREATE_TRIAL, fields);
-    return this.#replay.trials[this.#replay.lastCreatedTrialId]!;
+    const live = () =>
+      (this.#replay.studies.get(studyId)?.trialIds ?? []).filter((id) => this.#replay.trials[id]!.state !== TrialState.FAIL).length;
+    const written = await this.#writeIf(JournalOp.CREATE_TRIAL, fields, maxLive === Infinity ? undefined : () => live() < maxLive);
+    return written ? this.#replay.trials[this.#replay.lastCreatedTrialId]! : undefined;
   }
 
   async claimWaitingTrial(studyId: number): Promise<FrozenTrial | undefined> {

@@ -220,11 +220,23 @@ export class PostgresStorage implements StudyStorage {
   }
 
   async createTrial(studyId: number, init: NewTrial = {}): Promise<FrozenTrial> {
+    return (await this.createTrialBelow(studyId, Infinity, init))!;
+  }
+
+  async createTrialBelow(studyId: number, maxLive: number, init: NewTrial = {}): Promise<FrozenTrial | undefined> {
     const state = init.state ?? TrialState.RUNNING;
     const running = state === TrialState.RUNNING;
     const row = await this.#transaction(async (c) => {
+      // The study row's lock serialises every creation in the study, so the count below cannot go stale.
       const study = await c.query('SELECT study_id FROM tft_studies WHERE study_id = $1 FOR UPDATE', [studyId]);
       if (study.rowCount === 0) throw new NotFoundError(`study ${studyId} does not exist`, 'studyId');
+      if (maxLive !== Infinity) {
+        const live = await c.query<{ n: string }>(
+          `SELECT count(*) AS n FROM tft_trials WHERE study_id = $1 AND state <> ${TrialState.FAIL}`,
+          [studyId],
+        );
+        if (Number(live.rows[0]!.n) >= maxLive) return undefined;
+      }
       const r = await c.query<TrialRow>(
         `INSERT INTO tft_trials (study_id, number, state, value, params, distributions, intermediate, user_attrs, system_attrs,
                                  datetime_start, datetime_complete, heartbeat, worker)
@@ -249,7 +261,7 @@ export class PostgresStorage implements StudyStorage {
       );
       return r.rows[0]!;
     });
-    return toFrozen(row);
+    return row ? toFrozen(row) : undefined;
   }
 
   async claimWaitingTrial(studyId: number): Promise<FrozenTrial | undefined> {

@@ -26,6 +26,11 @@ export interface StudyStorage {
   setStudySystemAttr(studyId: number, key: string, value: unknown): Promise<void>;
   /** A new trial (RUNNING unless told otherwise), numbered after every trial of the study. */
   createTrial(studyId: number, init?: NewTrial): Promise<FrozenTrial>;
+  /**
+   * createTrial, unless the study already has `maxLive` trials that did not fail — checked atomically with
+   * the creation, so workers sharing a trial budget never overshoot it. Undefined when it was full.
+   */
+  createTrialBelow(studyId: number, maxLive: number, init?: NewTrial): Promise<FrozenTrial | undefined>;
   /** Claims the oldest WAITING trial for this worker (sets it RUNNING), or undefined when none is left. */
   claimWaitingTrial(studyId: number): Promise<FrozenTrial | undefined>;
   setTrialParam(trialId: number, name: string, internal: number, distribution: Distribution): Promise<void>;
