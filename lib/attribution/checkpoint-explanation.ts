@@ -11,7 +11,7 @@ import { applyNormalization, normalizationFromJSON } from '../data/normalization
 import type { PricePanel } from '../data/price-panel.js';
 import { DataError, InvalidArgumentError } from '../errors.js';
 import { resolveInputSpec } from '../inference/input-spec.js';
-import { ContextSampler, dateKey } from '../model/context-sampler.js';
+import { ContextSampler, dateKey, type ContextSet } from '../model/context-sampler.js';
 import type { ModelInput } from '../model/tft-model.js';
 import { sampleDistinct, Xoshiro128 } from '../random/index.js';
 import { Explainer } from './explainer.js';
@@ -139,9 +139,12 @@ export function windowsInput(c: LoadedCheckpoint, fp: FeaturePanel, w: Windows, 
   const row = cfg.nContext * spec.len * F;
   const context = new Float32Array(w.batch * row);
   const contextIds = new Int32Array(w.batch * cfg.nContext);
+  // Every asset's window ending on a date shares that date's set: draw it once per date.
+  const byEnd = new Map<number, ContextSet>();
   for (let k = 0; k < w.batch; k++) {
     const end = w.ends[k]!;
-    const set = sampler.sample(end - cfg.seqLen + 1, dateKey(fp.dates[end]!));
+    let set = byEnd.get(end);
+    if (!set) byEnd.set(end, (set = sampler.sample(end - cfg.seqLen + 1, dateKey(fp.dates[end]!))));
     context.set(set.values, k * row);
     set.assets.forEach((a, j) => (contextIds[k * cfg.nContext + j] = assetIds.get(fp.symbols[a]!) ?? 0));
   }

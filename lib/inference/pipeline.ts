@@ -16,7 +16,7 @@ import { applyNormalization, normalizationFromJSON } from '../data/normalization
 import type { PricePanel } from '../data/price-panel.js';
 import { buildTargets } from '../data/targets.js';
 import { DataError, InvalidArgumentError } from '../errors.js';
-import { ContextSampler, dateKey, type ContextSet } from '../model/context-sampler.js';
+import { ContextSampler, dateKey, finiteRuns, type ContextSet } from '../model/context-sampler.js';
 import type { Device } from '../model/tft-model.js';
 import { requiredLookback, resolveInputSpec, type InputSpec } from './input-spec.js';
 import { confidenceOf, convictionOf, sizePositions, smoothingWarmup, type PositionSizing } from './position-sizing.js';
@@ -96,17 +96,6 @@ function emptyOutputs(A: number, D: number, F: number): RollOutputs {
 
 /** Windows per model call when every window carries its own context set (bounds the copy of the sets). */
 const CONTEXT_BATCH = 128;
-
-/** Per (asset, day): how many days in a row up to and including it have only finite features. */
-function finiteRuns(values: Float32Array, A: number, D: number, F: number): Int32Array {
-  const run = new Int32Array(A * D);
-  for (let a = 0; a < A; a++)
-    for (let t = 0; t < D; t++) {
-      const row = values.subarray((a * D + t) * F, (a * D + t + 1) * F);
-      run[a * D + t] = row.every(Number.isFinite) ? (t > 0 ? run[a * D + t - 1]! : 0) + 1 : 0;
-    }
-  return run;
-}
 
 function calendarDaysBefore(date: string, tradingDays: number): string {
   const d = new Date(`${date}T00:00:00Z`);

@@ -82,12 +82,11 @@ export class ContextSampler {
     const assets: number[] = [];
     const lastDays: number[] = [];
     const byDay = new Int32Array(D + 1);
-    const run = new Int32Array(A); // finite days in a row ending on t, per asset
+    const run = finiteRuns(panel.values, A, D, F);
     for (let t = 0; t < D; t++) {
       byDay[t] = assets.length;
       for (let a = 0; a < A; a++) {
-        run[a] = rowFinite(panel.values, (a * D + t) * F, F) ? run[a]! + 1 : 0;
-        if (run[a]! >= spec.len) {
+        if (run[a * D + t]! >= spec.len) {
           assets.push(a);
           lastDays.push(t);
         }
@@ -137,6 +136,14 @@ export class ContextSampler {
     const start = Math.max(0, Math.min(end, firstDay - this.spec.poolDays));
     return [this.#byDay[start]!, this.#byDay[end]!];
   }
+}
+
+/** Per (asset, day) of an [assets, days, features] panel: how many days in a row up to and including it have only finite features. */
+export function finiteRuns(values: Float32Array, A: number, D: number, F: number): Int32Array {
+  const run = new Int32Array(A * D);
+  for (let a = 0; a < A; a++)
+    for (let t = 0; t < D; t++) run[a * D + t] = rowFinite(values, (a * D + t) * F, F) ? (t > 0 ? run[a * D + t - 1]! : 0) + 1 : 0;
+  return run;
 }
 
 function rowFinite(v: Float32Array, at: number, F: number): boolean {

@@ -25,11 +25,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr int64_t kBlockRows = 8192;
 
-double value_at(const MatrixView& x, int64_t r, int64_t c) {
-  const size_t i = static_cast<size_t>(r * x.cols + c);
-  return x.f32 ? static_cast<const float*>(x.data)[i] : static_cast<const double*>(x.data)[i];
-}
-
 // Average ranks (1-based, ties share their mean rank) of each column over its finite values; NaN elsewhere.
 std::vector<double> column_ranks(const MatrixView& x) {
   const int64_t R = x.rows, C = x.cols;
@@ -40,8 +35,7 @@ std::vector<double> column_ranks(const MatrixView& x) {
     for (int64_t c = c0; c < c1; ++c) {
       v.clear();
       for (int64_t r = 0; r < R; ++r) {
-        const double val =
-            x.f32 ? static_cast<const float*>(x.data)[r * C + c] : static_cast<const double*>(x.data)[r * C + c];
+        const double val = x.at(r, c);
         if (std::isfinite(val)) v.emplace_back(val, r);
       }
       std::sort(v.begin(), v.end());
@@ -72,7 +66,7 @@ Moments column_moments(const MatrixView& x) {
     for (int64_t s = s0; s < s1; ++s)
       for (int64_t r = s * kBlockRows; r < std::min(R, (s + 1) * kBlockRows); ++r)
         for (int64_t c = 0; c < C; ++c) {
-          const double v = value_at(x, r, c);
+          const double v = x.at(r, c);
           if (std::isfinite(v)) sum[s * C + c] += v, cnt[s * C + c] += 1;
         }
   });
@@ -84,7 +78,7 @@ Moments column_moments(const MatrixView& x) {
     for (int64_t s = s0; s < s1; ++s)
       for (int64_t r = s * kBlockRows; r < std::min(R, (s + 1) * kBlockRows); ++r)
         for (int64_t c = 0; c < C; ++c) {
-          const double v = value_at(x, r, c);
+          const double v = x.at(r, c);
           if (std::isfinite(v)) ss[s * C + c] += (v - m.mean[c]) * (v - m.mean[c]);
         }
   });
@@ -115,7 +109,7 @@ void fill_block(const MatrixView& x, int64_t r0, int64_t r1, const std::vector<d
       double* row = b.x0.data() + (r - r0) * C;
       bool full = true;
       for (int64_t c = 0; c < C; ++c) {
-        const double v = value_at(x, r, c);
+        const double v = x.at(r, c);
         const bool ok = std::isfinite(v);
         row[c] = ok ? v - centre[c] : 0.0;
         full = full && ok;
@@ -135,7 +129,7 @@ void fill_block(const MatrixView& x, int64_t r0, int64_t r1, const std::vector<d
     b.gx.resize(at + C), b.gq.resize(at + C), b.gm.resize(at + C);
     for (int64_t c = 0; c < C; ++c) {
       b.gx[at + c] = row[c], b.gq[at + c] = row[c] * row[c];
-      b.gm[at + c] = std::isfinite(value_at(x, r, c)) ? 1.0 : 0.0;
+      b.gm[at + c] = std::isfinite(x.at(r, c)) ? 1.0 : 0.0;
     }
     ++b.gaps;
   }

@@ -268,11 +268,6 @@ double column_mi(Workspace& w, const Marginal& my, int64_t k, const std::vector<
   return std::max(0.0, mi);
 }
 
-double value_at(const MatrixView& x, int64_t r, int64_t c) {
-  const size_t i = static_cast<size_t>(r * x.cols + c);
-  return x.f32 ? static_cast<const float*>(x.data)[i] : static_cast<const double*>(x.data)[i];
-}
-
 // y over the rows where it is finite, scaled and jittered, with its marginal: what every column without a
 // gap in those rows uses as is.
 struct SharedTarget {
@@ -309,7 +304,7 @@ void gather(const MatrixView& x, const double* y, int64_t c0, int64_t c1, std::v
   for (int64_t r = 0; r < x.rows; ++r) {
     if (!std::isfinite(y[r])) continue;
     for (int64_t j = 0; j < g; ++j) {
-      const double a = value_at(x, r, c0 + j);
+      const double a = x.at(r, c0 + j);
       if (std::isfinite(a)) values[j].push_back(a), rows[j].push_back(r);
     }
   }

@@ -3,6 +3,7 @@
 // columns are features; NaN/±Inf marks a missing value. Both read float32 or float64 row-major input.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -14,6 +15,12 @@ struct MatrixView {
   int64_t rows = 0;
   int64_t cols = 0;
   bool f32 = true;
+
+  // The value at row r, column c, widened to double.
+  double at(int64_t r, int64_t c) const {
+    const size_t i = static_cast<size_t>(r * cols + c);
+    return f32 ? static_cast<const float*>(data)[i] : static_cast<const double*>(data)[i];
+  }
 };
 
 enum class CorrelationMethod { Pearson, Spearman };
